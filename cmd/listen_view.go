@@ -1,0 +1,34 @@
+package cmd
+
+import (
+	"context"
+
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/store"
+	"github.com/swhook/swhook/tunnel"
+)
+
+// liveSession is everything a running listen hands to the view that shows
+// it (TUI, plain log lines or NDJSON), so the views stay independent of how
+// the pipeline is wired.
+type liveSession struct {
+	PublicURL string // where to send webhooks; "" when local only
+	LocalURL  string // the local listener, e.g. http://127.0.0.1:4747
+	Forward   string // the handler, "" when swhook answers itself
+	KeySet    bool   // a signing key is configured (never the key itself)
+
+	// Exchanges delivers every new exchange (live traffic and replays other
+	// processes stored). The sender never blocks: a slow view misses some,
+	// notices the gap in IDs and catches up from Store.
+	Exchanges <-chan *exchange.Exchange
+	// Tunnel reports the public tunnel's state changes; nil when there is no
+	// tunnel. Initial is its state at start.
+	Tunnel        <-chan tunnel.Status
+	InitialTunnel tunnel.Status
+
+	Store *store.Store
+	// Replay sends exchange id again to the forward target, re-signed when
+	// resign is set, stores the result and returns it; nil when there is no
+	// forward target.
+	Replay func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error)
+}
