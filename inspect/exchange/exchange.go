@@ -81,10 +81,13 @@ const (
 // Exchange is one webhook: the request as it arrived, the event it carries,
 // the signature verdict, the answer and the check of that answer.
 type Exchange struct {
-	ID            int64     `json:"id"`
-	Time          time.Time `json:"time"`
-	Source        Source    `json:"source"`
-	ReplayOf      int64     `json:"replay_of,omitempty"`
+	ID       int64     `json:"id"`
+	Time     time.Time `json:"time"`
+	Source   Source    `json:"source"`
+	ReplayOf int64     `json:"replay_of,omitempty"`
+	// Forward is the handler base URL the request was forwarded to (listen's
+	// --forward), so `swhook replay` can send it there again without --to.
+	Forward       string    `json:"forward,omitempty"`
 	Request       Request   `json:"request"`
 	Event         Event     `json:"event"`
 	Signature     Signature `json:"signature"`
