@@ -1,0 +1,212 @@
+package inspect
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/store"
+)
+
+// Feed hands each new exchange to whoever is watching (the TUI, the plain
+// log, NDJSON) without ever waiting for them: a webhook's answer must not
+// depend on how fast a terminal draws. A subscriber that falls behind
+// misses exchanges and fills the gap from the store (see Follow).
+type Feed struct {
+	mu   sync.Mutex
+	subs map[chan *exchange.Exchange]struct{}
+	seen idSet
+}
+
+// NewFeed returns a feed with no subscribers.
+func NewFeed() *Feed {
+	return &Feed{subs: map[chan *exchange.Exchange]struct{}{}, seen: newIDSet(8192)}
+}
+
+// Subscribe returns a channel of new exchanges with room for buf of them,
+// and a cancel func that closes it. The caller owns the subscription.
+func (f *Feed) Subscribe(buf int) (<-chan *exchange.Exchange, func()) {
+	ch := make(chan *exchange.Exchange, buf)
+	f.mu.Lock()
+	f.subs[ch] = struct{}{}
+	f.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.subs, ch)
+			close(ch)
+			f.mu.Unlock()
+		})
+	}
+}
+
+// Publish offers x to every subscriber without blocking. An exchange
+// already published (same non-zero ID: the store watcher and the handler
+// can both see it) is skipped. It reports whether x was new.
+func (f *Feed) Publish(x *exchange.Exchange) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if x.ID != 0 {
+		if f.seen.has(x.ID) {
+			return false
+		}
+		f.seen.add(x.ID)
+	}
+	for ch := range f.subs {
+		select {
+		case ch <- x:
+		default: // too slow: it catches up from the store
+		}
+	}
+	return true
+}
+
+func (f *Feed) published(id int64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.seen.has(id)
+}
+
+// idSet remembers the last n IDs, enough to tell "already handled" from
+// "new" for any gap a live session can have.
+type idSet struct {
+	m    map[int64]struct{}
+	ring []int64
+	pos  int
+}
+
+func newIDSet(n int) idSet {
+	return idSet{m: make(map[int64]struct{}, n), ring: make([]int64, n)}
+}
+
+func (s *idSet) has(id int64) bool { _, ok := s.m[id]; return ok }
+
+func (s *idSet) add(id int64) {
+	if old := s.ring[s.pos]; old != 0 {
+		delete(s.m, old)
+	}
+	s.ring[s.pos] = id
+	s.m[id] = struct{}{}
+	s.pos = (s.pos + 1) % len(s.ring)
+}
+
+// Lister is the part of the store the feed reads; *store.Store is one.
+type Lister interface {
+	LatestID(ctx context.Context) (int64, error)
+	List(ctx context.Context, q store.Query) ([]*exchange.Exchange, error)
+}
+
+// maxCatchUp bounds one catch-up read: a view that fell further behind
+// shows the newest ones (the rest stay in the store for `swhook list`).
+const maxCatchUp = 500
+
+// missing returns the IDs in (from, to) not in have, at most the newest
+// maxCatchUp of them, ascending.
+func missing(from, to int64, have func(int64) bool) []int64 {
+	var ids []int64
+	for id := to - 1; id > from && len(ids) < maxCatchUp; id-- {
+		if !have(id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Reverse(ids)
+	return ids
+}
+
+// Watch publishes exchanges that other processes add to the store (a
+// replay from another terminal) — and any this one saved too late to
+// publish — by polling the highest ID every interval. It returns when ctx
+// ends; start is the highest ID already shown.
+func Watch(ctx context.Context, st Lister, feed *Feed, start int64, every time.Duration, log *slog.Logger) {
+	if every <= 0 {
+		every = 300 * time.Millisecond
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	mark := start
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		latest, err := st.LatestID(ctx)
+		if err != nil || latest <= mark {
+			if err != nil && ctx.Err() == nil && log != nil {
+				log.Debug("store watch", "error", err)
+			}
+			continue
+		}
+		ids := missing(mark, latest+1, feed.published)
+		if len(ids) > 0 {
+			xs, err := st.List(ctx, store.Query{IDs: ids})
+			if err != nil {
+				continue // try again next tick
+			}
+			slices.SortFunc(xs, func(a, b *exchange.Exchange) int { return cmpID(a.ID, b.ID) })
+			for _, x := range xs {
+				feed.Publish(x)
+			}
+		}
+		mark = latest
+	}
+}
+
+func cmpID(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Follow delivers the exchanges arriving on ch to fn in ID order with no
+// gaps: when an ID is skipped (the subscriber was too slow, or two saves
+// finished out of order) the missing ones are read from the store first.
+// after is the highest ID already shown. It returns when ch is closed or
+// ctx ends.
+func Follow(ctx context.Context, ch <-chan *exchange.Exchange, st Lister, after int64, fn func(*exchange.Exchange)) {
+	last := after
+	done := newIDSet(8192)
+	deliver := func(x *exchange.Exchange) {
+		if x.ID != 0 {
+			if done.has(x.ID) {
+				return
+			}
+			done.add(x.ID)
+		}
+		fn(x)
+	}
+	for {
+		var x *exchange.Exchange
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return
+		case x, ok = <-ch:
+			if !ok {
+				return
+			}
+		}
+		if x.ID > last+1 && st != nil {
+			if ids := missing(last, x.ID, done.has); len(ids) > 0 {
+				if xs, err := st.List(ctx, store.Query{IDs: ids}); err == nil {
+					slices.SortFunc(xs, func(a, b *exchange.Exchange) int { return cmpID(a.ID, b.ID) })
+					for _, y := range xs {
+						deliver(y)
+					}
+				}
+			}
+		}
+		deliver(x)
+		if x.ID > last {
+			last = x.ID
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package inspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// NewTransport returns the one transport every listener forwards through: a
+// keep-alive pool big enough for 16+ concurrent webhooks to one handler,
+// no proxy from the environment (the handler is local) and no transparent
+// compression (it would change the bytes the handler and SignalWire see).
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: nil,
+		DialContext: (&net.Dialer{
+			Timeout:   5 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		MaxIdleConns:          128,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+}
+
+// hopHeaders are the hop-by-hop headers (RFC 9110 §7.6.1) a proxy must not
+// pass on, as net/http/httputil.ReverseProxy lists them.
+var hopHeaders = []string{
+	"Connection",
+	"Proxy-Connection",
+	"Keep-Alive",
+	"Proxy-Authenticate",
+	"Proxy-Authorization",
+	"Te",
+	"Trailer",
+	"Transfer-Encoding",
+	"Upgrade",
+}
+
+// removeHopHeaders deletes the hop-by-hop headers from h, including every
+// header the Connection header names.
+func removeHopHeaders(h http.Header) {
+	for _, v := range h["Connection"] {
+		for _, name := range strings.Split(v, ",") {
+			if name = textproto.TrimString(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopHeaders {
+		h.Del(name)
+	}
+}
+
+// forwardHeaders builds the headers the handler receives: the request's own
+// minus hop-by-hop ones, plus X-Forwarded-For (appended, as every proxy
+// does), and X-Forwarded-Proto/-Host set to the scheme and host of the URL
+// the signature covers, so a handler that rebuilds its public URL from them
+// rebuilds exactly the signed one.
+func forwardHeaders(r *http.Request, verifyURL string) http.Header {
+	h := r.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	removeHopHeaders(h)
+	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && ip != "" {
+		if prior := h["X-Forwarded-For"]; len(prior) > 0 {
+			ip = strings.Join(prior, ", ") + ", " + ip
+		}
+		h.Set("X-Forwarded-For", ip)
+	}
+	if scheme, host := splitBase(verifyURL); scheme != "" {
+		h.Set("X-Forwarded-Proto", scheme)
+		h.Set("X-Forwarded-Host", host)
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		// Stop the transport from adding its own: the handler sees only
+		// what the sender sent.
+		h["User-Agent"] = []string{""}
+	}
+	return h
+}
+
+// targetURL joins the forward target and the request's raw path and query.
+// A target with a path ("http://localhost:3000/hooks") is a prefix.
+func targetURL(target *url.URL, r *http.Request) *url.URL {
+	u := *target
+	reqPath, reqRaw := r.URL.Path, r.URL.EscapedPath()
+	u.Path = joinPath(target.Path, reqPath)
+	u.RawPath = joinPath(target.EscapedPath(), reqRaw)
+	if u.RawPath == u.Path {
+		u.RawPath = ""
+	}
+	u.RawQuery = r.URL.RawQuery
+	u.ForceQuery = r.URL.ForceQuery
+	u.Fragment, u.RawFragment = "", ""
+	return &u
+}
+
+func joinPath(a, b string) string {
+	switch {
+	case a == "" || a == "/":
+		if b == "" {
+			return "/"
+		}
+		return b
+	case b == "" || b == "/":
+		return a
+	}
+	return strings.TrimSuffix(a, "/") + "/" + strings.TrimPrefix(b, "/")
+}
+
+// forwardError turns a transport failure into the one-line reason in the
+// 502/504 body and the exchange, and the status to answer with.
+func forwardError(ctx context.Context, target string, timeout time.Duration, err error) (int, string) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return http.StatusGatewayTimeout, fmt.Sprintf("handler %s did not answer within %s (--timeout)", target, timeout)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return http.StatusBadGateway, fmt.Sprintf("handler %s is not reachable: %v", target, err)
+}

@@ -1,0 +1,358 @@
+package inspect
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/swhook/swhook/inspect/classify"
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/respcheck"
+	"github.com/swhook/swhook/inspect/signature"
+)
+
+type handler struct {
+	p          *Pipeline
+	src        exchange.Source
+	publicBase func() string
+}
+
+// countingReader counts the bytes read through it, so a streamed body's full
+// size is known even when only its head is kept.
+// The transport may still be sending the body when the answer arrives, so
+// the count is atomic.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// answer is what goes back to the sender once the exchange is stored.
+type answer struct {
+	status int
+	header http.Header
+	head   []byte    // the first bytes of the body (all of it unless streaming)
+	rest   io.Reader // the remainder to stream after head; nil when none
+	closer io.Closer // the handler's response body, closed after relaying
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cfg := &h.p.cfg
+	start := cfg.Now()
+	x := &exchange.Exchange{Time: start.UTC(), Source: h.src}
+	if cfg.Forward != nil {
+		x.Forward = cfg.Forward.String()
+	}
+
+	verifyURL := VerificationURL(h.publicBase(), r)
+	x.Request = exchange.Request{
+		Method:     r.Method,
+		URL:        verifyURL,
+		Path:       r.URL.EscapedPath(),
+		Query:      r.URL.RawQuery,
+		Host:       r.Host,
+		Headers:    r.Header.Clone(),
+		RemoteAddr: r.RemoteAddr,
+	}
+
+	// Keep the head of the body (all of it, for any real webhook); when it
+	// is larger than MaxBody the rest is streamed to the handler unseen.
+	head, full, readErr := readHead(r.Body, cfg.MaxBody, r.ContentLength)
+	x.Request.Body = head
+	x.Request.BodySize = int64(len(head))
+	rest := &countingReader{r: r.Body}
+	if !full {
+		x.Request.Body = head[:cfg.MaxBody]
+		x.Request.Truncated = true
+		if r.ContentLength > 0 {
+			x.Request.BodySize = r.ContentLength
+		}
+	}
+
+	x.Event = cfg.Classify(classify.Request{
+		Method:      r.Method,
+		Path:        r.URL.Path,
+		Query:       r.URL.RawQuery,
+		ContentType: r.Header.Get("Content-Type"),
+		Body:        x.Request.Body,
+	})
+	h.verify(x, r, verifyURL, full)
+
+	var ans answer
+	switch {
+	case readErr != nil:
+		// The sender broke off or stalled: an incomplete body must never
+		// reach the handler as if it were whole. Keep what arrived.
+		msg := "request body: " + readErr.Error()
+		ans = h.selfAnswer(x, http.StatusBadRequest, textAnswer(msg), msg)
+	case cfg.EnforceSignature && x.Signature.Status != exchange.SigValid:
+		drainRest(rest, x, head, full)
+		msg := fmt.Sprintf("signature %s: rejected by --enforce-signature", x.Signature.Status)
+		ans = h.selfAnswer(x, http.StatusForbidden, textAnswer(msg), "")
+		x.ResponseCheck = exchange.Check{Status: exchange.CheckNA, Message: "not forwarded: " + msg}
+	case cfg.Forward == nil:
+		drainRest(rest, x, head, full)
+		a := DefaultAnswer(x.Event)
+		if cfg.Respond != nil {
+			a = *cfg.Respond
+		}
+		ans = h.selfAnswer(x, http.StatusOK, a, "")
+	default:
+		ans = h.forward(x, r, verifyURL, head, full, rest)
+	}
+	if ans.closer != nil {
+		defer ans.closer.Close()
+	}
+
+	if x.ResponseCheck.Status == "" {
+		x.ResponseCheck = cfg.Check(x.Event, respcheck.Response{
+			Status:      x.Response.Status,
+			ContentType: x.Response.Headers.Get("Content-Type"),
+			Body:        x.Response.Body,
+			Err:         x.Response.Error,
+		})
+	}
+
+	saved := h.save(x)
+	if saved && cfg.Feed != nil {
+		cfg.Feed.Publish(x)
+	}
+
+	writeAnswer(w, ans)
+}
+
+// readHead reads up to max bytes of body. full reports that the body ended
+// within them; otherwise head holds max+1 bytes and the rest is unread.
+func readHead(body io.Reader, max, contentLength int64) (head []byte, full bool, err error) {
+	var buf bytes.Buffer
+	if contentLength > 0 && contentLength <= max {
+		buf.Grow(int(contentLength) + 1)
+	} else if contentLength < 0 || contentLength > max {
+		buf.Grow(64 << 10)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(body, max+1))
+	head = buf.Bytes()
+	return head, int64(len(head)) <= max, err
+}
+
+// drainRest reads what the handler will not get (there is none, or it was
+// refused), so the sender can read the answer and the full size is known.
+func drainRest(rest *countingReader, x *exchange.Exchange, head []byte, full bool) {
+	if full {
+		return
+	}
+	io.Copy(io.Discard, rest)
+	x.Request.BodySize = int64(len(head)) + rest.n.Load()
+}
+
+// verify fills x.Signature. A body larger than MaxBody cannot be verified
+// (the pipeline never holds it whole), and that is said plainly.
+func (h *handler) verify(x *exchange.Exchange, r *http.Request, verifyURL string, full bool) {
+	cfg := &h.p.cfg
+	if !full {
+		x.Signature = exchange.Signature{
+			Status: exchange.SigUnchecked,
+			Hint:   fmt.Sprintf("body larger than --max-body (%d bytes): signature not checked; raise --max-body to check it", cfg.MaxBody),
+		}
+		if cfg.SigningKey != "" && hasSignatureHeader(r.Header) {
+			x.Signature.Header = signatureHeader(r.Header)
+		}
+		return
+	}
+	sr := signature.Request{Method: r.Method, URL: verifyURL, Header: r.Header, Body: x.Request.Body}
+	v := cfg.Verify(cfg.SigningKey, sr)
+	x.Signature = exchange.Signature{
+		Status: exchange.SignatureStatus(v.Status),
+		Scheme: string(v.Scheme),
+		Header: v.Header,
+		Hint:   v.Note,
+	}
+	if v.Status == signature.StatusInvalid {
+		local := ""
+		if cfg.Forward != nil {
+			local = targetURL(cfg.Forward, r).String()
+		}
+		d := cfg.Diagnose(cfg.SigningKey, sr, signature.DiagnoseOptions{LocalURL: local})
+		x.Signature.Hint = d.Sentence
+	}
+}
+
+func hasSignatureHeader(h http.Header) bool { return signatureHeader(h) != "" }
+
+func signatureHeader(h http.Header) string {
+	for _, name := range []string{signature.HeaderSignalWire, signature.HeaderTwilio, signature.HeaderSignalWireSHA256} {
+		if h.Get(name) != "" {
+			return name
+		}
+	}
+	return ""
+}
+
+func textAnswer(line string) Answer {
+	return Answer{ContentType: "text/plain; charset=utf-8", Body: []byte("swhook: " + line + "\n")}
+}
+
+// selfAnswer records and prepares an answer swhook gives itself.
+func (h *handler) selfAnswer(x *exchange.Exchange, status int, a Answer, errMsg string) answer {
+	hdr := http.Header{}
+	if a.ContentType != "" {
+		hdr.Set("Content-Type", a.ContentType)
+	}
+	hdr.Set("Content-Length", strconv.Itoa(len(a.Body)))
+	x.Response = exchange.Response{
+		Status:   status,
+		Headers:  hdr.Clone(),
+		Body:     a.Body,
+		BodySize: int64(len(a.Body)),
+		Error:    errMsg,
+	}
+	return answer{status: status, header: hdr, head: a.Body}
+}
+
+// forward passes the request to the handler and reads its answer.
+func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL string, head []byte, full bool, rest *countingReader) answer {
+	cfg := &h.p.cfg
+	// The sender hanging up must not cancel the handler's copy: the
+	// webhook was delivered to us and the handler gets it whole.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), cfg.Timeout)
+
+	var body io.Reader = bytes.NewReader(head)
+	length := int64(len(head))
+	if !full {
+		body = io.MultiReader(bytes.NewReader(head), rest)
+		length = r.ContentLength // -1 when the sender streamed it chunked
+	}
+	out, err := http.NewRequestWithContext(ctx, r.Method, targetURL(cfg.Forward, r).String(), body)
+	if err != nil {
+		cancel()
+		msg := "build forward request: " + err.Error()
+		return h.selfAnswer(x, http.StatusBadGateway, textAnswer(msg), msg)
+	}
+	out.URL = targetURL(cfg.Forward, r)
+	out.Header = forwardHeaders(r, verifyURL)
+	out.Host = r.Host
+	out.ContentLength = length
+	if length == 0 {
+		out.Body = http.NoBody
+		out.GetBody = nil
+	}
+
+	t0 := time.Now()
+	resp, err := cfg.Transport.RoundTrip(out)
+	if !full && r.ContentLength < 0 {
+		// Chunked: the size is what was read by the time the answer is in.
+		defer func() { x.Request.BodySize = int64(len(head)) + rest.n.Load() }()
+	}
+	if err != nil {
+		status, msg := forwardError(ctx, cfg.Forward.String(), cfg.Timeout, err)
+		cancel()
+		a := h.selfAnswer(x, status, textAnswer(msg), msg)
+		x.Response.DurationMS = ms(time.Since(t0))
+		cfg.Log.Warn("handler error", "method", r.Method, "path", x.Request.Path, "error", msg)
+		return a
+	}
+
+	// Read the handler's answer: the head is kept, the rest streamed after
+	// the exchange is stored.
+	respHead, respFull, readErr := readHead(resp.Body, cfg.MaxBody, resp.ContentLength)
+	dur := time.Since(t0)
+	if readErr != nil {
+		resp.Body.Close()
+		status, msg := forwardError(ctx, cfg.Forward.String(), cfg.Timeout, readErr)
+		msg = "reading the handler's answer: " + msg
+		cancel()
+		a := h.selfAnswer(x, status, textAnswer(msg), msg)
+		x.Response.DurationMS = ms(dur)
+		cfg.Log.Warn("handler error", "method", r.Method, "path", x.Request.Path, "error", msg)
+		return a
+	}
+	x.Response = exchange.Response{
+		Status:     resp.StatusCode,
+		Headers:    resp.Header.Clone(),
+		Body:       respHead,
+		BodySize:   int64(len(respHead)),
+		DurationMS: ms(dur),
+		Forwarded:  true,
+	}
+	hdr := resp.Header.Clone()
+	removeHopHeaders(hdr)
+	a := answer{status: resp.StatusCode, header: hdr, head: respHead}
+	if respFull {
+		resp.Body.Close()
+		cancel()
+		if resp.ContentLength < 0 {
+			hdr.Set("Content-Length", strconv.Itoa(len(respHead)))
+		}
+		return a
+	}
+	x.Response.Body = respHead[:cfg.MaxBody]
+	x.Response.Truncated = true
+	x.Response.BodySize = resp.ContentLength
+	a.rest = resp.Body
+	a.closer = closerFunc(func() error { err := resp.Body.Close(); cancel(); return err })
+	return a
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// save makes x durable, waiting at most SaveWait: past it the answer goes
+// back anyway (SignalWire must not wait on a stuck disk) and the exchange
+// is reported when the store finally takes it. It reports whether x was
+// saved in time (and so may be published now).
+func (h *handler) save(x *exchange.Exchange) bool {
+	cfg := &h.p.cfg
+	done := make(chan error, 1)
+	go func() {
+		// The store owns this goroutine's lifetime: Save returns when the
+		// write commits or fails, and Close flushes what is pending.
+		done <- cfg.Store.Save(context.Background(), x)
+	}()
+	timer := time.NewTimer(cfg.SaveWait)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			cfg.Log.Error("STORE FAILED: this exchange is NOT saved", "method", x.Request.Method, "path", x.Request.Path, "error", err)
+			return true // publish it anyway, so it is at least seen
+		}
+		return true
+	case <-timer.C:
+		cfg.Log.Error("STORE IS STUCK: answered without waiting for the exchange to be saved",
+			"method", x.Request.Method, "path", x.Request.Path, "waited", cfg.SaveWait.String())
+		return false
+	}
+}
+
+// writeAnswer sends the answer exactly as prepared.
+func writeAnswer(w http.ResponseWriter, a answer) {
+	dst := w.Header()
+	for k, v := range a.header {
+		dst[k] = v
+	}
+	w.WriteHeader(a.status)
+	if _, err := w.Write(a.head); err != nil {
+		return
+	}
+	if a.rest != nil {
+		if _, err := io.Copy(w, a.rest); err != nil && !errors.Is(err, context.Canceled) {
+			// The answer is half sent; all we can do is cut the connection
+			// so the sender does not take it for whole.
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
