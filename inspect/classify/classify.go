@@ -1,9 +1,20 @@
 // Package classify names what a webhook is about — an inbound call, the
 // third status callback of that call, a delivered message — from its
 // parameters, so the live view can say it in two words.
+//
+// It sits on every webhook's path, so it scans parameters in place rather
+// than building url.Values or decoding whole JSON documents into maps: only
+// the handful of names that decide the kind are looked at.
 package classify
 
-import "github.com/swhook/swhook/inspect/exchange"
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/swhook/swhook/inspect/exchange"
+)
 
 // Request is what classification looks at.
 type Request struct {
@@ -14,8 +25,336 @@ type Request struct {
 	Body        []byte
 }
 
+// maxDetail bounds Detail: it is a status word, and a hostile sender must
+// not be able to push a megabyte into every list row.
+const maxDetail = 64
+
 // Classify returns the event kind and its detail (e.g. call.status
 // "ringing"). It never fails: anything it cannot name is KindUnknown.
 func Classify(r Request) exchange.Event {
-	panic("classify.Classify: not built yet")
+	if isJSON(r.ContentType, r.Body) {
+		return classifyJSON(r.Body)
+	}
+	var p params
+	// Query first, body second: SignalWire puts its parameters in the body of
+	// a POST, and a developer's own query parameters (?lang=en) never carry
+	// these names, but when both do the body is what SignalWire sent.
+	p.scan(r.Query)
+	if !strings.EqualFold(r.Method, "GET") && isForm(r.ContentType) {
+		p.scanBytes(r.Body)
+	}
+	return p.classify()
+}
+
+// isJSON says whether the body is JSON: by content type, or — because some
+// senders and proxies drop or mangle it — by a body that starts with '{'.
+func isJSON(contentType string, body []byte) bool {
+	mt := mediaType(contentType)
+	if strings.HasSuffix(mt, "json") {
+		return true
+	}
+	if mt != "" && mt != "text/plain" && mt != "application/octet-stream" {
+		return false
+	}
+	b := bytes.TrimLeft(body, " \t\r\n")
+	return len(b) > 0 && b[0] == '{'
+}
+
+// isForm says whether a body may hold form parameters. An empty content
+// type counts: curl-style tests and some proxies omit it.
+func isForm(contentType string) bool {
+	mt := mediaType(contentType)
+	return mt == "" || mt == "application/x-www-form-urlencoded"
+}
+
+// mediaType is the lower-cased type without parameters, without allocating
+// in the common already-lower-case case.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	for i := 0; i < len(ct); i++ {
+		if c := ct[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(ct)
+		}
+	}
+	return ct
+}
+
+// params holds the raw (still form-encoded) values of the parameters that
+// decide the kind. A nil slice means the parameter was absent.
+type params struct {
+	callSid, callStatus, callDuration, callbackSource, sequenceNumber, timestamp []byte
+	dialCallStatus, digits, speechResult, recordingURL                           []byte
+	recordingSid, recordingStatus                                                []byte
+	messageSid, smsSid, smsMessageSid, messageStatus, smsStatus, body            []byte
+	faxSid, faxStatus                                                            []byte
+	transcriptionSid, transcriptionStatus, transcriptionText                     []byte
+}
+
+var empty = []byte{}
+
+func (p *params) scan(s string) {
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		p.set(k, v)
+	}
+}
+
+func (p *params) scanBytes(b []byte) {
+	for len(b) > 0 {
+		var pair []byte
+		pair, b, _ = bytes.Cut(b, []byte("&"))
+		k, v, _ := bytes.Cut(pair, []byte("="))
+		// string(k) in a switch does not allocate; v is kept as a sub-slice.
+		p.setBytes(string(k), v)
+	}
+}
+
+func (p *params) set(k, v string) {
+	if strings.ContainsAny(k, "%+") {
+		if u, err := url.QueryUnescape(k); err == nil {
+			k = u
+		}
+	}
+	slot := p.slot(k)
+	if slot != nil {
+		*slot = append(empty[:0:0], v...)
+	}
+}
+
+func (p *params) setBytes(k string, v []byte) {
+	if strings.ContainsAny(k, "%+") {
+		if u, err := url.QueryUnescape(k); err == nil {
+			k = u
+		}
+	}
+	if slot := p.slot(k); slot != nil {
+		if v == nil {
+			v = empty
+		}
+		*slot = v
+	}
+}
+
+func (p *params) slot(k string) *[]byte {
+	switch k {
+	case "CallSid":
+		return &p.callSid
+	case "CallStatus":
+		return &p.callStatus
+	case "CallDuration":
+		return &p.callDuration
+	case "CallbackSource":
+		return &p.callbackSource
+	case "SequenceNumber":
+		return &p.sequenceNumber
+	case "Timestamp":
+		return &p.timestamp
+	case "DialCallStatus":
+		return &p.dialCallStatus
+	case "Digits":
+		return &p.digits
+	case "SpeechResult":
+		return &p.speechResult
+	case "RecordingUrl":
+		return &p.recordingURL
+	case "RecordingSid":
+		return &p.recordingSid
+	case "RecordingStatus":
+		return &p.recordingStatus
+	case "MessageSid":
+		return &p.messageSid
+	case "SmsSid":
+		return &p.smsSid
+	case "SmsMessageSid":
+		return &p.smsMessageSid
+	case "MessageStatus":
+		return &p.messageStatus
+	case "SmsStatus":
+		return &p.smsStatus
+	case "Body":
+		return &p.body
+	case "FaxSid":
+		return &p.faxSid
+	case "FaxStatus":
+		return &p.faxStatus
+	case "TranscriptionSid":
+		return &p.transcriptionSid
+	case "TranscriptionStatus":
+		return &p.transcriptionStatus
+	case "TranscriptionText":
+		return &p.transcriptionText
+	}
+	return nil
+}
+
+func (p *params) classify() exchange.Event {
+	switch {
+	// A transcription callback also carries RecordingSid and CallSid, so it
+	// is decided first.
+	case p.transcriptionSid != nil || p.transcriptionStatus != nil || p.transcriptionText != nil:
+		return event(exchange.KindTranscription, p.transcriptionStatus)
+	// A recording status callback carries CallSid too; RecordingStatus is
+	// what sets it apart from a <Record> action request (RecordingUrl only).
+	case p.recordingStatus != nil:
+		return event(exchange.KindRecordingStatus, p.recordingStatus)
+	case p.faxSid != nil:
+		// An incoming fax asks for instructions with FaxStatus=receiving (or
+		// none); every other FaxStatus reports on a fax already handled.
+		if p.faxStatus == nil || status(p.faxStatus) == "receiving" {
+			return event(exchange.KindFaxInbound, p.faxStatus)
+		}
+		return event(exchange.KindFaxStatus, p.faxStatus)
+	case p.messageSid != nil || p.smsSid != nil || p.smsMessageSid != nil:
+		return p.classifyMessage()
+	case p.callSid != nil || p.callStatus != nil:
+		return p.classifyCall()
+	}
+	return exchange.Event{Kind: exchange.KindUnknown}
+}
+
+func (p *params) classifyMessage() exchange.Event {
+	// MessageStatus is the status callback's word; an inbound message says
+	// SmsStatus=received (and MessageStatus=received where it is sent at all).
+	st := p.messageStatus
+	if st == nil {
+		st = p.smsStatus
+	}
+	if st != nil {
+		if status(st) == "received" {
+			return event(exchange.KindMessageInbound, st)
+		}
+		return event(exchange.KindMessageStatus, st)
+	}
+	if p.body != nil {
+		return event(exchange.KindMessageInbound, []byte("received"))
+	}
+	return event(exchange.KindMessageStatus, nil)
+}
+
+// classifyCall tells the request that asks for cXML instructions (the first
+// fetch of an inbound call, and the action URLs of <Gather>, <Dial>,
+// <Record>) from a status callback that only reports.
+//
+// SignalWire's voice request (the phone number's "when a call comes in" URL)
+// carries CallSid, AccountSid, From, To, CallStatus (ringing for inbound,
+// in-progress for an outbound-api call that was answered), ApiVersion,
+// Direction, ForwardedFrom, CallerName, ParentCallSid. Status callbacks
+// (StatusCallback on a call, a number's "call status changes" URL) carry the
+// same plus Timestamp, CallbackSource=call-progress-events and
+// SequenceNumber, and CallDuration once the call has ended; the number-level
+// "inbound call status" callback has Timestamp and CallDuration. So any of
+// those four marks a status callback; without them, a CallStatus that no
+// live call can be asked about (queued, initiated, completed, busy, failed,
+// no-answer, canceled) still is one; otherwise the request wants cXML.
+func (p *params) classifyCall() exchange.Event {
+	if p.callbackSource != nil || p.sequenceNumber != nil || p.timestamp != nil || p.callDuration != nil {
+		return event(exchange.KindCallStatus, p.callStatus)
+	}
+	switch {
+	case p.dialCallStatus != nil:
+		return event(exchange.KindCallInbound, []byte("dial"))
+	case p.digits != nil || p.speechResult != nil:
+		return event(exchange.KindCallInbound, []byte("gather"))
+	case p.recordingURL != nil:
+		return event(exchange.KindCallInbound, []byte("record"))
+	}
+	switch status(p.callStatus) {
+	case "ringing", "in-progress", "":
+		return event(exchange.KindCallInbound, p.callStatus)
+	}
+	return event(exchange.KindCallStatus, p.callStatus)
+}
+
+// known status words, returned as constants so the common case allocates
+// nothing.
+var statusWords = []string{
+	"queued", "initiated", "ringing", "in-progress", "completed", "busy", "failed",
+	"no-answer", "canceled", "answered", "sending", "sent", "delivered", "undelivered",
+	"received", "receiving", "accepted", "scheduled", "read", "processing", "absent",
+	"in-progress", "paused", "stopped", "created", "ending", "ended", "dial", "gather", "record",
+}
+
+// status returns the decoded status word, without allocating for the known
+// ones.
+func status(raw []byte) string {
+	for _, w := range statusWords {
+		if string(raw) == w {
+			return w
+		}
+	}
+	s := string(raw)
+	if strings.ContainsAny(s, "%+") {
+		if u, err := url.QueryUnescape(s); err == nil {
+			s = u
+		}
+	}
+	if len(s) > maxDetail {
+		s = s[:maxDetail]
+	}
+	return s
+}
+
+func event(k exchange.Kind, detail []byte) exchange.Event {
+	if detail == nil {
+		return exchange.Event{Kind: k}
+	}
+	return exchange.Event{Kind: k, Detail: status(detail)}
+}
+
+// jsonPayload is the union of the JSON shapes SignalWire posts: a SWML
+// fetch ({"call": {...}, "vars", "envs", "params"}), a SWML messaging fetch
+// ({"message": {...}}), and a RELAY / Call Fabric event
+// ({"event_type": "calling.call.state", "params": {"call_state": ...}}).
+type jsonPayload struct {
+	EventType string          `json:"event_type"`
+	Call      *jsonCall       `json:"call"`
+	Message   *jsonMessage    `json:"message"`
+	Params    json.RawMessage `json:"params"`
+}
+
+type jsonCall struct {
+	CallState string `json:"call_state"`
+	Direction string `json:"direction"`
+}
+
+type jsonMessage struct {
+	Direction string `json:"direction"`
+	Status    string `json:"status"`
+}
+
+type relayParams struct {
+	CallState string `json:"call_state"`
+}
+
+func classifyJSON(body []byte) exchange.Event {
+	var v jsonPayload
+	if err := json.Unmarshal(body, &v); err != nil {
+		return exchange.Event{Kind: exchange.KindUnknown}
+	}
+	switch {
+	case v.EventType == "calling.call.state":
+		var p relayParams
+		_ = json.Unmarshal(v.Params, &p) // absent or odd params: still the event, without detail
+		return jsonEvent(exchange.KindRelayCallState, p.CallState)
+	case v.EventType != "":
+		// Another RELAY event: say which, so it is not a bare "unknown".
+		return jsonEvent(exchange.KindUnknown, v.EventType)
+	case v.Call != nil:
+		return jsonEvent(exchange.KindSWMLCall, v.Call.CallState)
+	case v.Message != nil:
+		return jsonEvent(exchange.KindSWMLMessage, v.Message.Direction)
+	}
+	return exchange.Event{Kind: exchange.KindUnknown}
+}
+
+func jsonEvent(k exchange.Kind, detail string) exchange.Event {
+	if len(detail) > maxDetail {
+		detail = detail[:maxDetail]
+	}
+	return exchange.Event{Kind: k, Detail: detail}
 }

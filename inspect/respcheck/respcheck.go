@@ -3,7 +3,13 @@
 // a developer has to find out from a dead phone call.
 package respcheck
 
-import "github.com/swhook/swhook/inspect/exchange"
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/swhook/swhook/inspect/exchange"
+)
 
 // Response is what is checked.
 type Response struct {
@@ -12,11 +18,140 @@ type Response struct {
 	Body        []byte
 	// Err is set when the handler could not be reached.
 	Err string
+	// Truncated says Body is only the start of what the handler sent (the
+	// capture limit), so a document cut short is not reported as malformed.
+	Truncated bool
 }
 
 // Check grades resp as the answer to a webhook of event ev: voice and
 // messaging webhooks must answer well-formed cXML with a <Response> root or
 // valid SWML; status callbacks want a 2xx.
 func Check(ev exchange.Event, resp Response) exchange.Check {
-	panic("respcheck.Check: not built yet")
+	if resp.Err != "" {
+		return errorf("the handler could not be reached (%s); SignalWire gets no answer", firstLine(resp.Err))
+	}
+	switch ev.Kind {
+	case exchange.KindCallInbound, exchange.KindSWMLCall:
+		return checkDocument(domainVoice, resp)
+	case exchange.KindMessageInbound, exchange.KindSWMLMessage:
+		return checkDocument(domainMessaging, resp)
+	case exchange.KindFaxInbound:
+		return checkDocument(domainFax, resp)
+	case exchange.KindCallStatus, exchange.KindMessageStatus, exchange.KindRecordingStatus,
+		exchange.KindFaxStatus, exchange.KindTranscription, exchange.KindRelayCallState:
+		if resp.Status < 200 || resp.Status > 299 {
+			return warnf("status callback answered %d; SignalWire wants a 2xx and may retry or log an error", resp.Status)
+		}
+		return exchange.Check{Status: exchange.CheckOK}
+	}
+	// Unknown webhooks: nothing is known about what is expected of them.
+	return exchange.Check{Status: exchange.CheckNA}
+}
+
+// domain is which of SignalWire's products executes the answer; it decides
+// which verbs make sense and how bad an empty answer is.
+type domain int
+
+const (
+	domainVoice domain = iota
+	domainMessaging
+	domainFax
+)
+
+func (d domain) consequence() string {
+	switch d {
+	case domainMessaging:
+		return "the message gets no reply and SignalWire logs an error"
+	case domainFax:
+		return "the fax will not be received"
+	}
+	return "the call will fail with a document parse error"
+}
+
+func checkDocument(d domain, resp Response) exchange.Check {
+	if resp.Status < 200 || resp.Status > 299 {
+		return errorf("handler answered %d; %s", resp.Status, d.consequence())
+	}
+	body := trimBOM(bytes.TrimSpace(resp.Body))
+	if len(body) == 0 {
+		if d == domainMessaging {
+			return warnf("empty answer; reply <Response></Response> to send no message")
+		}
+		return errorf("empty answer; SignalWire expects cXML or SWML: %s", d.consequence())
+	}
+	var c exchange.Check
+	var kind string
+	switch body[0] {
+	case '<':
+		kind = "xml"
+		c = checkCXML(d, body, resp.Truncated)
+	case '{':
+		kind = "json"
+		c = checkSWMLJSON(d, body, resp.Truncated)
+	default:
+		kind = "yaml"
+		c = checkSWMLYAML(d, body, resp.Truncated)
+	}
+	if c.Status == exchange.CheckOK {
+		if msg := contentTypeMismatch(kind, resp.ContentType); msg != "" {
+			return warnf("%s", msg)
+		}
+	}
+	return c
+}
+
+// contentTypeMismatch names a Content-Type that does not fit the document;
+// SignalWire parses by content, but proxies, frameworks and SignalWire's own
+// logs go by the header, and text/html usually means a template answered.
+func contentTypeMismatch(kind, ct string) string {
+	mt := strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
+	switch kind {
+	case "xml":
+		if strings.Contains(mt, "xml") {
+			return ""
+		}
+		if mt == "" {
+			return "cXML served without a Content-Type; send Content-Type: application/xml"
+		}
+		return fmt.Sprintf("cXML served as %s; send Content-Type: application/xml", mt)
+	case "json":
+		if strings.Contains(mt, "json") {
+			return ""
+		}
+		if mt == "" {
+			return "SWML served without a Content-Type; send Content-Type: application/json"
+		}
+		return fmt.Sprintf("SWML JSON served as %s; send Content-Type: application/json", mt)
+	case "yaml":
+		if strings.Contains(mt, "yaml") || mt == "text/plain" {
+			return ""
+		}
+		if mt == "" {
+			return "SWML served without a Content-Type; send Content-Type: application/yaml"
+		}
+		return fmt.Sprintf("SWML YAML served as %s; send Content-Type: application/yaml", mt)
+	}
+	return ""
+}
+
+func trimBOM(b []byte) []byte {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	return bytes.TrimSpace(b)
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	const max = 120
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}
+
+func errorf(format string, a ...any) exchange.Check {
+	return exchange.Check{Status: exchange.CheckError, Message: fmt.Sprintf(format, a...)}
+}
+
+func warnf(format string, a ...any) exchange.Check {
+	return exchange.Check{Status: exchange.CheckWarning, Message: fmt.Sprintf(format, a...)}
 }
