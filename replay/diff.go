@@ -43,12 +43,12 @@ func LineDiff(a, b []byte) []string {
 		case i < n && j < m && al[i] == bl[j]:
 			i++
 			j++
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			out = append(out, "+ "+termsafe.String(bl[j]))
-			j++
-		default:
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
 			out = append(out, "- "+termsafe.String(al[i]))
 			i++
+		default:
+			out = append(out, "+ "+termsafe.String(bl[j]))
+			j++
 		}
 	}
 	return out

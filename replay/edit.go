@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Assignment is one Name=Value from --set or --header.
@@ -129,7 +130,7 @@ func JSONValue(v string) json.RawMessage {
 func SetJSONField(doc []byte, path string, value json.RawMessage) ([]byte, error) {
 	keys := strings.Split(path, ".")
 	for _, k := range keys {
-		if k == "" {
+		if k == "" || !utf8.ValidString(k) {
 			return nil, fmt.Errorf("%q is not a dotted path like params.call_state", path)
 		}
 	}
