@@ -1,7 +1,9 @@
 package inspect
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -65,7 +67,11 @@ func DefaultAnswer(ev exchange.Event) Answer {
 func LoadAnswer(path string) (*Answer, error) {
 	body, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read --respond file: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("cannot read %s: %w", path, pe.Err)
+		}
+		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	var ct string
 	switch strings.ToLower(filepath.Ext(path)) {

@@ -1,0 +1,272 @@
+// Package logview writes a listen session for something other than a
+// person at a full-screen terminal: one plain line per webhook for a pipe
+// or a log file, or NDJSON for scripts. Everything that came from the
+// network is sanitised (termsafe) before it is written as text.
+package logview
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/termsafe"
+)
+
+// Ready is what a session says first: where to send webhooks.
+type Ready struct {
+	PublicURL string // "" when there is no public URL (yet)
+	LocalURL  string
+	Forward   string // "" when swhook answers itself
+	KeySet    bool
+	// Notes are one-line remarks shown after the addresses (plain only),
+	// e.g. why there is no public tunnel.
+	Notes []string
+}
+
+// TunnelEvent is a tunnel state change (tunnel.Status without the import,
+// so this package stays below the tunnel layer).
+type TunnelEvent struct {
+	Time       time.Time
+	State      string
+	URL        string
+	Message    string
+	URLChanged bool
+	PrevURL    string
+}
+
+// View is one output mode.
+type View interface {
+	Ready(r Ready) error
+	Exchange(x *exchange.Exchange) error
+	Tunnel(t TunnelEvent) error
+}
+
+// Plain writes human-readable lines.
+type Plain struct {
+	mu     sync.Mutex
+	w      io.Writer
+	keySet bool
+	loc    *time.Location
+}
+
+// NewPlain writes to w, showing times in loc (nil: local time).
+func NewPlain(w io.Writer, keySet bool, loc *time.Location) *Plain {
+	if loc == nil {
+		loc = time.Local
+	}
+	return &Plain{w: w, keySet: keySet, loc: loc}
+}
+
+// Ready prints where to send webhooks, then what happens to them.
+func (p *Plain) Ready(r Ready) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var b strings.Builder
+	if r.PublicURL != "" {
+		fmt.Fprintf(&b, "Send webhooks to  %s\n", termsafe.String(r.PublicURL))
+		fmt.Fprintf(&b, "Local listener    %s\n", termsafe.String(r.LocalURL))
+	} else {
+		fmt.Fprintf(&b, "Send webhooks to  %s\n", termsafe.String(r.LocalURL))
+	}
+	if r.Forward != "" {
+		fmt.Fprintf(&b, "Forwarding to     %s\n", termsafe.String(r.Forward))
+	} else {
+		b.WriteString("Forwarding to     (none) swhook answers itself: empty cXML, 200 for callbacks, hangup SWML\n")
+	}
+	if !r.KeySet {
+		b.WriteString("Signing key       none: every badge will read \"no key\" (pass --signing-key or set $SIGNALWIRE_SIGNING_KEY)\n")
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "Note              %s\n", termsafe.String(n))
+	}
+	_, err := io.WriteString(p.w, b.String())
+	return err
+}
+
+// Badge is the signature badge as plain text.
+func Badge(s exchange.Signature, keySet bool) string {
+	switch s.Status {
+	case exchange.SigValid:
+		return "✓ valid"
+	case exchange.SigInvalid:
+		return "✗ INVALID"
+	case exchange.SigMissing:
+		return "! missing"
+	case exchange.SigUnchecked:
+		if !keySet {
+			return "· no key"
+		}
+		return "· unchecked"
+	}
+	return "? " + termsafe.String(string(s.Status))
+}
+
+// Line is one exchange's summary line: time, method, path, event,
+// signature badge, status, duration.
+func Line(x *exchange.Exchange, keySet bool, loc *time.Location) string {
+	ev := string(x.Event.Kind)
+	if ev == "" {
+		ev = string(exchange.KindUnknown)
+	}
+	if x.Event.Detail != "" {
+		ev += " " + x.Event.Detail
+	}
+	status := "ERR"
+	if x.Response.Status != 0 {
+		status = fmt.Sprintf("%d", x.Response.Status)
+	}
+	path := x.Request.Path
+	if x.Request.Query != "" {
+		path += "?" + x.Request.Query
+	}
+	id := "#-"
+	if x.ID != 0 {
+		id = fmt.Sprintf("#%d", x.ID)
+	}
+	line := fmt.Sprintf("%s %-6s %-6s %-28s %-22s %-11s %3s %7.1fms",
+		x.Time.In(loc).Format("15:04:05.000"), id,
+		termsafe.String(x.Request.Method), termsafe.String(truncate(path, 60)),
+		termsafe.String(ev), Badge(x.Signature, keySet), status, x.Response.DurationMS)
+	switch x.Source {
+	case exchange.SourceReplay:
+		if x.ReplayOf != 0 {
+			line += fmt.Sprintf("  (replay of #%d)", x.ReplayOf)
+		} else {
+			line += "  (replay)"
+		}
+	case exchange.SourceTrigger:
+		line += "  (trigger)"
+	}
+	return line
+}
+
+// Warnings are the loud lines under an exchange: what a developer must fix.
+func Warnings(x *exchange.Exchange) []string {
+	var w []string
+	if x.Response.Error != "" {
+		w = append(w, "HANDLER ERROR: "+termsafe.String(x.Response.Error))
+	}
+	if x.Signature.Status == exchange.SigInvalid && x.Signature.Hint != "" {
+		w = append(w, "signature: "+termsafe.String(x.Signature.Hint))
+	}
+	switch x.ResponseCheck.Status {
+	case exchange.CheckWarning, exchange.CheckError:
+		w = append(w, "RESPONSE "+strings.ToUpper(string(x.ResponseCheck.Status))+": "+termsafe.String(x.ResponseCheck.Message))
+	}
+	if x.Request.Truncated {
+		w = append(w, fmt.Sprintf("request body kept truncated: %d of %d bytes", len(x.Request.Body), x.Request.BodySize))
+	}
+	return w
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// Exchange prints the summary line and any warnings under it.
+func (p *Plain) Exchange(x *exchange.Exchange) error {
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(Line(x, p.keySet, p.loc), " "))
+	b.WriteByte('\n')
+	for _, w := range Warnings(x) {
+		b.WriteString("    !! ")
+		b.WriteString(w)
+		b.WriteByte('\n')
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := io.WriteString(p.w, b.String())
+	return err
+}
+
+// Tunnel prints a tunnel state change.
+func (p *Plain) Tunnel(t TunnelEvent) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s tunnel %s", t.Time.In(p.loc).Format("15:04:05.000"), termsafe.String(t.State))
+	if t.URL != "" {
+		b.WriteString(" " + termsafe.String(t.URL))
+	}
+	if t.Message != "" {
+		b.WriteString(": " + termsafe.String(t.Message))
+	}
+	b.WriteByte('\n')
+	if t.URLChanged {
+		fmt.Fprintf(&b, "    !! PUBLIC URL CHANGED from %s to %s: update the webhook URL in the SignalWire dashboard\n",
+			termsafe.String(t.PrevURL), termsafe.String(t.URL))
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := io.WriteString(p.w, b.String())
+	return err
+}
+
+// NDJSON writes one JSON object per line: a "ready" line, then "exchange"
+// and "tunnel" lines. JSON escapes control characters, so it needs no
+// termsafe.
+type NDJSON struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// NewNDJSON writes to w.
+func NewNDJSON(w io.Writer) *NDJSON { return &NDJSON{w: w} }
+
+func (n *NDJSON) write(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, err = n.w.Write(b)
+	return err
+}
+
+// Ready writes {"type":"ready","public_url":...,"local_url":...,"forward":...}.
+func (n *NDJSON) Ready(r Ready) error {
+	return n.write(struct {
+		Type      string `json:"type"`
+		PublicURL string `json:"public_url"`
+		LocalURL  string `json:"local_url"`
+		Forward   string `json:"forward"`
+		KeySet    bool   `json:"signing_key_set"`
+	}{"ready", r.PublicURL, r.LocalURL, r.Forward, r.KeySet})
+}
+
+// Exchange writes {"type":"exchange", ...the exchange's own fields}.
+func (n *NDJSON) Exchange(x *exchange.Exchange) error {
+	b, err := json.Marshal(x)
+	if err != nil {
+		return err
+	}
+	line := make([]byte, 0, len(b)+20)
+	line = append(line, `{"type":"exchange",`...)
+	line = append(line, b[1:]...)
+	line = append(line, '\n')
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, err = n.w.Write(line)
+	return err
+}
+
+// Tunnel writes {"type":"tunnel","state":...}.
+func (n *NDJSON) Tunnel(t TunnelEvent) error {
+	return n.write(struct {
+		Type       string    `json:"type"`
+		Time       time.Time `json:"time"`
+		State      string    `json:"state"`
+		URL        string    `json:"url,omitempty"`
+		Message    string    `json:"message,omitempty"`
+		URLChanged bool      `json:"url_changed,omitempty"`
+		PrevURL    string    `json:"prev_url,omitempty"`
+	}{"tunnel", t.Time.UTC(), t.State, t.URL, t.Message, t.URLChanged, t.PrevURL})
+}
