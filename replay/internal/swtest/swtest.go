@@ -20,27 +20,30 @@ import (
 )
 
 // Valid reports whether header carries a signature SignalWire's rules
-// accept for a request to fullURL with body: form posts (and GETs) are
-// base64 HMAC-SHA1 over the URL followed by every parameter's name and value,
-// sorted by name; JSON is hex HMAC-SHA1 over the URL followed by the raw body.
+// accept for a request to fullURL with body.
 func Valid(key, method, fullURL string, header http.Header, body []byte) bool {
 	sig := header.Get("X-SignalWire-Signature")
 	if sig == "" {
 		sig = header.Get("X-Twilio-Signature")
 	}
-	if sig == "" {
-		return false
-	}
+	return sig != "" && hmac.Equal([]byte(sig), []byte(Sign(key, method, fullURL, header.Get("Content-Type"), body)))
+}
+
+// Sign computes the signature by the published rules: form posts (and
+// GETs) are base64 HMAC-SHA1 over the URL followed by every parameter's name
+// and value, sorted by name; JSON is hex HMAC-SHA1 over the URL followed by
+// the raw body.
+func Sign(key, method, fullURL, contentType string, body []byte) string {
 	mac := hmac.New(sha1.New, []byte(key))
 	mac.Write([]byte(fullURL))
-	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
+	mt, _, _ := mime.ParseMediaType(contentType)
 	switch {
 	case method == http.MethodGet:
-		return hmac.Equal([]byte(sig), []byte(base64.StdEncoding.EncodeToString(mac.Sum(nil))))
+		return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	case mt == "application/x-www-form-urlencoded":
 		params, err := url.ParseQuery(string(body))
 		if err != nil {
-			return false
+			return "undecodable form"
 		}
 		names := make([]string, 0, len(params))
 		for k := range params {
@@ -52,10 +55,10 @@ func Valid(key, method, fullURL string, header http.Header, body []byte) bool {
 				mac.Write([]byte(k + v))
 			}
 		}
-		return hmac.Equal([]byte(sig), []byte(base64.StdEncoding.EncodeToString(mac.Sum(nil))))
+		return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	default:
 		mac.Write(body)
-		return hmac.Equal([]byte(sig), []byte(hex.EncodeToString(mac.Sum(nil))))
+		return hex.EncodeToString(mac.Sum(nil))
 	}
 }
 
