@@ -60,11 +60,12 @@ func isJSON(contentType string, body []byte) bool {
 	return len(b) > 0 && b[0] == '{'
 }
 
-// isForm says whether a body may hold form parameters. An empty content
-// type counts: curl-style tests and some proxies omit it.
+// isForm says whether a body may hold form parameters. SignalWire always
+// says application/x-www-form-urlencoded, but curl-style tests and some
+// proxies drop or change the type, so anything but multipart is scanned: a
+// body that is not a form simply names none of the parameters we look for.
 func isForm(contentType string) bool {
-	mt := mediaType(contentType)
-	return mt == "" || mt == "application/x-www-form-urlencoded"
+	return !strings.HasPrefix(mediaType(contentType), "multipart/")
 }
 
 // mediaType is the lower-cased type without parameters, without allocating
@@ -100,7 +101,12 @@ func (p *params) scan(s string) {
 		var pair string
 		pair, s, _ = strings.Cut(s, "&")
 		k, v, _ := strings.Cut(pair, "=")
-		p.set(k, v)
+		if strings.ContainsAny(k, "%+") {
+			k = unescape(k)
+		}
+		if slot := p.slot(k); slot != nil {
+			*slot = []byte(v)
+		}
 	}
 }
 
@@ -109,35 +115,39 @@ func (p *params) scanBytes(b []byte) {
 		var pair []byte
 		pair, b, _ = bytes.Cut(b, []byte("&"))
 		k, v, _ := bytes.Cut(pair, []byte("="))
-		// string(k) in a switch does not allocate; v is kept as a sub-slice.
-		p.setBytes(string(k), v)
+		var slot *[]byte
+		if bytes.ContainsAny(k, "%+") {
+			slot = p.slot(unescape(string(k)))
+		} else {
+			slot = p.slotBytes(k)
+		}
+		if slot != nil {
+			if v == nil {
+				v = empty
+			}
+			*slot = v // a sub-slice of the body: nothing is copied
+		}
 	}
 }
 
-func (p *params) set(k, v string) {
-	if strings.ContainsAny(k, "%+") {
-		if u, err := url.QueryUnescape(k); err == nil {
-			k = u
-		}
+func unescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
 	}
-	slot := p.slot(k)
-	if slot != nil {
-		*slot = append(empty[:0:0], v...)
-	}
+	return s
 }
 
-func (p *params) setBytes(k string, v []byte) {
-	if strings.ContainsAny(k, "%+") {
-		if u, err := url.QueryUnescape(k); err == nil {
-			k = u
-		}
+// slotBytes is slot for a []byte name; the conversion in the switch does not
+// allocate.
+func (p *params) slotBytes(k []byte) *[]byte {
+	switch string(k) {
+	case "CallSid", "CallStatus", "CallDuration", "CallbackSource", "SequenceNumber", "Timestamp",
+		"DialCallStatus", "Digits", "SpeechResult", "RecordingUrl", "RecordingSid", "RecordingStatus",
+		"MessageSid", "SmsSid", "SmsMessageSid", "MessageStatus", "SmsStatus", "Body",
+		"FaxSid", "FaxStatus", "TranscriptionSid", "TranscriptionStatus", "TranscriptionText":
+		return p.slot(string(k))
 	}
-	if slot := p.slot(k); slot != nil {
-		if v == nil {
-			v = empty
-		}
-		*slot = v
-	}
+	return nil
 }
 
 func (p *params) slot(k string) *[]byte {
@@ -255,13 +265,15 @@ func (p *params) classifyCall() exchange.Event {
 	if p.callbackSource != nil || p.sequenceNumber != nil || p.timestamp != nil || p.callDuration != nil {
 		return event(exchange.KindCallStatus, p.callStatus)
 	}
+	// Action requests: <Record> reports the Digits that ended it too, so it
+	// is decided before <Gather>.
 	switch {
-	case p.dialCallStatus != nil:
-		return event(exchange.KindCallInbound, []byte("dial"))
-	case p.digits != nil || p.speechResult != nil:
-		return event(exchange.KindCallInbound, []byte("gather"))
 	case p.recordingURL != nil:
-		return event(exchange.KindCallInbound, []byte("record"))
+		return exchange.Event{Kind: exchange.KindCallInbound, Detail: "record"}
+	case p.dialCallStatus != nil:
+		return exchange.Event{Kind: exchange.KindCallInbound, Detail: "dial"}
+	case p.digits != nil || p.speechResult != nil:
+		return exchange.Event{Kind: exchange.KindCallInbound, Detail: "gather"}
 	}
 	switch status(p.callStatus) {
 	case "ringing", "in-progress", "":
@@ -315,6 +327,10 @@ type jsonPayload struct {
 	Call      *jsonCall       `json:"call"`
 	Message   *jsonMessage    `json:"message"`
 	Params    json.RawMessage `json:"params"`
+	// The JSON message status callback (RELAY, SWML send_sms status_callback):
+	// {"id", "project_id", "status", "number_of_segments", ...}.
+	Status           string          `json:"status"`
+	NumberOfSegments json.RawMessage `json:"number_of_segments"`
 }
 
 type jsonCall struct {
@@ -348,6 +364,8 @@ func classifyJSON(body []byte) exchange.Event {
 		return jsonEvent(exchange.KindSWMLCall, v.Call.CallState)
 	case v.Message != nil:
 		return jsonEvent(exchange.KindSWMLMessage, v.Message.Direction)
+	case v.Status != "" && v.NumberOfSegments != nil:
+		return jsonEvent(exchange.KindMessageStatus, v.Status)
 	}
 	return exchange.Event{Kind: exchange.KindUnknown}
 }
