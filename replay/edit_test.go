@@ -266,3 +266,20 @@ func FuzzSetFormParam(f *testing.F) {
 		}
 	})
 }
+
+func TestForwardURLJoinsLikeListen(t *testing.T) {
+	orig := exchange.Request{Path: "/voice", Query: "x=1"}
+	for fwd, want := range map[string]string{
+		"http://localhost:3000":      "http://localhost:3000/voice?x=1",
+		"http://localhost:3000/":     "http://localhost:3000/voice?x=1",
+		"http://localhost:3000/api":  "http://localhost:3000/api/voice?x=1",
+		"http://localhost:3000/api/": "http://localhost:3000/api/voice?x=1",
+	} {
+		if got, err := ForwardURL(fwd, orig); err != nil || got != want {
+			t.Errorf("ForwardURL(%q) = %q, %v; want %q", fwd, got, err, want)
+		}
+	}
+	if _, err := ForwardURL("nonsense", orig); err == nil {
+		t.Error("want an error")
+	}
+}

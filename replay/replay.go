@@ -16,7 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/swhook/swhook/inspect/classify"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/respcheck"
 	"github.com/swhook/swhook/inspect/signature"
 	"github.com/swhook/swhook/inspect/termsafe"
 )
@@ -109,10 +111,7 @@ func Prepare(orig *exchange.Exchange, opts Options) (*Plan, error) {
 		return nil, ErrNoKey
 	}
 	target := opts.Target
-	if target == "" {
-		target = orig.Forward
-	}
-	if target == "" {
+	if target == "" && orig.Forward == "" {
 		return nil, ErrNoTarget
 	}
 	method := orig.Request.Method
@@ -149,7 +148,12 @@ func Prepare(orig *exchange.Exchange, opts Options) (*Plan, error) {
 	req := orig.Request
 	req.Query = query
 	var err error
-	if p.URL, err = TargetURL(target, req); err != nil {
+	if target != "" {
+		p.URL, err = TargetURL(target, req)
+	} else {
+		p.URL, err = ForwardURL(orig.Forward, req)
+	}
+	if err != nil {
 		return nil, err
 	}
 	p.SignURL = p.URL
@@ -229,7 +233,7 @@ func (p *Plan) Do(ctx context.Context, client *http.Client) *exchange.Exchange {
 		Time:     p.now().UTC(),
 		Source:   exchange.SourceReplay,
 		ReplayOf: p.Orig.ID,
-		Forward:  p.URL,
+		Forward:  Origin(p.URL),
 		Event:    p.Orig.Event,
 		Signature: exchange.Signature{
 			Status: exchange.SignatureStatus(p.Verdict.Status),
@@ -237,11 +241,40 @@ func (p *Plan) Do(ctx context.Context, client *http.Client) *exchange.Exchange {
 			Header: p.Verdict.Header,
 			Hint:   p.Verdict.Note,
 		},
-		ResponseCheck: exchange.Check{Status: exchange.CheckNA},
 	}
 	x.Request = RequestRecord(p.Method, p.URL, p.SignURL, p.Header, p.Body)
+	if p.BodyEdited || x.Event.Kind == "" {
+		x.Event = Classify(x.Request)
+	}
 	x.Response = Deliver(ctx, client, p.Method, p.URL, p.Header, p.Body, p.now, p.maxBody)
+	x.ResponseCheck = CheckResponse(x.Event, x.Response)
 	return x
+}
+
+// Classify names the event of a request swhook sends, as listen would.
+func Classify(r exchange.Request) exchange.Event {
+	return classify.Classify(classify.Request{
+		Method: r.Method, Path: r.Path, Query: r.Query,
+		ContentType: r.Headers.Get("Content-Type"), Body: r.Body,
+	})
+}
+
+// CheckResponse grades an answer as listen would.
+func CheckResponse(ev exchange.Event, r exchange.Response) exchange.Check {
+	return respcheck.Check(ev, respcheck.Response{
+		Status: r.Status, ContentType: r.Headers.Get("Content-Type"),
+		Body: r.Body, Err: r.Error, Truncated: r.Truncated,
+	})
+}
+
+// Origin is scheme://host of a URL: what is recorded as an exchange's
+// forward target, the path being in the request.
+func Origin(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // RequestRecord describes a request swhook sends, as the store keeps it:
@@ -354,6 +387,34 @@ func TargetURL(target string, orig exchange.Request) (string, error) {
 	out := u.Scheme + "://" + u.Host + path
 	if query != "" {
 		out += "?" + query
+	}
+	return out, nil
+}
+
+// ForwardURL is where listen forwarded the request: the recorded forward
+// base joined with the request's path (a base path is a prefix, as listen
+// joins it), and the request's query.
+func ForwardURL(forward string, orig exchange.Request) (string, error) {
+	u, err := url.Parse(forward)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("the recorded forward target %q is not an http(s) URL; pass --to URL", termsafe.String(forward))
+	}
+	r, err := TargetURL(u.Scheme+"://"+u.Host, orig)
+	if err != nil {
+		return "", err
+	}
+	base := strings.TrimSuffix(u.EscapedPath(), "/")
+	if base == "" {
+		return r, nil
+	}
+	ru, _ := url.Parse(r)
+	path := ru.EscapedPath()
+	if path == "/" {
+		path = ""
+	}
+	out := u.Scheme + "://" + u.Host + base + path
+	if ru.RawQuery != "" {
+		out += "?" + ru.RawQuery
 	}
 	return out, nil
 }

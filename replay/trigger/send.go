@@ -112,15 +112,16 @@ func Send(ctx context.Context, client *http.Client, w Webhook, opts SendOptions)
 		signURL = opts.URL
 	}
 	x := &exchange.Exchange{
-		Time:          now().UTC(),
-		Source:        exchange.SourceTrigger,
-		Forward:       opts.URL,
-		Event:         w.Event,
-		Request:       replay.RequestRecord(w.Method, opts.URL, signURL, h, w.Body),
-		ResponseCheck: exchange.Check{Status: exchange.CheckNA},
+		Time:    now().UTC(),
+		Source:  exchange.SourceTrigger,
+		Forward: replay.Origin(opts.URL),
+		Request: replay.RequestRecord(w.Method, opts.URL, signURL, h, w.Body),
 	}
+	// Named as listen names it, so a synthetic webhook looks like a real one.
+	x.Event = replay.Classify(x.Request)
 	x.Signature = verdict(opts, signature.Request{Method: w.Method, URL: signURL, Header: h, Body: w.Body})
 	x.Response = replay.Deliver(ctx, client, w.Method, opts.URL, h, w.Body, now, 0)
+	x.ResponseCheck = replay.CheckResponse(x.Event, x.Response)
 	return x, nil
 }
 

@@ -205,3 +205,21 @@ func TestEventsCoverTheIssue(t *testing.T) {
 		t.Errorf("message.inbound has no media: %s", w.Body)
 	}
 }
+
+// listen names synthetic webhooks exactly as trigger means them.
+func TestClassifyAgrees(t *testing.T) {
+	for _, ev := range Events() {
+		for _, st := range append([]string{""}, ev.Statuses...) {
+			p := seeded()
+			p.Status = st
+			w, err := Build(ev.Name, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := replay.Classify(exchange.Request{Method: w.Method, Path: "/hook", Headers: map[string][]string{"Content-Type": {w.ContentType}}, Body: w.Body})
+			if got.Kind != w.Event.Kind {
+				t.Errorf("%s %s: classify says %s", ev.Name, st, got.Kind)
+			}
+		}
+	}
+}
