@@ -1,0 +1,164 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+// feedMsg carries what arrived on the feed since the last one.
+type feedMsg struct {
+	xs     []*exchange.Exchange
+	closed bool
+}
+
+// feedReader turns the feed into messages, at most one per interval: under
+// a burst it batches what arrived, so the screen redraws ~30 times a second
+// however fast webhooks come, and the sender (which never waits) keeps going.
+// Only one next runs at a time (Update starts the next after each message),
+// so last needs no lock.
+type feedReader struct {
+	ch       <-chan *exchange.Exchange
+	ctx      context.Context
+	interval time.Duration
+	max      int
+	last     time.Time
+}
+
+func (r *feedReader) next() tea.Msg {
+	var first *exchange.Exchange
+	select {
+	case <-r.ctx.Done():
+		return nil
+	case x, ok := <-r.ch:
+		if !ok {
+			return feedMsg{closed: true}
+		}
+		first = x
+	}
+	batch := []*exchange.Exchange{first}
+	if wait := time.Until(r.last.Add(r.interval)); wait > 0 {
+		t := time.NewTimer(wait)
+	collect:
+		for len(batch) < r.max {
+			select {
+			case <-r.ctx.Done():
+				t.Stop()
+				return nil
+			case x, ok := <-r.ch:
+				if !ok {
+					t.Stop()
+					r.last = time.Now()
+					return feedMsg{xs: batch, closed: true}
+				}
+				batch = append(batch, x)
+			case <-t.C:
+				break collect
+			}
+		}
+		t.Stop()
+	}
+	for len(batch) < r.max {
+		select {
+		case x, ok := <-r.ch:
+			if !ok {
+				r.last = time.Now()
+				return feedMsg{xs: batch, closed: true}
+			}
+			batch = append(batch, x)
+			continue
+		default:
+		}
+		break
+	}
+	r.last = time.Now()
+	return feedMsg{xs: batch}
+}
+
+// tunnelMsg is a tunnel change.
+type tunnelMsg struct {
+	s      TunnelStatus
+	closed bool
+}
+
+func waitTunnel(ctx context.Context, ch <-chan TunnelStatus) tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case <-ctx.Done():
+			return nil
+		case s, ok := <-ch:
+			return tunnelMsg{s: s, closed: !ok}
+		}
+	}
+}
+
+// pageKind says why a page was read.
+type pageKind int
+
+const (
+	msgInitial pageKind = iota
+	msgOlder
+	msgCatchUp
+)
+
+// pageMsg is a page of summaries from the Source.
+type pageMsg struct {
+	kind   pageKind
+	before int64
+	limit  int
+	xs     []*exchange.Exchange
+	err    error
+}
+
+func (m *Model) loadPage(before int64, kind pageKind) tea.Cmd {
+	return m.loadN(before, m.cfg.PageSize, kind)
+}
+
+func (m *Model) loadN(before int64, limit int, kind pageKind) tea.Cmd {
+	src, ctx := m.cfg.Source, m.ctx
+	if src == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		xs, err := src.List(ctx, before, limit)
+		return pageMsg{kind: kind, before: before, limit: limit, xs: xs, err: err}
+	}
+}
+
+// detailMsg is one exchange, whole, for the detail pane or for curl.
+type detailMsg struct {
+	id      int64
+	forCurl bool
+	x       *exchange.Exchange
+	err     error
+}
+
+func (m *Model) fetch(id int64, forCurl bool) tea.Cmd {
+	src, ctx := m.cfg.Source, m.ctx
+	return func() tea.Msg {
+		if src == nil {
+			return detailMsg{id: id, forCurl: forCurl, err: errNoSource}
+		}
+		x, err := src.Get(ctx, id)
+		return detailMsg{id: id, forCurl: forCurl, x: x, err: err}
+	}
+}
+
+// replayMsg is a replay's outcome.
+type replayMsg struct {
+	orig   int64
+	resign bool
+	x      *exchange.Exchange
+	err    error
+}
+
+func (m *Model) replay(id int64, resign bool) tea.Cmd {
+	fn, ctx := m.cfg.Replay, m.ctx
+	return func() tea.Msg {
+		x, err := fn(ctx, id, resign)
+		return replayMsg{orig: id, resign: resign, x: x, err: err}
+	}
+}

@@ -1,0 +1,164 @@
+// Package header draws the top of the live view: where to send webhooks
+// (first, because it is what a developer pastes into the dashboard), where
+// they go next, the tunnel's health, whether signatures can be checked, and
+// running counts.
+package header
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/swhook/swhook/inspect/termsafe"
+	"github.com/swhook/swhook/inspect/tui/theme"
+)
+
+// TunnelState mirrors the tunnel's states without importing the tunnel.
+type TunnelState string
+
+const (
+	TunnelLocal        TunnelState = "local"
+	TunnelConnecting   TunnelState = "connecting"
+	TunnelUp           TunnelState = "up"
+	TunnelReconnecting TunnelState = "reconnecting"
+	TunnelDown         TunnelState = "down"
+)
+
+// Tunnel is a snapshot of the public tunnel.
+type Tunnel struct {
+	State      TunnelState
+	URL        string
+	Message    string
+	URLChanged bool
+	PrevURL    string
+}
+
+// Info is what the header shows besides the tunnel.
+type Info struct {
+	PublicURL string // "" when local only
+	LocalURL  string
+	Forward   string // "" when swhook answers itself
+	KeySet    bool
+}
+
+// Counts are this session's running totals.
+type Counts struct {
+	Total, Invalid, Errors int
+}
+
+// Lines is how many lines View returns for these inputs, so the caller can
+// size the list below.
+func Lines(t Tunnel) int {
+	if loud(t) != "" {
+		return 5
+	}
+	return 4
+}
+
+func loud(t Tunnel) string {
+	switch {
+	case t.URLChanged:
+		return fmt.Sprintf("⚠ Public URL changed (was %s): update the webhook URL in the SignalWire dashboard", termsafe.String(t.PrevURL))
+	case t.State == TunnelDown:
+		msg := "⚠ Tunnel down"
+		if t.Message != "" {
+			msg += ": " + termsafe.String(t.Message)
+		}
+		return msg + " — only local traffic arrives"
+	case t.State == TunnelReconnecting:
+		msg := "⚠ Tunnel lost, reconnecting"
+		if t.Message != "" {
+			msg += ": " + termsafe.String(t.Message)
+		}
+		return msg
+	}
+	return ""
+}
+
+// View draws the header at width.
+func View(st theme.Styles, width int, info Info, t Tunnel, c Counts) string {
+	url := info.PublicURL
+	if t.URL != "" {
+		url = t.URL
+	}
+	var state string
+	var stateStyle lipgloss.Style
+	switch t.State {
+	case TunnelUp:
+		state, stateStyle = "● tunnel up", st.Good
+	case TunnelConnecting:
+		state, stateStyle = "◌ connecting", st.SigMissing
+	case TunnelReconnecting:
+		state, stateStyle = "◌ reconnecting", st.Bad
+	case TunnelDown:
+		state, stateStyle = "✗ tunnel down", st.Bad
+	default:
+		state, stateStyle = "○ local only", st.Dim
+	}
+	var line1 string
+	if url != "" {
+		line1 = st.Label.Render(" Send webhooks to ") + st.Title.Render(termsafe.String(url))
+	} else {
+		line1 = st.Label.Render(" Send webhooks to ") + st.Title.Render(termsafe.String(info.LocalURL)) +
+			st.Dim.Render(" (local only)")
+	}
+	lines := []string{spread(line1, stateStyle.Render(state), width)}
+
+	fwd := st.Label.Render(" Forwarding to    ")
+	if info.Forward != "" {
+		fwd += st.Value.Render(termsafe.String(info.Forward))
+	} else {
+		fwd += st.Dim.Render("nothing: swhook answers itself")
+	}
+	key := st.Good.Render("✓ signing key set")
+	if !info.KeySet {
+		key = st.SigMissing.Render("? no signing key: signatures unchecked")
+	}
+	lines = append(lines, spread(fwd, key, width))
+
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, one)
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	invalid := plural(c.Invalid, "invalid signature", "invalid signatures")
+	if c.Invalid > 0 {
+		invalid = st.Bad.Render(invalid)
+	}
+	errs := plural(c.Errors, "handler error", "handler errors")
+	if c.Errors > 0 {
+		errs = st.Bad.Render(errs)
+	}
+	lines = append(lines, " "+plural(c.Total, "webhook", "webhooks")+st.Dim.Render(" · ")+invalid+st.Dim.Render(" · ")+errs)
+	if l := loud(t); l != "" {
+		lines = append(lines, st.Warn.Render(clip(" "+l, width)))
+	}
+	lines = append(lines, st.Rule.Render(strings.Repeat("─", max(width, 1))))
+	for i, l := range lines {
+		lines[i] = clip(l, width)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// spread puts left and right on one line of width, right-aligned, dropping
+// right when there is no room.
+func spread(left, right string, width int) string {
+	lw, rw := ansi.StringWidth(left), ansi.StringWidth(right)
+	if lw+rw+2 > width {
+		if lw+2 < width {
+			return left
+		}
+		return clip(left, width)
+	}
+	return left + strings.Repeat(" ", width-lw-rw-1) + right
+}
+
+func clip(s string, width int) string {
+	if ansi.StringWidth(s) > width {
+		return ansi.Truncate(s, width, "…")
+	}
+	return s
+}

@@ -1,0 +1,155 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/tui/theme"
+)
+
+// memSource is an in-memory Source: test data behind the view's own
+// interface.
+type memSource struct {
+	mu   sync.Mutex
+	xs   map[int64]*exchange.Exchange
+	gets int
+}
+
+func newMemSource(xs ...*exchange.Exchange) *memSource {
+	s := &memSource{xs: map[int64]*exchange.Exchange{}}
+	for _, x := range xs {
+		s.xs[x.ID] = x
+	}
+	return s
+}
+
+func (s *memSource) put(x *exchange.Exchange) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.xs[x.ID] = x
+}
+
+func (s *memSource) List(ctx context.Context, before int64, limit int) ([]*exchange.Exchange, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []int64
+	for id := range s.xs {
+		if before == 0 || id < before {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] > ids[j] })
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
+	out := make([]*exchange.Exchange, len(ids))
+	for i, id := range ids {
+		out[i] = s.xs[id]
+	}
+	return out, nil
+}
+
+func (s *memSource) Get(ctx context.Context, id int64) (*exchange.Exchange, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gets++
+	x, ok := s.xs[id]
+	if !ok {
+		return nil, errors.New("no such exchange")
+	}
+	return x, nil
+}
+
+var t0 = time.Date(2026, 11, 24, 17, 0, 0, 0, time.UTC)
+
+func fixedNow() time.Time { return t0.Add(time.Hour) }
+
+// sample builds a realistic exchange.
+func sample(id int64, path string, kind exchange.Kind, detail string, sig exchange.SignatureStatus, status int) *exchange.Exchange {
+	body := "CallSid=CA" + "1234&CallStatus=" + detail + "&From=%2B15551230000&To=%2B15559870000"
+	x := &exchange.Exchange{
+		ID:     id,
+		Time:   t0.Add(time.Duration(id) * time.Second),
+		Source: exchange.SourceTunnel,
+		Request: exchange.Request{
+			Method: "POST",
+			URL:    "https://abc123.ngrok-free.app" + path,
+			Path:   path,
+			Headers: http.Header{
+				"Content-Type":           {"application/x-www-form-urlencoded"},
+				"X-Signalwire-Signature": {"RSOYDt4T1cUTdK1PDd93/VVr8B8="},
+			},
+			Body:       exchange.Body(body),
+			BodySize:   int64(len(body)),
+			RemoteAddr: "203.0.113.9:5123",
+		},
+		Event:     exchange.Event{Kind: kind, Detail: detail},
+		Signature: exchange.Signature{Status: sig, Scheme: "form-sha1", Header: "X-Signalwire-Signature"},
+		Response: exchange.Response{
+			Status:     status,
+			Headers:    http.Header{"Content-Type": {"application/xml"}},
+			Body:       exchange.Body("<?xml version=\"1.0\"?><Response><Say>Hi</Say></Response>"),
+			DurationMS: 12.5,
+			Forwarded:  true,
+		},
+		ResponseCheck: exchange.Check{Status: exchange.CheckOK},
+	}
+	if sig == exchange.SigInvalid {
+		x.Signature.Hint = "The URL signed was probably http://abc123.ngrok-free.app" + path + " (scheme differs): check the webhook URL in the dashboard."
+	}
+	if sig == exchange.SigMissing || sig == exchange.SigUnchecked {
+		x.Signature.Scheme, x.Signature.Header = "", ""
+		if sig == exchange.SigMissing {
+			delete(x.Request.Headers, "X-Signalwire-Signature")
+		}
+	}
+	return x
+}
+
+// fixture is one row per badge, plus a handler error, a warning and a replay.
+func fixture() []*exchange.Exchange {
+	xs := []*exchange.Exchange{
+		sample(1, "/voice", exchange.KindCallInbound, "", exchange.SigValid, 200),
+		sample(2, "/status", exchange.KindCallStatus, "ringing", exchange.SigInvalid, 200),
+		sample(3, "/sms", exchange.KindMessageStatus, "delivered", exchange.SigMissing, 404),
+		sample(4, "/swml", exchange.KindSWMLCall, "", exchange.SigUnchecked, 0),
+		sample(5, "/voice", exchange.KindCallInbound, "", exchange.SigValid, 200),
+		sample(6, "/recording", exchange.KindRecordingStatus, "completed", exchange.SigValid, 500),
+	}
+	xs[3].Response = exchange.Response{Error: "dial tcp 127.0.0.1:3000: connect: connection refused", DurationMS: 0.4}
+	xs[3].Request.Method = "GET"
+	xs[4].ResponseCheck = exchange.Check{Status: exchange.CheckWarning, Message: "the answer is not a cXML <Response> document"}
+	xs[4].Source = exchange.SourceReplay
+	xs[4].ReplayOf = 1
+	xs[5].Response.DurationMS = 1534
+	return xs
+}
+
+func plainStyles() *theme.Styles {
+	s := theme.Plain()
+	return &s
+}
+
+// newTestModel builds a model over src with fixed clock, UTC and no colour.
+func newTestModel(src Source, feed chan *exchange.Exchange, mod func(*Config)) *Model {
+	cfg := Config{
+		Context:  context.Background(),
+		Source:   src,
+		Info:     HeaderInfo{PublicURL: "https://abc123.ngrok-free.app", LocalURL: "http://127.0.0.1:4747", Forward: "http://127.0.0.1:3000", KeySet: true},
+		Now:      fixedNow,
+		Location: time.UTC,
+		Styles:   plainStyles(),
+	}
+	if feed != nil {
+		cfg.Feed = feed
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	return New(cfg)
+}

@@ -1,0 +1,243 @@
+package list
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/termsafe"
+	"github.com/swhook/swhook/inspect/tui/theme"
+)
+
+// column identifies one column of the table.
+type column int
+
+const (
+	colID column = iota
+	colTime
+	colMethod
+	colPath
+	colEvent
+	colSig
+	colStatus
+	colDur
+	colCheck
+	numCols
+)
+
+// dropOrder is which columns go first when the terminal is narrow: the
+// signature badge, the status and the path are what the row is for.
+var dropOrder = []column{colTime, colDur, colMethod, colCheck, colEvent}
+
+var headers = [numCols]string{"ID", "TIME", "METHOD", "PATH", "EVENT", "SIGNATURE", "CODE", "TOOK", "!"}
+
+type layout struct {
+	show  [numCols]bool
+	width [numCols]int
+}
+
+const (
+	minPath  = 10
+	minEvent = 12
+)
+
+// computeLayout fits the columns into width, dropping the least important
+// ones until the path and event have room.
+func computeLayout(width int, rows []*exchange.Exchange) layout {
+	var l layout
+	idW, methW, eventW, pathW := 2, 4, 5, 4
+	for _, x := range rows {
+		idW = max(idW, len(strconv.FormatInt(x.ID, 10)))
+		methW = max(methW, min(len(x.Request.Method), 7))
+		eventW = max(eventW, ansi.StringWidth(eventText(x)))
+		pathW = max(pathW, ansi.StringWidth(pathText(x)))
+	}
+	eventW = min(eventW, 28)
+	fixed := [numCols]int{colID: idW, colTime: 8, colMethod: methW, colSig: theme.SigWidth, colStatus: 4, colDur: 6, colCheck: 1}
+	for c := range numCols {
+		l.show[c] = true
+		l.width[c] = fixed[c]
+	}
+	// The marker column and one space between columns.
+	used := func() int {
+		n := 1
+		for c := range numCols {
+			if l.show[c] && c != colPath && c != colEvent {
+				n += l.width[c] + 1
+			}
+		}
+		if l.show[colEvent] {
+			n++
+		}
+		return n
+	}
+	for _, c := range dropOrder {
+		flex := width - used()
+		need := minPath
+		if l.show[colEvent] {
+			need += minEvent
+		}
+		if flex >= need {
+			break
+		}
+		l.show[c] = false
+	}
+	flex := max(width-used(), 1)
+	if !l.show[colEvent] {
+		l.width[colPath] = flex
+		return l
+	}
+	ev := min(eventW, max(minEvent, flex*45/100))
+	path := flex - ev
+	if path > pathW { // the path does not need it all: give the event its share
+		extra := min(path-pathW, eventW-ev)
+		if extra > 0 {
+			ev += extra
+			path -= extra
+		}
+	}
+	l.width[colEvent], l.width[colPath] = ev, max(path, 1)
+	return l
+}
+
+func eventText(x *exchange.Exchange) string {
+	s := string(x.Event.Kind)
+	if x.Event.Detail != "" {
+		s += " " + x.Event.Detail
+	}
+	return termsafe.String(s)
+}
+
+func pathText(x *exchange.Exchange) string {
+	p := x.Request.Path
+	if x.Request.Query != "" {
+		p += "?" + x.Request.Query
+	}
+	p = termsafe.String(p)
+	if x.ReplayOf != 0 {
+		p = "↻#" + strconv.FormatInt(x.ReplayOf, 10) + " " + p
+	}
+	return p
+}
+
+// FormatDuration is the TOOK column: short and readable at a glance.
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "—"
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return strconv.FormatInt(int64(d.Seconds()), 10) + "s"
+}
+
+// fit truncates s to w cells (with an ellipsis) and pads it to exactly w.
+func fit(s string, w int, right bool) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) > w {
+		s = ansi.Truncate(s, w, "…")
+	}
+	pad := w - ansi.StringWidth(s)
+	if pad <= 0 {
+		return s
+	}
+	if right {
+		return strings.Repeat(" ", pad) + s
+	}
+	return s + strings.Repeat(" ", pad)
+}
+
+// View draws the column header and the rows on screen; empty is shown when
+// nothing passes the filter. loc is the time zone for the TIME column.
+func (m *Model) View(st theme.Styles, loc *time.Location, empty string) string {
+	n := m.Len()
+	end := min(m.offset+m.height, n)
+	window := make([]*exchange.Exchange, 0, end-m.offset)
+	for i := m.offset; i < end; i++ {
+		window = append(window, m.at(i))
+	}
+	l := computeLayout(m.width, window)
+
+	var b strings.Builder
+	b.Grow((m.height + 1) * (m.width + 16))
+	var hdr strings.Builder
+	hdr.WriteString(" ")
+	for c := range numCols {
+		if !l.show[c] {
+			continue
+		}
+		right := c == colID || c == colDur
+		hdr.WriteString(fit(headers[c], l.width[c], right))
+		hdr.WriteString(" ")
+	}
+	b.WriteString(st.ColHeader.Render(strings.TrimRight(hdr.String(), " ")))
+	if n == 0 {
+		b.WriteString("\n")
+		b.WriteString(st.Dim.Render(fit(" "+empty, m.width, false)))
+		return b.String()
+	}
+	if loc == nil {
+		loc = time.Local
+	}
+	for i, x := range window {
+		b.WriteString("\n")
+		b.WriteString(m.row(st, l, x, m.offset+i == m.cursor, loc))
+	}
+	return b.String()
+}
+
+func (m *Model) row(st theme.Styles, l layout, x *exchange.Exchange, selected bool, loc *time.Location) string {
+	plain := lipgloss.NewStyle()
+	style := func(s lipgloss.Style) lipgloss.Style {
+		if selected {
+			return plain // the whole line is styled at once below
+		}
+		return s
+	}
+	var b strings.Builder
+	if selected {
+		b.WriteString("›")
+	} else {
+		b.WriteString(" ")
+	}
+	cell := func(c column, text string, s lipgloss.Style, right bool) {
+		if !l.show[c] {
+			return
+		}
+		b.WriteString(style(s).Render(fit(text, l.width[c], right)))
+		b.WriteString(" ")
+	}
+	cell(colID, strconv.FormatInt(x.ID, 10), st.Dim, true)
+	cell(colTime, x.Time.In(loc).Format("15:04:05"), st.Dim, false)
+	cell(colMethod, termsafe.String(x.Request.Method), plain, false)
+	pathStyle := plain
+	if x.ReplayOf != 0 {
+		pathStyle = st.Replay
+	}
+	cell(colPath, pathText(x), pathStyle, false)
+	cell(colEvent, eventText(x), st.Info, false)
+	cell(colSig, theme.SigText(x.Signature.Status), st.SigStyle(x.Signature.Status), false)
+	cell(colStatus, theme.StatusText(x.Response), st.StatusStyle(x.Response), false)
+	cell(colDur, FormatDuration(x.Response.Duration()), st.Dim, true)
+	checkStyle := st.SigMissing
+	if x.ResponseCheck.Status == exchange.CheckError {
+		checkStyle = st.Bad
+	}
+	cell(colCheck, theme.CheckMark(x.ResponseCheck.Status), checkStyle, false)
+	line := strings.TrimRight(b.String(), " ")
+	if selected {
+		return st.Selected.Render(fit(line, m.width, false))
+	}
+	return line
+}

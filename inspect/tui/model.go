@@ -1,0 +1,174 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/tui/detail"
+	"github.com/swhook/swhook/inspect/tui/filter"
+	"github.com/swhook/swhook/inspect/tui/header"
+	"github.com/swhook/swhook/inspect/tui/keys"
+	"github.com/swhook/swhook/inspect/tui/list"
+	"github.com/swhook/swhook/inspect/tui/theme"
+)
+
+// Config is everything the view is given. Only Source is required.
+type Config struct {
+	// Context bounds every read and replay the view starts; cancel it to
+	// stop the goroutines waiting on Feed and Tunnel.
+	Context context.Context
+	Source  Source
+	// Feed delivers new exchanges. The view reads it without ever making
+	// the sender wait; gaps in IDs are fetched from Source.
+	Feed <-chan *exchange.Exchange
+	// Tunnel reports tunnel changes; nil when there is none.
+	Tunnel        <-chan TunnelStatus
+	InitialTunnel TunnelStatus
+	Info          HeaderInfo
+	// Replay is nil when there is no forward target.
+	Replay ReplayFunc
+	// Now is the clock (status messages expire); nil means time.Now.
+	Now func() time.Time
+	// Location is the time zone rows are shown in; nil means time.Local.
+	Location *time.Location
+	// Styles is the palette; nil means theme.Default().
+	Styles *theme.Styles
+	// PageSize is how many summaries are read at a time; 0 means 1000.
+	PageSize int
+}
+
+type mode int
+
+const (
+	modeList mode = iota
+	modeDetail
+	modeHelp
+	modeCurl
+)
+
+// maxCatchUp bounds one gap fetch, so a huge burst cannot stall the view.
+const maxCatchUp = 5000
+
+// statusTTL is how long a one-line status message stays.
+const statusTTL = 6 * time.Second
+
+// Model is the bubbletea model of the live view.
+type Model struct {
+	cfg  Config
+	ctx  context.Context
+	st   theme.Styles
+	keys keys.KeyMap
+	now  func() time.Time
+
+	mode     mode
+	prevMode mode // where help and curl return to
+
+	list   list.Model
+	detail detail.Model
+	help   help.Model
+	curlVP viewport.Model
+	curl   string
+
+	filtering   bool   // the filter line has the keyboard
+	filterText  string // what is being typed
+	filterErr   string
+	filterSaved filter.Filter // restored by Esc
+
+	tunnel TunnelStatus
+	counts header.Counts
+
+	loaded       bool // the first page has arrived
+	loadingOlder bool
+	noOlder      bool
+	detailWant   int64 // the ID whose details are being fetched
+	feed         *feedReader
+
+	status    string
+	statusAt  time.Time
+	statusBad bool
+
+	width, height int
+	quitting      bool
+}
+
+// New builds the view.
+func New(cfg Config) *Model {
+	if cfg.Context == nil {
+		cfg.Context = context.Background()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 1000
+	}
+	st := theme.Default()
+	if cfg.Styles != nil {
+		st = *cfg.Styles
+	}
+	h := help.New()
+	h.Styles = help.Styles{
+		Ellipsis: st.Dim, ShortKey: st.HelpKey, ShortDesc: st.HelpDesc, ShortSeparator: st.Dim,
+		FullKey: st.HelpKey, FullDesc: st.HelpDesc, FullSeparator: st.Dim,
+	}
+	tun := cfg.InitialTunnel
+	if tun.State == "" {
+		tun.State = TunnelLocal
+		if cfg.Info.PublicURL != "" {
+			tun.State = TunnelUp
+		}
+	}
+	m := &Model{
+		cfg:    cfg,
+		ctx:    cfg.Context,
+		st:     st,
+		keys:   keys.Default(),
+		now:    cfg.Now,
+		list:   list.New(),
+		detail: detail.New(st, cfg.Location),
+		help:   h,
+		curlVP: func() viewport.Model { v := viewport.New(); v.SoftWrap = true; return v }(),
+		tunnel: tun,
+		width:  80,
+		height: 24,
+	}
+	if cfg.Feed != nil {
+		m.feed = &feedReader{ch: cfg.Feed, ctx: cfg.Context, interval: time.Second / 30, max: 10000}
+	}
+	m.layout()
+	return m
+}
+
+// Init loads the newest page and starts listening to the feed and tunnel.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.loadPage(0, msgInitial)}
+	if m.feed != nil {
+		cmds = append(cmds, m.feed.next)
+	}
+	if m.cfg.Tunnel != nil {
+		cmds = append(cmds, waitTunnel(m.ctx, m.cfg.Tunnel))
+	}
+	return tea.Batch(cmds...)
+}
+
+// summary drops what the list never draws, so 100 000 rows stay small.
+func summary(x *exchange.Exchange) *exchange.Exchange {
+	s := *x
+	s.Request.Body = nil
+	s.Request.Headers = nil
+	s.Response.Body = nil
+	s.Response.Headers = nil
+	return &s
+}
+
+func (m *Model) setStatus(s string, bad bool) {
+	m.status, m.statusAt, m.statusBad = s, m.now(), bad
+}

@@ -1,0 +1,81 @@
+package theme
+
+import (
+	"strconv"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+// SigWidth is the widest signature badge, so the column lines up.
+const SigWidth = 10
+
+// SigText is the badge's words and symbol: they alone must tell the four
+// verdicts apart, since colour may be absent.
+func SigText(s exchange.SignatureStatus) string {
+	switch s {
+	case exchange.SigValid:
+		return "✓ valid"
+	case exchange.SigInvalid:
+		return "✗ INVALID"
+	case exchange.SigMissing:
+		return "– unsigned"
+	case exchange.SigUnchecked:
+		return "? no key"
+	}
+	return "? " + string(s)
+}
+
+// SigStyle is the badge's colour.
+func (st Styles) SigStyle(s exchange.SignatureStatus) lipgloss.Style {
+	switch s {
+	case exchange.SigValid:
+		return st.SigValid
+	case exchange.SigInvalid:
+		return st.SigInvalid
+	case exchange.SigMissing:
+		return st.SigMissing
+	}
+	return st.SigNoKey
+}
+
+// StatusText is the response status as a row shows it: the code, "ERR"
+// when the handler could not be reached, "—" when nothing answered yet.
+func StatusText(r exchange.Response) string {
+	switch {
+	case r.Error != "" && r.Status == 0:
+		return "ERR"
+	case r.Status == 0:
+		return "—"
+	}
+	return strconv.Itoa(r.Status)
+}
+
+// StatusStyle colours a status by class.
+func (st Styles) StatusStyle(r exchange.Response) lipgloss.Style {
+	switch {
+	case r.Error != "" && r.Status == 0:
+		return st.StatusError
+	case r.Status >= 500:
+		return st.Status5xx
+	case r.Status >= 400:
+		return st.Status4xx
+	case r.Status >= 300:
+		return st.Status3xx
+	case r.Status >= 200:
+		return st.Status2xx
+	}
+	return st.Dim
+}
+
+// CheckMark flags a handler answer SignalWire will not like.
+func CheckMark(c exchange.CheckStatus) string {
+	switch c {
+	case exchange.CheckWarning:
+		return "⚠"
+	case exchange.CheckError:
+		return "✗"
+	}
+	return " "
+}

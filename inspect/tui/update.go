@@ -1,0 +1,407 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/termsafe"
+	"github.com/swhook/swhook/inspect/tui/filter"
+	"github.com/swhook/swhook/inspect/tui/header"
+	"github.com/swhook/swhook/inspect/tui/list"
+)
+
+var errNoSource = errors.New("no store to read from")
+
+// Update handles one message. It never blocks: every read, replay and
+// channel wait runs as a tea.Cmd.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.layout()
+		return m, nil
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case tea.PasteMsg:
+		if m.filtering {
+			m.filterText += strings.Map(func(r rune) rune {
+				if r < 0x20 || r == 0x7f {
+					return -1
+				}
+				return r
+			}, msg.Content)
+			m.applyFilterText()
+		}
+		return m, nil
+	case feedMsg:
+		return m, m.onFeed(msg)
+	case pageMsg:
+		return m, m.onPage(msg)
+	case tunnelMsg:
+		if msg.closed {
+			return m, nil
+		}
+		m.tunnel = msg.s
+		m.layout()
+		return m, waitTunnel(m.ctx, m.cfg.Tunnel)
+	case detailMsg:
+		return m, m.onDetail(msg)
+	case replayMsg:
+		m.onReplay(msg)
+		return m, nil
+	}
+	return m, nil
+}
+
+func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if msg.String() == "ctrl+c" {
+		m.quitting = true
+		return m, tea.Quit
+	}
+	if m.filtering {
+		return m, m.filterKey(msg)
+	}
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		m.quitting = true
+		return m, tea.Quit
+	case key.Matches(msg, k.Help):
+		if m.mode == modeHelp {
+			m.mode = m.prevMode
+		} else {
+			m.prevMode, m.mode = m.mode, modeHelp
+		}
+		return m, nil
+	}
+	switch m.mode {
+	case modeHelp:
+		if key.Matches(msg, k.Back) {
+			m.mode = m.prevMode
+		}
+		return m, nil
+	case modeCurl:
+		switch {
+		case key.Matches(msg, k.Back):
+			m.mode = m.prevMode
+		case key.Matches(msg, k.Up):
+			m.curlVP.ScrollUp(1)
+		case key.Matches(msg, k.Down):
+			m.curlVP.ScrollDown(1)
+		}
+		return m, nil
+	case modeDetail:
+		return m, m.detailKey(msg)
+	}
+	return m, m.listKey(msg)
+}
+
+func (m *Model) listKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		atTop := m.list.AtTop()
+		m.list.Move(-1)
+		if atTop {
+			return m.older()
+		}
+	case key.Matches(msg, k.Down):
+		m.list.Move(1)
+	case key.Matches(msg, k.PageUp):
+		atTop := m.list.AtTop()
+		m.list.Page(-1)
+		if atTop || m.list.AtTop() {
+			return m.older()
+		}
+	case key.Matches(msg, k.PageDn):
+		m.list.Page(1)
+	case key.Matches(msg, k.Top):
+		m.list.Top()
+		return m.older()
+	case key.Matches(msg, k.Bottom):
+		m.list.Bottom()
+	case key.Matches(msg, k.Open):
+		x := m.list.Selected()
+		if x == nil {
+			return nil
+		}
+		m.mode = modeDetail
+		m.detailWant = x.ID
+		m.detail.SetExchange(x) // the summary, until the whole arrives
+		return m.fetch(x.ID, false)
+	case key.Matches(msg, k.Filter):
+		m.filtering = true
+		m.filterSaved = m.list.Filter()
+		m.filterText = m.filterSaved.String()
+		m.filterErr = ""
+		if m.filterText != "" {
+			m.filterText += " "
+		}
+		m.layout()
+	case key.Matches(msg, k.Cancel):
+		if !m.list.Filter().Empty() {
+			m.list.SetFilter(filter.Filter{})
+			m.layout()
+		}
+	case key.Matches(msg, k.Pause):
+		m.list.TogglePause()
+	case key.Matches(msg, k.Replay), key.Matches(msg, k.ReplayResign):
+		if x := m.list.Selected(); x != nil {
+			return m.startReplay(x.ID, key.Matches(msg, k.ReplayResign))
+		}
+	case key.Matches(msg, k.Copy):
+		if x := m.list.Selected(); x != nil {
+			return m.fetch(x.ID, true)
+		}
+	}
+	return nil
+}
+
+func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Back):
+		m.mode = modeList
+	case key.Matches(msg, k.NextTab):
+		m.detail.NextTab()
+	case key.Matches(msg, k.PrevTab):
+		m.detail.PrevTab()
+	case key.Matches(msg, k.Up):
+		m.detail.Scroll(-1)
+	case key.Matches(msg, k.Down):
+		m.detail.Scroll(1)
+	case key.Matches(msg, k.PageUp):
+		m.detail.Page(-1)
+	case key.Matches(msg, k.PageDn):
+		m.detail.Page(1)
+	case key.Matches(msg, k.Top):
+		m.detail.Top()
+	case key.Matches(msg, k.Bottom):
+		m.detail.Bottom()
+	case key.Matches(msg, k.Replay), key.Matches(msg, k.ReplayResign):
+		if x := m.detail.Exchange(); x != nil {
+			return m.startReplay(x.ID, key.Matches(msg, k.ReplayResign))
+		}
+	case key.Matches(msg, k.Copy):
+		if x := m.detail.Exchange(); x != nil {
+			if m.detailWant == 0 { // the pane already holds it whole
+				return m.showCurl(x)
+			}
+			return m.fetch(x.ID, true)
+		}
+	}
+	return nil
+}
+
+func (m *Model) filterKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		if m.filterErr != "" {
+			return nil // keep editing: the line says what is wrong
+		}
+		m.filtering = false
+	case "esc":
+		m.filtering = false
+		m.filterErr = ""
+		m.list.SetFilter(m.filterSaved)
+	case "backspace":
+		if r := []rune(m.filterText); len(r) > 0 {
+			m.filterText = string(r[:len(r)-1])
+		}
+		m.applyFilterText()
+	case "ctrl+u":
+		m.filterText = ""
+		m.applyFilterText()
+	case "ctrl+w":
+		t := strings.TrimRight(m.filterText, " ")
+		if i := strings.LastIndex(t, " "); i >= 0 {
+			m.filterText = t[:i+1]
+		} else {
+			m.filterText = ""
+		}
+		m.applyFilterText()
+	default:
+		if msg.Text != "" {
+			m.filterText += msg.Text
+			m.applyFilterText()
+		}
+	}
+	m.layout()
+	return nil
+}
+
+// applyFilterText filters as the user types; a half-typed qualifier shows
+// its error and keeps the last good filter on screen.
+func (m *Model) applyFilterText() {
+	f, err := filter.Parse(m.filterText)
+	if err != nil {
+		m.filterErr = err.Error()
+		return
+	}
+	m.filterErr = ""
+	m.list.SetFilter(f)
+}
+
+func (m *Model) older() tea.Cmd {
+	if m.loadingOlder || m.noOlder || !m.loaded || m.list.Total() == 0 {
+		return nil
+	}
+	m.loadingOlder = true
+	return m.loadPage(m.list.OldestID(), msgOlder)
+}
+
+func (m *Model) startReplay(id int64, resign bool) tea.Cmd {
+	if m.cfg.Replay == nil {
+		m.setStatus("cannot replay: no forward target (start listen with --forward URL)", true)
+		return nil
+	}
+	how := "replaying"
+	if resign {
+		how = "replaying re-signed"
+	}
+	m.setStatus(fmt.Sprintf("%s #%d…", how, id), false)
+	return m.replay(id, resign)
+}
+
+func (m *Model) onReplay(msg replayMsg) {
+	if msg.err != nil {
+		m.setStatus(fmt.Sprintf("replay of #%d failed: %s", msg.orig, termsafe.String(msg.err.Error())), true)
+		return
+	}
+	x := msg.x
+	if x == nil {
+		return
+	}
+	m.add([]*exchange.Exchange{x}, true)
+	what := "replayed"
+	if msg.resign {
+		what = "replayed re-signed"
+	}
+	res := theStatus(x)
+	m.setStatus(fmt.Sprintf("↻ #%d %s as #%d: %s in %s", msg.orig, what, x.ID, res, list.FormatDuration(x.Response.Duration())), x.Response.Error != "" || x.Response.Status >= 400)
+}
+
+func theStatus(x *exchange.Exchange) string {
+	if x.Response.Error != "" {
+		return "error: " + termsafe.String(x.Response.Error)
+	}
+	return fmt.Sprint(x.Response.Status)
+}
+
+func (m *Model) onDetail(msg detailMsg) tea.Cmd {
+	if msg.err != nil {
+		m.setStatus(fmt.Sprintf("cannot read #%d: %s", msg.id, termsafe.String(msg.err.Error())), true)
+		return nil
+	}
+	if msg.forCurl {
+		return m.showCurl(msg.x)
+	}
+	if m.mode == modeDetail && m.detailWant == msg.id {
+		m.detailWant = 0
+		tab := m.detail.Tab()
+		m.detail.SetExchange(msg.x)
+		m.detail.SetTab(tab)
+	}
+	return nil
+}
+
+func (m *Model) showCurl(x *exchange.Exchange) tea.Cmd {
+	m.curl = Curl(x)
+	m.curlVP.SetContent(termsafe.Text(m.curl))
+	m.curlVP.GotoTop()
+	if m.mode != modeCurl {
+		m.prevMode = m.mode
+	}
+	m.mode = modeCurl
+	m.setStatus(fmt.Sprintf("#%d copied as curl to the clipboard (OSC 52)", x.ID), false)
+	return tea.SetClipboard(m.curl)
+}
+
+func (m *Model) onFeed(msg feedMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	if len(msg.xs) > 0 {
+		xs := msg.xs
+		sort.Slice(xs, func(i, j int) bool { return xs[i].ID < xs[j].ID })
+		if m.loaded && m.list.Total() > 0 {
+			next := m.list.NewestID() + 1
+			for _, x := range xs {
+				if x.ID > next {
+					cmds = append(cmds, m.loadN(x.ID, int(min(x.ID-next, maxCatchUp)), msgCatchUp))
+				}
+				next = max(next, x.ID+1)
+			}
+		}
+		m.add(xs, true)
+	}
+	if !msg.closed && m.feed != nil {
+		cmds = append(cmds, m.feed.next)
+	}
+	return tea.Batch(cmds...)
+}
+
+// add puts exchanges in the list; fresh ones (this session's) count in the
+// header.
+func (m *Model) add(xs []*exchange.Exchange, fresh bool) {
+	sums := make([]*exchange.Exchange, 0, len(xs))
+	for _, x := range xs {
+		if x == nil {
+			continue
+		}
+		if fresh && !m.list.Has(x.ID) {
+			m.count(x)
+		}
+		sums = append(sums, summary(x))
+	}
+	m.list.Insert(sums...)
+}
+
+func (m *Model) count(x *exchange.Exchange) {
+	m.counts.Total++
+	if x.Signature.Status == exchange.SigInvalid {
+		m.counts.Invalid++
+	}
+	if x.Response.Error != "" || x.Response.Status >= 500 {
+		m.counts.Errors++
+	}
+}
+
+func (m *Model) onPage(msg pageMsg) tea.Cmd {
+	switch msg.kind {
+	case msgOlder:
+		m.loadingOlder = false
+	case msgInitial:
+		m.loaded = true
+	}
+	if msg.err != nil {
+		m.setStatus("cannot read the store: "+termsafe.String(msg.err.Error()), true)
+		return nil
+	}
+	if msg.kind == msgOlder && len(msg.xs) < msg.limit {
+		m.noOlder = true
+	}
+	if msg.kind == msgInitial && len(msg.xs) < msg.limit {
+		m.noOlder = true
+	}
+	m.add(msg.xs, msg.kind == msgCatchUp)
+	return nil
+}
+
+// layout sizes the components for the window and the header's height.
+func (m *Model) layout() {
+	body := m.bodyHeight()
+	m.list.SetSize(m.width, body)
+	m.detail.SetSize(m.width, body)
+	m.curlVP.SetWidth(m.width)
+	m.curlVP.SetHeight(max(body-2, 1))
+	m.help.SetWidth(m.width)
+}
+
+func (m *Model) bodyHeight() int {
+	return max(m.height-header.Lines(m.tunnel)-2, 2)
+}

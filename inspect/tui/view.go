@@ -1,0 +1,160 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/swhook/swhook/inspect/termsafe"
+	"github.com/swhook/swhook/inspect/tui/filter"
+	"github.com/swhook/swhook/inspect/tui/header"
+	"github.com/swhook/swhook/inspect/tui/keys"
+)
+
+// View draws the whole screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.WindowTitle = "swhook listen"
+	return v
+}
+
+// Render is the screen as text: the header, the body for the current mode
+// and a two-line footer, exactly the window's height.
+func (m *Model) Render() string {
+	if m.quitting {
+		return ""
+	}
+	hdr := header.View(m.st, m.width, m.cfg.Info, m.tunnel, m.counts)
+	bodyH := m.bodyHeight()
+	var body string
+	switch m.mode {
+	case modeDetail:
+		body = m.detail.View()
+	case modeHelp:
+		body = m.helpView()
+	case modeCurl:
+		body = m.curlView()
+	default:
+		body = m.list.View(m.st, m.cfg.Location, m.emptyText())
+	}
+	var b strings.Builder
+	b.Grow((m.height + 2) * (m.width + 32))
+	b.WriteString(hdr)
+	b.WriteString("\n")
+	b.WriteString(fitLines(body, bodyH))
+	b.WriteString("\n")
+	b.WriteString(m.statusLine())
+	b.WriteString("\n")
+	b.WriteString(m.help.ShortHelpView(m.keys.Short(m.context())))
+	return b.String()
+}
+
+// fitLines makes s exactly h lines: cut or padded.
+func fitLines(s string, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) context() keys.Context {
+	switch {
+	case m.filtering:
+		return keys.InFilter
+	case m.mode == modeDetail:
+		return keys.InDetail
+	case m.mode == modeHelp:
+		return keys.InHelp
+	case m.mode == modeCurl:
+		return keys.InCurl
+	}
+	return keys.InList
+}
+
+func (m *Model) emptyText() string {
+	if !m.list.Filter().Empty() && m.list.Total() > 0 {
+		return "No exchange matches the filter (esc clears it)."
+	}
+	if !m.loaded {
+		return "Loading…"
+	}
+	return "Waiting for webhooks…"
+}
+
+// statusLine is the filter being typed, or the latest message, with the
+// follow state on the right.
+func (m *Model) statusLine() string {
+	var left string
+	switch {
+	case m.filtering:
+		left = m.st.HelpKey.Render("/") + termsafe.String(m.filterText) + "█"
+		if m.filterErr != "" {
+			left += "  " + m.st.Bad.Render(termsafe.String(m.filterErr))
+		}
+	case m.status != "" && m.now().Sub(m.statusAt) < statusTTL:
+		if m.statusBad {
+			left = m.st.Bad.Render(" " + m.status)
+		} else {
+			left = m.st.Info.Render(" " + m.status)
+		}
+	case !m.list.Filter().Empty():
+		left = m.st.Label.Render(" filter ") + termsafe.String(m.list.Filter().String()) +
+			m.st.Dim.Render(fmt.Sprintf("  %d of %d", m.list.Len(), m.list.Total()))
+	}
+	var right string
+	switch {
+	case m.mode == modeDetail:
+		right = m.st.Dim.Render(fmt.Sprintf("%3.f%%", m.detail.ScrollPercent()*100))
+	case m.mode != modeList:
+	case m.list.Following():
+		right = m.st.Good.Render("● following")
+	case m.list.NewCount() > 0:
+		right = m.st.SigMissing.Render(fmt.Sprintf("‖ paused · %d new ↓ (G)", m.list.NewCount()))
+	default:
+		right = m.st.Dim.Render("‖ paused (G follows)")
+	}
+	lw, rw := ansi.StringWidth(left), ansi.StringWidth(right)
+	if lw+rw+1 > m.width {
+		left = ansi.Truncate(left, max(m.width-rw-1, 0), "…")
+		lw = ansi.StringWidth(left)
+	}
+	return left + strings.Repeat(" ", max(m.width-lw-rw-1, 0)) + right
+}
+
+func (m *Model) helpView() string {
+	var b strings.Builder
+	b.WriteString(m.st.Section.Render(" Keys"))
+	b.WriteString("\n\n")
+	hv := m.help.FullHelpView(m.keys.Full())
+	for _, l := range strings.Split(hv, "\n") {
+		b.WriteString(" " + l + "\n")
+	}
+	b.WriteString("\n")
+	b.WriteString(m.st.Section.Render(" Filter"))
+	b.WriteString(m.st.Dim.Render("  (/ then type; words must all match)"))
+	b.WriteString("\n\n")
+	for _, k := range filter.Keys {
+		b.WriteString("  " + m.st.HelpKey.Render(k) + "\n")
+	}
+	b.WriteString("  " + m.st.HelpDesc.Render("any other word: free text in the path, event, method, status or #id") + "\n")
+	b.WriteString("\n")
+	b.WriteString(m.st.Section.Render(" Badges"))
+	b.WriteString("\n\n")
+	b.WriteString("  " + m.st.SigValid.Render("✓ valid") + "  " + m.st.SigInvalid.Render("✗ INVALID") + "  " +
+		m.st.SigMissing.Render("– unsigned") + "  " + m.st.SigNoKey.Render("? no key") + "   " +
+		m.st.Dim.Render("! column: ⚠ answer SignalWire may reject, ✗ answer it will reject") + "\n")
+	return b.String()
+}
+
+func (m *Model) curlView() string {
+	title := m.st.Section.Render(" Copy as curl") + m.st.Dim.Render("  (sent to your clipboard with OSC 52 where the terminal allows; esc closes)")
+	rule := m.st.Rule.Render(strings.Repeat("─", max(m.width, 1)))
+	return ansi.Truncate(title, m.width, "…") + "\n" + rule + "\n" + m.curlVP.View()
+}
