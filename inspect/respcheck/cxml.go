@@ -18,7 +18,7 @@ import (
 // common causes of a "document parse error".
 var (
 	voiceVerbs = set("Say", "Play", "Gather", "Dial", "Record", "Hangup", "Redirect", "Reject",
-		"Pause", "Enqueue", "Leave", "Connect", "Refer", "Echo", "Sms", "Start", "Stop", "Denoise")
+		"Pause", "Enqueue", "Leave", "Connect", "Refer", "Echo", "Sms", "Start", "Stop", "Denoise", "Pay")
 	messagingVerbs = set("Message", "Redirect")
 	faxVerbs       = set("Receive", "Reject")
 
@@ -33,6 +33,7 @@ var (
 		"Refer":   set("Sip"),
 		"Message": set("Body", "Media"),
 		"Enqueue": set("Task"),
+		"Pay":     set("Prompt", "Parameter"),
 	}
 	// allVerbs is every verb in any domain, to tell "a voice verb in a
 	// messaging answer" from "no such verb".
@@ -66,11 +67,12 @@ func checkCXML(d domain, body []byte, truncated bool) exchange.Check {
 	dec.Strict = true
 	// Only structure is checked, so any declared charset is read as is; the
 	// element names that matter are ASCII in every charset SignalWire reads.
-	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return latin1{r}, nil }
 
 	var (
 		warning exchange.Check
-		stack   []string // open element names; stack[0] is the root
+		depth   int    // open elements
+		verb    string // the open element at depth 2 (a verb), for its nouns
 		rootEnd bool
 	)
 	warn := func(format string, a ...any) {
@@ -95,7 +97,7 @@ func checkCXML(d domain, body []byte, truncated bool) exchange.Check {
 			if rootEnd {
 				return errorf("element <%s> after </Response>; a cXML document has one root: %s", name, d.consequence())
 			}
-			switch len(stack) {
+			switch depth {
 			case 0:
 				if c, bad := checkRoot(d, name); bad {
 					return c
@@ -104,19 +106,20 @@ func checkCXML(d domain, body []byte, truncated bool) exchange.Check {
 				if c, bad := checkVerb(d, name, warn); bad {
 					return c
 				}
+				verb = name
 			case 2:
-				if c, bad := checkNoun(stack[1], name, warn); bad {
+				if c, bad := checkNoun(verb, name, warn); bad {
 					return c
 				}
 			}
-			stack = append(stack, name)
+			depth++
 		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-			if len(stack) == 0 {
+			depth--
+			if depth == 0 {
 				rootEnd = true
 			}
 		case xml.CharData:
-			if len(stack) == 0 && len(bytes.TrimSpace(t)) > 0 {
+			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
 				return errorf("text outside the <Response> element; %s", d.consequence())
 			}
 		}
@@ -154,7 +157,14 @@ func checkVerb(d domain, name string, warn func(string, ...any)) (exchange.Check
 		return errorf("<%s> is not a cXML verb; verbs are case-sensitive: use <%s>", name, fixed), true
 	}
 	if allVerbs[name] {
-		warn("<%s> is not a %s verb; a %s answer uses %s", name, d.name(), d.name(), list(verbs))
+		switch {
+		case d == domainVoice && name == "Message":
+			warn("<Message> is not a voice verb; a voice answer uses <Sms> to send a message")
+		case d == domainVoice:
+			warn("<%s> is not a voice verb; set the number to accept faxes to use it", name)
+		default:
+			warn("<%s> is not a %s verb; a %s answer uses %s", name, d.name(), d.name(), list(verbs))
+		}
 		return exchange.Check{}, false
 	}
 	if fixed, ok := fold(allVerbs, name); ok {
@@ -233,4 +243,27 @@ func union(sets ...map[string]bool) map[string]bool {
 		}
 	}
 	return m
+}
+
+// latin1 reads bytes as ISO-8859-1, which maps every byte to a character:
+// enough to walk the structure of a document in any single-byte charset
+// (the element names that matter are ASCII in all of them).
+type latin1 struct{ r io.Reader }
+
+func (l latin1) Read(p []byte) (int, error) {
+	// Each byte may become two, so read at most half of p.
+	if len(p) < 2 {
+		return 0, io.ErrShortBuffer
+	}
+	buf := make([]byte, len(p)/2)
+	n, err := l.r.Read(buf)
+	out := p[:0]
+	for _, c := range buf[:n] {
+		if c < 0x80 {
+			out = append(out, c)
+		} else {
+			out = append(out, 0xc0|c>>6, 0x80|c&0x3f)
+		}
+	}
+	return len(out), err
 }
