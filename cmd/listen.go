@@ -223,6 +223,12 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
+	local, err := tunnel.ListenLocal(ctx, o.addr)
+	if err != nil {
+		return err
+	}
+	defer local.Listener().Close()
+
 	st, err := openStore(ctx, f, o.Store, store.Options{Keep: o.Keep})
 	if err != nil {
 		return err
@@ -237,12 +243,6 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 	if err != nil {
 		return fmt.Errorf("read store: %w", err)
 	}
-
-	local, err := tunnel.ListenLocal(ctx, o.addr)
-	if err != nil {
-		return err
-	}
-	defer local.Listener().Close()
 
 	feed := inspect.NewFeed()
 	pipe, err := inspect.New(inspect.Config{
