@@ -1,30 +1,333 @@
 package cmd
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/store"
+	"github.com/swhook/swhook/inspect/termsafe"
+	"github.com/swhook/swhook/replay"
 )
 
 // ReplayOptions holds what `swhook replay` was asked to do.
 type ReplayOptions struct {
-	IO *cmdutil.IOStreams
+	IO         *cmdutil.IOStreams
+	Ref        string // ID or "last"; empty with --failed
+	To         string
+	Resign     bool
+	SignURL    string
+	SigningKey string
+	Set        []replay.Assignment
+	Headers    []replay.Assignment
+	JSON       bool
+	Failed     bool
+	Since      time.Duration
+	StorePath  string
 }
 
 // NewCmdReplay builds `swhook replay`. runF replaces the run in tests of
 // flag parsing; nil means the real run.
 func NewCmdReplay(f *cmdutil.Factory, runF func(*ReplayOptions) error) *cobra.Command {
 	opts := &ReplayOptions{IO: f.IOStreams}
-	return &cobra.Command{
+	var sets, headers []string
+	var since string
+	cmd := &cobra.Command{
 		Use:   "replay ID|last",
-		Short: "(not built yet)",
+		Short: "Send a captured webhook again, as captured or re-signed",
+		Long: `Send a captured webhook again: same method, path, query, headers and body
+bytes, to the handler it was forwarded to or to --to.
+
+--to takes a base URL (http://localhost:3000), to which the original path and
+query are appended, or a full URL whose path replaces the original's (the
+original query is kept unless --to has its own).
+
+Without --resign the captured signature is sent unchanged, and swhook says
+whether it will verify at the target. --resign signs again for the URL your
+handler checks: the target URL, or --sign-url (usually your public URL).
+An edited body (--set) is re-signed whenever the signing key is known.
+
+Every replay is stored as a new exchange; a running 'swhook listen' shows it.`,
+		Example: `  swhook replay last
+  swhook replay 12 --to http://localhost:3000 --resign
+  swhook replay 12 --set CallStatus=completed --header X-Debug=1
+  swhook replay 40 --set params.call_state=ended
+  swhook replay --failed --since 1h`,
+		Args: cmdutil.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Ref = args[0]
+			}
+			switch {
+			case opts.Failed && opts.Ref != "":
+				return cmdutil.UsageErrorf("--failed replays every failed exchange: give no ID with it")
+			case !opts.Failed && opts.Ref == "":
+				return cmdutil.UsageErrorf("which exchange? give an ID from 'swhook list', 'last', or --failed")
+			case cmd.Flags().Changed("since") && !opts.Failed:
+				return cmdutil.UsageErrorf("--since goes with --failed")
+			case opts.SignURL != "" && !opts.Resign:
+				return cmdutil.UsageErrorf("--sign-url says which URL to re-sign for: add --resign")
+			}
+			var err error
+			if opts.Set, err = parseAssignments("--set", sets); err != nil {
+				return err
+			}
+			if opts.Headers, err = parseAssignments("--header", headers); err != nil {
+				return err
+			}
+			if since != "" {
+				if opts.Since, err = parseSinceDuration(since); err != nil {
+					return err
+				}
+			}
+			opts.SigningKey = cmdutil.SigningKey(opts.SigningKey, f.Getenv)
+			if opts.Resign && opts.SigningKey == "" {
+				return cmdutil.UsageErrorf("--resign needs the signing key: pass --signing-key or set $%s", cmdutil.EnvSigningKey)
+			}
 			if runF != nil {
 				return runF(opts)
 			}
-			return errors.New("swhook replay is not built yet")
+			return runReplay(cmd.Context(), f, opts)
 		},
 	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.To, "to", "", "send here instead of the recorded forward target (base or full URL)")
+	fl.BoolVar(&opts.Resign, "resign", false, "recompute the signature for the URL the handler verifies against")
+	fl.StringVar(&opts.SignURL, "sign-url", "", "with --resign: the URL to sign for (default: the target URL)")
+	fl.StringArrayVar(&sets, "set", nil, "change a form parameter or JSON field (dotted path): Name=Value (repeatable)")
+	fl.StringArrayVar(&headers, "header", nil, "set a request header: Name=Value; an empty value removes it (repeatable)")
+	fl.BoolVar(&opts.JSON, "json", false, "print the new exchange as JSON")
+	fl.BoolVar(&opts.Failed, "failed", false, "replay every exchange whose handler answered an error")
+	fl.StringVar(&since, "since", "", "with --failed: only exchanges this recent (e.g. 30m, 2h, 1d)")
+	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
+	cmdutil.AddSigningKeyFlag(cmd, &opts.SigningKey)
+	return cmd
+}
+
+func parseAssignments(flag string, in []string) ([]replay.Assignment, error) {
+	var out []replay.Assignment
+	for _, s := range in {
+		a, err := replay.ParseAssignment(s)
+		if err != nil {
+			return nil, cmdutil.UsageErrorf("%s %v", flag, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// parseSinceDuration reads a look-back window: Go durations plus whole days
+// ("1d"), since that is how people think of history.
+func parseSinceDuration(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(d); err == nil && n > 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, cmdutil.UsageErrorf("--since %q is not a duration: use e.g. 30m, 2h or 1d", s)
+	}
+	return d, nil
+}
+
+func (o *ReplayOptions) replayOptions(f *cmdutil.Factory) replay.Options {
+	return replay.Options{
+		Target: o.To, Resign: o.Resign, SignURL: o.SignURL, Key: o.SigningKey,
+		Set: o.Set, Headers: o.Headers, Now: f.Now,
+	}
+}
+
+// prepareError turns replay's refusals into what the user should do.
+func prepareError(err error) error {
+	switch {
+	case errors.Is(err, replay.ErrNoTarget):
+		return cmdutil.UsageErrorf("%v", err)
+	case errors.Is(err, replay.ErrNoKey):
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	return err
+}
+
+func runReplay(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions) error {
+	st, err := openStore(ctx, f, o.StorePath, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if o.Failed {
+		return runReplayFailed(ctx, f, o, st)
+	}
+	orig, err := loadExchange(ctx, st, o.Ref)
+	if err != nil {
+		return err
+	}
+	p, err := replay.Prepare(orig, o.replayOptions(f))
+	if err != nil {
+		return prepareError(err)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(o.IO.ErrOut, "swhook: %s\n", n)
+	}
+	x := p.Do(ctx, f.HTTPClient)
+	if err := st.Save(ctx, x); err != nil {
+		return fmt.Errorf("store the replay: %w", err)
+	}
+	if o.JSON {
+		enc := json.NewEncoder(o.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(x); err != nil {
+			return err
+		}
+	} else {
+		writeReplayComparison(o.IO.Out, orig, x, p.Method, p.URL)
+	}
+	if !replay.OK(x.Response) {
+		return cmdutil.ErrSilent
+	}
+	return nil
+}
+
+// writeReplayComparison prints the new answer next to the original one.
+func writeReplayComparison(w io.Writer, orig, x *exchange.Exchange, method, target string) {
+	fmt.Fprintf(w, "#%d replay of #%d -> %s %s\n", x.ID, orig.ID, termsafe.String(method), termsafe.String(target))
+	fmt.Fprintf(w, "%-10s %-24s %s\n", "", "original", "replay")
+	fmt.Fprintf(w, "%-10s %-24s %s\n", "status", replayStatusText(orig.Response), replayStatusText(x.Response))
+	fmt.Fprintf(w, "%-10s %-24s %s\n", "duration", replayDurationText(orig.Response), replayDurationText(x.Response))
+	diff := replay.LineDiff(orig.Response.Body, x.Response.Body)
+	if diff == nil {
+		fmt.Fprintf(w, "%-10s %s\n", "body", "unchanged")
+		return
+	}
+	fmt.Fprintf(w, "%-10s %s\n", "body", "changed:")
+	for _, l := range diff {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+}
+
+func replayStatusText(r exchange.Response) string {
+	if r.Error != "" {
+		s := "error: " + termsafe.String(r.Error)
+		if len(s) > 60 {
+			s = s[:57] + "..."
+		}
+		return s
+	}
+	if r.Status == 0 {
+		return "-"
+	}
+	return strconv.Itoa(r.Status)
+}
+
+func replayDurationText(r exchange.Response) string {
+	d := r.Duration()
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d >= 10*time.Millisecond:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	default:
+		return fmt.Sprintf("%.1fms", r.DurationMS)
+	}
+}
+
+// runReplayFailed replays every failed exchange, oldest first, with a
+// progress bar on a terminal and one line each otherwise.
+func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, st *store.Store) error {
+	q := store.Query{Failed: true}
+	if o.Since > 0 {
+		q.Since = f.Now().Add(-o.Since)
+	}
+	list, err := st.List(ctx, q)
+	if err != nil {
+		return fmt.Errorf("list failed exchanges: %w", err)
+	}
+	var todo []*exchange.Exchange
+	for i := len(list) - 1; i >= 0; i-- {
+		// A failed replay is a copy of a failed original, which is replayed
+		// itself: sending both would double every callback.
+		if list[i].Source != exchange.SourceReplay {
+			todo = append(todo, list[i])
+		}
+	}
+	if len(todo) == 0 {
+		fmt.Fprintln(o.IO.Out, "no failed exchanges to replay")
+		return nil
+	}
+	tty := o.IO.IsStdoutTTY() && !o.JSON
+	ok, failed := 0, 0
+	var results []*exchange.Exchange
+	for i, orig := range todo {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line := ""
+		p, err := replay.Prepare(orig, o.replayOptions(f))
+		if err != nil {
+			failed++
+			line = fmt.Sprintf("#%d not replayed: %s", orig.ID, termsafe.String(err.Error()))
+		} else {
+			x := p.Do(ctx, f.HTTPClient)
+			if err := st.Save(ctx, x); err != nil {
+				return fmt.Errorf("store the replay of #%d: %w", orig.ID, err)
+			}
+			results = append(results, x)
+			verdict := "ok"
+			if replay.OK(x.Response) {
+				ok++
+			} else {
+				failed++
+				verdict = "failed"
+			}
+			line = fmt.Sprintf("#%d -> #%d %s %s", orig.ID, x.ID, replayStatusText(x.Response), verdict)
+		}
+		switch {
+		case o.JSON:
+			if line != "" && p == nil {
+				fmt.Fprintf(o.IO.ErrOut, "swhook: %s\n", line)
+			}
+		case tty:
+			fmt.Fprintf(o.IO.Out, "\r%s", progressBar(i+1, len(todo), 30))
+		default:
+			fmt.Fprintln(o.IO.Out, line)
+		}
+	}
+	if tty {
+		fmt.Fprintln(o.IO.Out)
+	}
+	if o.JSON {
+		enc := json.NewEncoder(o.IO.Out)
+		enc.SetIndent("", "  ")
+		if results == nil {
+			results = []*exchange.Exchange{}
+		}
+		if err := enc.Encode(results); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(o.IO.Out, "replayed %d: %d ok, %d failed\n", len(todo), ok, failed)
+	}
+	if failed > 0 {
+		return cmdutil.ErrSilent
+	}
+	return nil
+}
+
+// progressBar draws "[=====>     ] 3/10".
+func progressBar(done, total, width int) string {
+	filled := done * width / total
+	bar := strings.Repeat("=", filled)
+	if filled < width {
+		bar += ">" + strings.Repeat(" ", width-filled-1)
+	}
+	return fmt.Sprintf("[%s] %d/%d", bar, done, total)
 }
