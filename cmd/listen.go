@@ -245,6 +245,10 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 	}
 
 	feed := inspect.NewFeed()
+	// Subscribed before the first request can arrive, so the view misses
+	// nothing; it reads the channel only after the ready line is out.
+	sub, unsubscribe := feed.Subscribe(4096)
+	defer unsubscribe()
 	pipe, err := inspect.New(inspect.Config{
 		SigningKey:       o.signingKey,
 		Forward:          o.forwardURL,
@@ -321,7 +325,6 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 		inspect.Watch(watchCtx, st, feed, after, 300*time.Millisecond, logger)
 	}()
 
-	sub, unsubscribe := feed.Subscribe(4096)
 	viewErr := make(chan error, 1)
 	viewDone := make(chan struct{})
 
