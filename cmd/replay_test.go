@@ -88,7 +88,7 @@ func TestTriggerFlags(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{},
-		{"call.inbound"},                      // no --to
+		{"call.inbound"},                       // no --to
 		{"call.inbound", "--to", "http://l:1"}, // no key
 		{"call.inbound", "--to", "http://l:1", "--no-signature", "--bad-signature"},
 		{"call.inbound", "--sequence", "call", "--to", "http://l:1", "--no-signature"},
