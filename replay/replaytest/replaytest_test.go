@@ -1,4 +1,4 @@
-package swtest
+package replaytest
 
 import (
 	"net/http"

@@ -1,8 +1,8 @@
-// Package swtest is a webhook handler for tests that checks signatures the
+// Package replaytest is a webhook handler for tests that checks signatures the
 // way a SignalWire developer's own handler does — written from the published
 // rules, independently of inspect/signature, so replay and trigger are
 // judged by a second opinion rather than by the code they use.
-package swtest
+package replaytest
 
 import (
 	"crypto/hmac"
