@@ -266,6 +266,7 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 	tty := o.IO.IsStdoutTTY() && !o.JSON
 	ok, failed := 0, 0
 	var results []*exchange.Exchange
+	var problems []string // on a terminal the bar replaces the lines; failures are listed after it
 	for i, orig := range todo {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -292,10 +293,13 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 		}
 		switch {
 		case o.JSON:
-			if line != "" && p == nil {
+			if p == nil {
 				fmt.Fprintf(o.IO.ErrOut, "swhook: %s\n", line)
 			}
 		case tty:
+			if !strings.HasSuffix(line, " ok") {
+				problems = append(problems, line)
+			}
 			fmt.Fprintf(o.IO.Out, "\r%s", progressBar(i+1, len(todo), 30))
 		default:
 			fmt.Fprintln(o.IO.Out, line)
@@ -303,6 +307,9 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 	}
 	if tty {
 		fmt.Fprintln(o.IO.Out)
+		for _, l := range problems {
+			fmt.Fprintln(o.IO.Out, l)
+		}
 	}
 	if o.JSON {
 		enc := json.NewEncoder(o.IO.Out)
