@@ -92,6 +92,7 @@ type params struct {
 	messageSid, smsSid, smsMessageSid, messageStatus, smsStatus, body            []byte
 	faxSid, faxStatus                                                            []byte
 	transcriptionSid, transcriptionStatus, transcriptionText                     []byte
+	conferenceSid, statusCallbackEvent, answeredBy                               []byte
 }
 
 var empty = []byte{}
@@ -144,7 +145,8 @@ func (p *params) slotBytes(k []byte) *[]byte {
 	case "CallSid", "CallStatus", "CallDuration", "CallbackSource", "SequenceNumber", "Timestamp",
 		"DialCallStatus", "Digits", "SpeechResult", "RecordingUrl", "RecordingSid", "RecordingStatus",
 		"MessageSid", "SmsSid", "SmsMessageSid", "MessageStatus", "SmsStatus", "Body",
-		"FaxSid", "FaxStatus", "TranscriptionSid", "TranscriptionStatus", "TranscriptionText":
+		"FaxSid", "FaxStatus", "TranscriptionSid", "TranscriptionStatus", "TranscriptionText",
+		"ConferenceSid", "StatusCallbackEvent", "AnsweredBy":
 		return p.slot(string(k))
 	}
 	return nil
@@ -198,6 +200,12 @@ func (p *params) slot(k string) *[]byte {
 		return &p.transcriptionStatus
 	case "TranscriptionText":
 		return &p.transcriptionText
+	case "ConferenceSid":
+		return &p.conferenceSid
+	case "StatusCallbackEvent":
+		return &p.statusCallbackEvent
+	case "AnsweredBy":
+		return &p.answeredBy
 	}
 	return nil
 }
@@ -221,6 +229,11 @@ func (p *params) classify() exchange.Event {
 		return event(exchange.KindFaxStatus, p.faxStatus)
 	case p.messageSid != nil || p.smsSid != nil || p.smsMessageSid != nil:
 		return p.classifyMessage()
+	// A conference status callback (participant-join, conference-end, ...)
+	// carries the participant's CallSid but reports on the conference: no
+	// kind of ours fits, so it is unknown, named by its event.
+	case p.conferenceSid != nil && p.statusCallbackEvent != nil:
+		return event(exchange.KindUnknown, p.statusCallbackEvent)
 	case p.callSid != nil || p.callStatus != nil:
 		return p.classifyCall()
 	}
@@ -265,6 +278,12 @@ func (p *params) classifyCall() exchange.Event {
 	if p.callbackSource != nil || p.sequenceNumber != nil || p.timestamp != nil || p.callDuration != nil {
 		return event(exchange.KindCallStatus, p.callStatus)
 	}
+	// The asynchronous answering-machine-detection callback reports
+	// AnsweredBy without a CallStatus; the synchronous one arrives on the
+	// call's own URL, with CallStatus, and wants cXML like any answer.
+	if p.answeredBy != nil && p.callStatus == nil {
+		return event(exchange.KindCallStatus, p.answeredBy)
+	}
 	// Action requests: <Record> reports the Digits that ended it too, so it
 	// is decided before <Gather>.
 	switch {
@@ -288,7 +307,7 @@ var statusWords = []string{
 	"queued", "initiated", "ringing", "in-progress", "completed", "busy", "failed",
 	"no-answer", "canceled", "answered", "sending", "sent", "delivered", "undelivered",
 	"received", "receiving", "accepted", "scheduled", "read", "processing", "absent",
-	"in-progress", "paused", "stopped", "created", "ending", "ended", "dial", "gather", "record",
+	"paused", "stopped", "created", "ending", "ended", "human", "machine_start", "fax",
 }
 
 // status returns the decoded status word, without allocating for the known
