@@ -4,7 +4,18 @@
 // is never part of any returned string.
 package signature
 
-import "net/http"
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"mime"
+	"net/http"
+	"strings"
+)
 
 // Header names SignalWire (and its Twilio-compatible API) sign with.
 const (
@@ -33,6 +44,25 @@ const (
 	SchemeJSONSHA256     Scheme = "json-sha256"     // hex HMAC-SHA256(URL + raw body)
 )
 
+// Schemes lists every scheme, for help text and flag validation.
+var Schemes = []Scheme{SchemeForm, SchemeFormBodySHA256, SchemeJSONSHA1, SchemeJSONSHA256}
+
+// Describe says in a few words how a scheme computes its signature, for
+// output a developer compares with their own code.
+func (s Scheme) Describe() string {
+	switch s {
+	case SchemeForm:
+		return "base64 HMAC-SHA1 of the URL + sorted form parameters"
+	case SchemeFormBodySHA256:
+		return "base64 HMAC-SHA1 of the URL, body hash in ?bodySHA256="
+	case SchemeJSONSHA1:
+		return "hex HMAC-SHA1 of the URL + raw body"
+	case SchemeJSONSHA256:
+		return "hex HMAC-SHA256 of the URL + raw body"
+	}
+	return string(s)
+}
+
 // Request is what a signature covers: the full URL SignalWire called
 // (scheme, host, port, path, query), the headers that carry the signature,
 // and the raw body bytes.
@@ -56,54 +86,257 @@ type Verdict struct {
 	Note string
 }
 
+// Valid is shorthand for Status == StatusValid.
+func (v Verdict) Valid() bool { return v.Status == StatusValid }
+
+// sigHeader is one signature header found on a request.
+type sigHeader struct {
+	name  string // the canonical name we know it by
+	value string
+}
+
+// signatureHeaders returns the signature headers present, SHA-1 ones first
+// (the one SignalWire always sends), matching names case-insensitively so a
+// header map built by hand with non-canonical keys still works.
+func signatureHeaders(h http.Header) []sigHeader {
+	var out []sigHeader
+	for _, name := range []string{HeaderSignalWire, HeaderTwilio, HeaderSignalWireSHA256} {
+		if v, ok := headerValue(h, name); ok && strings.TrimSpace(v) != "" {
+			out = append(out, sigHeader{name: name, value: strings.TrimSpace(v)})
+		}
+	}
+	return out
+}
+
+func headerValue(h http.Header, name string) (string, bool) {
+	if v := h[http.CanonicalHeaderKey(name)]; len(v) > 0 {
+		return v[0], true
+	}
+	for k, v := range h {
+		if len(v) > 0 && strings.EqualFold(k, name) {
+			return v[0], true
+		}
+	}
+	return "", false
+}
+
+// decodedSig holds a signature value decoded both ways; which one is
+// meaningful depends on the scheme tried. Decoding is not secret-dependent,
+// and the comparison itself is constant-time (hmac.Equal).
+type decodedSig struct {
+	hex, b64 []byte
+	text     string
+}
+
+func decodeSig(v string) decodedSig {
+	d := decodedSig{text: v}
+	if len(v)%2 == 0 {
+		if b, err := hex.DecodeString(v); err == nil {
+			d.hex = b
+		}
+	}
+	if b, err := base64.StdEncoding.DecodeString(v); err == nil {
+		d.b64 = b
+	}
+	return d
+}
+
+// plausible says whether the value has the shape of any signature we know:
+// anything else was cut or mangled on the way, which Diagnose says plainly.
+func (d decodedSig) plausible() bool {
+	return len(d.hex) == sha1.Size || len(d.hex) == sha256.Size || len(d.b64) == sha1.Size || len(d.b64) == sha256.Size
+}
+
+// request facts the schemes depend on, computed once per check.
+type reqInfo struct {
+	r         Request
+	isForm    bool // Content-Type says form
+	isJSON    bool // Content-Type says JSON
+	isGET     bool
+	params    []Param // body parameters (form posts only)
+	malformed bool
+	parsed    bool
+}
+
+func newReqInfo(r Request) *reqInfo {
+	ri := &reqInfo{r: r}
+	ct := mediaType(r.Header)
+	ri.isForm = ct == "application/x-www-form-urlencoded"
+	ri.isJSON = ct == "application/json" || strings.HasSuffix(ct, "+json")
+	ri.isGET = strings.EqualFold(r.Method, http.MethodGet) || strings.EqualFold(r.Method, http.MethodHead)
+	return ri
+}
+
+// bodyParams parses the body as a form once.
+func (ri *reqInfo) bodyParams() []Param {
+	if !ri.parsed {
+		ri.params, ri.malformed = ParseForm(string(ri.r.Body))
+		ri.parsed = true
+	}
+	return ri.params
+}
+
+// formWithParams says whether the form scheme's parameters come from the
+// body: a POST whose body is (or may be) form-encoded.
+func (ri *reqInfo) formWithParams() bool {
+	return !ri.isGET && !ri.isJSON && len(ri.r.Body) > 0
+}
+
+func mediaType(h http.Header) string {
+	v, _ := headerValue(h, "Content-Type")
+	if v == "" {
+		return ""
+	}
+	if mt, _, err := mime.ParseMediaType(v); err == nil {
+		return mt
+	}
+	mt, _, _ := strings.Cut(v, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
+}
+
 // Verify checks every signature header on r against key with every scheme
 // DESIGN.md names. An empty key gives StatusUnchecked; no signature header
-// gives StatusMissing.
+// gives StatusMissing. When several signature headers are present, one that
+// verifies makes the request valid and the Note names any that did not.
 func Verify(key string, r Request) Verdict {
-	panic("signature.Verify: not built yet")
+	sigs := signatureHeaders(r.Header)
+	if len(sigs) == 0 {
+		return Verdict{Status: StatusMissing}
+	}
+	if key == "" {
+		return Verdict{Status: StatusUnchecked, Header: sigs[0].name}
+	}
+	ri := newReqInfo(r)
+	var ok *Verdict
+	var failed []string
+	for _, s := range sigs {
+		v, good := checkHeader(key, ri, s)
+		if !good {
+			failed = append(failed, s.name)
+			continue
+		}
+		if ok == nil {
+			ok = &v
+		}
+	}
+	if ok == nil {
+		return Verdict{Status: StatusInvalid, Header: sigs[0].name}
+	}
+	if len(failed) > 0 {
+		ok.Note = joinNotes(ok.Note, fmt.Sprintf("%s does not match although %s does", strings.Join(failed, " and "), ok.Header))
+	}
+	return *ok
 }
 
-// DiagnoseOptions widens the search for the URL the signer really used.
-type DiagnoseOptions struct {
-	// LocalURL is the URL the request reached locally (e.g.
-	// http://localhost:3000/voice); handlers behind a tunnel often rebuild
-	// this one instead of the public URL.
-	LocalURL string
+func joinNotes(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
 }
 
-// Diagnosis explains a failed signature.
-type Diagnosis struct {
-	// Sentence is one plain sentence a developer can act on, e.g.
-	// "valid for http://… — your handler rebuilds the URL without X-Forwarded-Proto".
-	Sentence string
-	// URL and Scheme are the variant that would have matched, if any.
-	URL    string
-	Scheme Scheme
-	Found  bool
+// checkHeader tries the schemes that may travel in s's header.
+func checkHeader(key string, ri *reqInfo, s sigHeader) (Verdict, bool) {
+	d := decodeSig(s.value)
+	r := ri.r
+	urls := urlForms(r.URL)
+	valid := func(scheme Scheme, u, note string) (Verdict, bool) {
+		return Verdict{Status: StatusValid, Scheme: scheme, Header: s.name, URL: u, Note: note}, true
+	}
+	if s.name == HeaderSignalWireSHA256 {
+		if len(d.hex) == sha256.Size {
+			for _, u := range urls {
+				if hmac.Equal(d.hex, rawDigest(sha256.New, key, u, r.Body)) {
+					return valid(SchemeJSONSHA256, u, "")
+				}
+			}
+		}
+		return Verdict{}, false
+	}
+	if len(d.hex) == sha1.Size && !ri.isForm {
+		for _, u := range urls {
+			if hmac.Equal(d.hex, rawDigest(sha1.New, key, u, r.Body)) {
+				return valid(SchemeJSONSHA1, u, "")
+			}
+		}
+	}
+	if len(d.b64) != sha1.Size {
+		return Verdict{}, false
+	}
+	if want, ok := queryParam(r.URL, "bodySHA256"); ok {
+		// The URL signs the body through its hash; both must hold.
+		if !bodyHashMatches(want, r.Body) {
+			return Verdict{}, false
+		}
+		for _, u := range urls {
+			if hmac.Equal(d.b64, formDigest(key, u, nil)) {
+				return valid(SchemeFormBodySHA256, u, "")
+			}
+		}
+		return Verdict{}, false
+	}
+	if ri.formWithParams() {
+		params := ri.bodyParams()
+		if len(params) > 0 {
+			var note string
+			if ri.malformed {
+				note = "the form body has malformed %-escapes; they were taken as raw text"
+			}
+			sorted := sortedParams(params)
+			for _, u := range urls {
+				if hmac.Equal(d.b64, formDigest(key, u, sorted)) {
+					return valid(SchemeForm, u, note)
+				}
+			}
+			if vs := valueSortedParams(params); !sameOrder(vs, sorted) {
+				for _, u := range urls {
+					if hmac.Equal(d.b64, formDigest(key, u, vs)) {
+						return valid(SchemeForm, u, joinNotes(note, "repeated parameters were signed with their values sorted, not in submission order"))
+					}
+				}
+			}
+		}
+	}
+	for _, u := range urls {
+		if hmac.Equal(d.b64, formDigest(key, u, nil)) {
+			var note string
+			if len(r.Body) > 0 {
+				note = fmt.Sprintf("the signature covers only the URL: the %d-byte body is not covered and could have been changed", len(r.Body))
+			}
+			return valid(SchemeForm, u, note)
+		}
+	}
+	return Verdict{}, false
 }
 
-// Diagnose tries the variants that real handlers get wrong and says which
-// one would have matched; if none does, it says the key is probably wrong.
-func Diagnose(key string, r Request, opts DiagnoseOptions) Diagnosis {
-	panic("signature.Diagnose: not built yet")
+// rawDigest is HMAC(key, url + body): the JSON schemes.
+func rawDigest(h func() hash.Hash, key, url string, body []byte) []byte {
+	m := hmac.New(h, []byte(key))
+	m.Write([]byte(url))
+	m.Write(body)
+	return m.Sum(nil)
 }
 
-// Sign computes the signature value for scheme over url and body.
-func Sign(key string, scheme Scheme, url string, body []byte) (string, error) {
-	panic("signature.Sign: not built yet")
+// formDigest is HMAC-SHA1(key, url + k1 + v1 + k2 + v2 ...) over params in
+// the order given: the Compatibility form scheme once params are sorted.
+func formDigest(key, url string, params []Param) []byte {
+	m := hmac.New(sha1.New, []byte(key))
+	m.Write([]byte(url))
+	for _, p := range params {
+		m.Write([]byte(p.Key))
+		m.Write([]byte(p.Value))
+	}
+	return m.Sum(nil)
 }
 
-// SchemeFor picks the scheme SignalWire uses for a request with this
-// method and content type: form posts and GETs use the form scheme,
-// everything else (JSON) the hex scheme.
-func SchemeFor(method, contentType string) Scheme {
-	panic("signature.SchemeFor: not built yet")
-}
-
-// Resign returns a copy of r's headers with every signature header
-// recomputed for r.URL and r.Body, as SignalWire would have sent them; when r
-// carries none, it adds X-SignalWire-Signature with SchemeFor's scheme.
-// Replay and trigger use it so a handler's own check passes.
-func Resign(key string, r Request) (http.Header, error) {
-	panic("signature.Resign: not built yet")
+func bodyHashMatches(wantHex string, body []byte) bool {
+	want, err := hex.DecodeString(strings.TrimSpace(wantHex))
+	if err != nil {
+		return false
+	}
+	got := sha256.Sum256(body)
+	return hmac.Equal(want, got[:])
 }

@@ -1,0 +1,127 @@
+package signature
+
+import (
+	"sort"
+	"strings"
+)
+
+// Param is one form parameter, decoded. Order matters: repeated keys keep the
+// order they were submitted in, because that order is part of what is signed.
+type Param struct {
+	Key   string
+	Value string
+}
+
+// ParseForm splits an application/x-www-form-urlencoded string into its
+// parameters in submission order, decoding '+' and %XX escapes. It never
+// fails: a body from the network may be malformed, and a check must still say
+// something. A '%' that does not start a valid escape is kept as raw text and
+// reported through malformed, which is what common validators (Node's
+// querystring, Python's unquote) do too. Empty segments ("a=1&&b=2") are
+// skipped; a segment without '=' is a key with an empty value.
+func ParseForm(s string) (params []Param, malformed bool) {
+	if s == "" {
+		return nil, false
+	}
+	n := strings.Count(s, "&") + 1
+	params = make([]Param, 0, n)
+	for s != "" {
+		var seg string
+		if i := strings.IndexByte(s, '&'); i >= 0 {
+			seg, s = s[:i], s[i+1:]
+		} else {
+			seg, s = s, ""
+		}
+		if seg == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(seg, "=")
+		dk, bad1 := formUnescape(k)
+		dv, bad2 := formUnescape(v)
+		malformed = malformed || bad1 || bad2
+		params = append(params, Param{Key: dk, Value: dv})
+	}
+	return params, malformed
+}
+
+// formUnescape decodes '+' as a space and valid %XX escapes; an invalid
+// escape is kept literally and reported.
+func formUnescape(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, false
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	bad := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '+':
+			b.WriteByte(' ')
+		case c == '%':
+			if i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+				b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+				i += 2
+			} else {
+				bad = true
+				b.WriteByte('%')
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), bad
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// sortedParams returns the parameters sorted by key in byte order, repeated
+// keys in submission order (a stable sort): the order SignalWire signs in.
+func sortedParams(p []Param) []Param {
+	out := make([]Param, len(p))
+	copy(out, p)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// valueSortedParams sorts by key, then by value: what Twilio's helper
+// libraries do with repeated keys. Accepting it as well costs nothing when
+// keys are unique and lets swhook agree with those validators.
+func valueSortedParams(p []Param) []Param {
+	out := make([]Param, len(p))
+	copy(out, p)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Key != out[j].Key {
+			return out[i].Key < out[j].Key
+		}
+		return out[i].Value < out[j].Value
+	})
+	return out
+}
+
+// sameOrder reports whether two parameter lists are identical, so a second
+// HMAC is computed only when the value-sorted order really differs.
+func sameOrder(a, b []Param) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

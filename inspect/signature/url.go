@@ -1,0 +1,143 @@
+package signature
+
+import "strings"
+
+// rawURL is a URL split by hand rather than through net/url, because the
+// signature covers the URL's exact text: parsing and re-serialising it could
+// re-encode the path or query and change what is checked.
+type rawURL struct {
+	scheme   string // as written, e.g. "https"
+	userinfo string // including the trailing '@', or ""
+	host     string // including brackets for IPv6
+	port     string // without ':'; "" when absent
+	hasColon bool   // "host:" with an empty port
+	path     string // from the first '/' up to '?' or '#'
+	query    string // without '?'
+	hasQuery bool
+	fragment string // including '#', or ""
+}
+
+// splitURL splits s; ok is false when s has no "scheme://" prefix, in which
+// case callers use s as it is and try no variants.
+func splitURL(s string) (u rawURL, ok bool) {
+	i := strings.Index(s, "://")
+	if i <= 0 {
+		return u, false
+	}
+	u.scheme = s[:i]
+	rest := s[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	auth, rest := rest[:end], rest[end:]
+	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+		u.userinfo, auth = auth[:at+1], auth[at+1:]
+	}
+	hostEnd := len(auth)
+	if strings.HasPrefix(auth, "[") {
+		if rb := strings.IndexByte(auth, ']'); rb >= 0 {
+			hostEnd = rb + 1
+		}
+	} else if c := strings.LastIndexByte(auth, ':'); c >= 0 {
+		hostEnd = c
+	}
+	u.host = auth[:hostEnd]
+	if p := auth[hostEnd:]; strings.HasPrefix(p, ":") {
+		u.hasColon = true
+		u.port = p[1:]
+	}
+	if h := strings.IndexByte(rest, '#'); h >= 0 {
+		rest, u.fragment = rest[:h], rest[h:]
+	}
+	if q := strings.IndexByte(rest, '?'); q >= 0 {
+		rest, u.query, u.hasQuery = rest[:q], rest[q+1:], true
+	}
+	u.path = rest
+	return u, true
+}
+
+func (u rawURL) String() string {
+	var b strings.Builder
+	b.Grow(len(u.scheme) + len(u.host) + len(u.path) + len(u.query) + 16)
+	b.WriteString(u.scheme)
+	b.WriteString("://")
+	b.WriteString(u.userinfo)
+	b.WriteString(u.host)
+	if u.hasColon || u.port != "" {
+		b.WriteByte(':')
+		b.WriteString(u.port)
+	}
+	b.WriteString(u.path)
+	if u.hasQuery {
+		b.WriteByte('?')
+		b.WriteString(u.query)
+	}
+	b.WriteString(u.fragment)
+	return b.String()
+}
+
+// defaultPort is the port a scheme implies, or "" for schemes with none we
+// know of (whose URLs then get no port variants).
+func defaultPort(scheme string) string {
+	switch strings.ToLower(scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// portVariant returns s with its default port added when absent, or removed
+// when present: validators differ on whether they keep ":443", so SignalWire's
+// rules accept both. A non-default port is never touched; ok is false then.
+func portVariant(s string) (string, bool) {
+	u, ok := splitURL(s)
+	if !ok {
+		return "", false
+	}
+	def := defaultPort(u.scheme)
+	if def == "" || u.host == "" {
+		return "", false
+	}
+	switch {
+	case !u.hasColon && u.port == "":
+		u.port = def
+	case u.port == def:
+		u.port, u.hasColon = "", false
+	default:
+		return "", false
+	}
+	return u.String(), true
+}
+
+// urlForms returns s and, when it has one, its default-port variant: the
+// URLs a signature for s may have been computed over.
+func urlForms(s string) []string {
+	if v, ok := portVariant(s); ok {
+		return []string{s, v}
+	}
+	return []string{s}
+}
+
+// queryParam returns the first value of name in the URL's query (decoded).
+func queryParam(s, name string) (string, bool) {
+	u, ok := splitURL(s)
+	var q string
+	if ok {
+		q = u.query
+	} else if i := strings.IndexByte(s, '?'); i >= 0 {
+		q = s[i+1:]
+	}
+	if q == "" {
+		return "", false
+	}
+	params, _ := ParseForm(q)
+	for _, p := range params {
+		if p.Key == name {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
