@@ -1,0 +1,270 @@
+package replay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/replay/replaytest"
+)
+
+const key = "PSK_test_signing_key_0123456789"
+
+const formBody = "AccountSid=0f3c4b2a-8a3e-4f7c-9d1b-6a2e8c4d1f00&ApiVersion=2010-04-01&CallSid=5e11c43a-da51-4665-bb15-5ab6767398c8&CallStatus=ringing&From=%2B15551230000&To=%2B15559870000"
+
+// captured builds an exchange as listen would have stored it: a request
+// that reached signedURL (public) and was signed for it by SignalWire.
+func captured(t *testing.T, signedURL, contentType, body string) *exchange.Exchange {
+	t.Helper()
+	u, err := url.Parse(signedURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	h.Set("Content-Type", contentType)
+	h.Set("User-Agent", "SignalWire")
+	h.Set("X-Forwarded-Proto", u.Scheme)
+	h.Set("Content-Length", "999") // must be recomputed, not replayed
+	h.Set("Connection", "close")
+	h.Set("X-Signalwire-Signature", replaytest.Sign(key, "POST", signedURL, contentType, []byte(body)))
+	return &exchange.Exchange{
+		ID: 17, Source: exchange.SourceTunnel,
+		Request: exchange.Request{
+			Method: "POST", URL: signedURL, Path: u.EscapedPath(), Query: u.RawQuery, Host: u.Host,
+			Headers: h, Body: exchange.Body(body), BodySize: int64(len(body)),
+		},
+		Event: exchange.Event{Kind: exchange.KindCallInbound},
+	}
+}
+
+var fixed = func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) }
+
+func TestReplayDeliversIdenticalBytes(t *testing.T) {
+	h, srv := replaytest.Start(t, key)
+	orig := captured(t, srv.URL+"/voice?x=1", "application/x-www-form-urlencoded", formBody)
+	orig.Forward = srv.URL
+
+	p, err := Prepare(orig, Options{Key: key, Now: fixed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "original signature verifies") {
+		t.Errorf("notes %q", p.Notes)
+	}
+	x := p.Do(context.Background(), srv.Client())
+	got := h.Requests()
+	if len(got) != 1 {
+		t.Fatalf("handler saw %d requests", len(got))
+	}
+	r := got[0]
+	if string(r.Body) != formBody || r.URI != "/voice?x=1" || r.Method != "POST" || !r.Valid {
+		t.Errorf("handler got %s %s valid=%v body %q", r.Method, r.URI, r.Valid, r.Body)
+	}
+	if r.Header.Get("X-Signalwire-Signature") != orig.Request.Headers.Get("X-Signalwire-Signature") ||
+		r.Header.Get("User-Agent") != "SignalWire" || r.Header.Get("Connection") != "" {
+		t.Errorf("headers %v", r.Header)
+	}
+	if x.Source != exchange.SourceReplay || x.ReplayOf != 17 || x.Response.Status != 200 || !OK(x.Response) ||
+		string(x.Request.Body) != formBody || x.Event.Kind != exchange.KindCallInbound || !x.Time.Equal(fixed()) {
+		t.Errorf("exchange %+v", x)
+	}
+	if x.Signature.Status != exchange.SigValid {
+		t.Errorf("signature %+v", x.Signature)
+	}
+	if !strings.Contains(string(x.Response.Body), "<Response>") {
+		t.Errorf("response body %q", x.Response.Body)
+	}
+}
+
+func TestResignForAnotherURLIsAccepted(t *testing.T) {
+	h, srv := replaytest.Start(t, key)
+	orig := captured(t, "https://abc.ngrok.app/voice", "application/x-www-form-urlencoded", formBody)
+
+	// As captured, the signature was made for the public URL: rejected here,
+	// and swhook says so before sending.
+	p, err := Prepare(orig, Options{Target: srv.URL, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "the original signature will not verify at " + srv.URL + "/voice (it was made for https://abc.ngrok.app/voice); use --resign"
+	if len(p.Notes) != 1 || p.Notes[0] != want {
+		t.Errorf("notes %q\nwant %q", p.Notes, want)
+	}
+	x := p.Do(context.Background(), srv.Client())
+	if x.Response.Status != http.StatusForbidden || OK(x.Response) {
+		t.Errorf("unsigned-for-here replay answered %d", x.Response.Status)
+	}
+
+	x, err = Send(context.Background(), srv.Client(), orig, Options{Target: srv.URL, Key: key, Resign: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Response.Status != 200 || x.Signature.Status != exchange.SigValid || x.Request.URL != srv.URL+"/voice" {
+		t.Errorf("re-signed replay: %d %+v %s", x.Response.Status, x.Signature, x.Request.URL)
+	}
+	if got := h.Requests(); len(got) != 2 || !got[1].Valid || string(got[1].Body) != formBody {
+		t.Errorf("handler: %+v", got)
+	}
+}
+
+func TestSignURLSignsForThePublicURL(t *testing.T) {
+	_, srv := replaytest.Start(t, key)
+	orig := captured(t, srv.URL+"/voice", "application/x-www-form-urlencoded", formBody)
+	p, err := Prepare(orig, Options{Target: srv.URL, Key: key, Resign: true, SignURL: "https://pub.example/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.SignURL != "https://pub.example/voice" {
+		t.Errorf("sign URL %q", p.SignURL)
+	}
+	if got := p.Header.Get("X-Signalwire-Signature"); got != replaytest.Sign(key, "POST", "https://pub.example/voice", "application/x-www-form-urlencoded", []byte(formBody)) {
+		t.Errorf("signature %q not made for the sign URL", got)
+	}
+}
+
+func TestEditedReplayIsResigned(t *testing.T) {
+	h, srv := replaytest.Start(t, key)
+	orig := captured(t, srv.URL+"/status", "application/x-www-form-urlencoded", formBody)
+	x, err := Send(context.Background(), srv.Client(), orig, Options{
+		Target: srv.URL, Key: key, Now: fixed,
+		Set:     []Assignment{{"CallStatus", "completed"}},
+		Headers: []Assignment{{"X-Extra", "1"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(formBody, "CallStatus=ringing", "CallStatus=completed", 1)
+	r := h.Requests()[0]
+	if !r.Valid || string(r.Body) != want || r.Header.Get("X-Extra") != "1" || x.Response.Status != 200 {
+		t.Errorf("valid=%v body %q headers %v status %d", r.Valid, r.Body, r.Header, x.Response.Status)
+	}
+
+	p, _ := Prepare(orig, Options{Target: srv.URL, Key: key, Set: []Assignment{{"CallStatus", "busy"}}})
+	if !p.Resigned || !p.BodyEdited || len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "edited, so it was re-signed") {
+		t.Errorf("notes %q", p.Notes)
+	}
+
+	// JSON, dotted path.
+	body := `{"event_type":"calling.call.state","params":{"call_state":"answered"}}`
+	orig = captured(t, srv.URL+"/relay", "application/json", body)
+	x, err = Send(context.Background(), srv.Client(), orig, Options{Target: srv.URL, Key: key, Set: []Assignment{{"params.call_state", "ended"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = h.Requests()[1]
+	if !r.Valid || string(r.Body) != strings.Replace(body, "answered", "ended", 1) || x.Response.Status != 200 {
+		t.Errorf("JSON edit: valid=%v body %s", r.Valid, r.Body)
+	}
+}
+
+func TestEditWithoutKeyWarns(t *testing.T) {
+	h, srv := replaytest.Start(t, key)
+	orig := captured(t, srv.URL+"/status", "application/x-www-form-urlencoded", formBody)
+	p, err := Prepare(orig, Options{Target: srv.URL, Set: []Assignment{{"CallStatus", "busy"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Resigned || len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "will not verify") {
+		t.Errorf("notes %q", p.Notes)
+	}
+	x := p.Do(context.Background(), srv.Client())
+	if x.Response.Status != http.StatusForbidden || h.Requests()[0].Valid {
+		t.Errorf("edited, unsigned replay accepted: %d", x.Response.Status)
+	}
+	if x.Signature.Status != exchange.SigUnchecked {
+		t.Errorf("signature %+v", x.Signature)
+	}
+}
+
+func TestPrepareRefuses(t *testing.T) {
+	orig := captured(t, "https://abc.ngrok.app/voice", "application/x-www-form-urlencoded", formBody)
+	if _, err := Prepare(orig, Options{Key: key}); !errors.Is(err, ErrNoTarget) {
+		t.Errorf("no target: %v", err)
+	}
+	if _, err := Prepare(orig, Options{Target: "http://l:1", Resign: true}); !errors.Is(err, ErrNoKey) {
+		t.Errorf("resign without key: %v", err)
+	}
+	tr := *orig
+	tr.Request.Truncated = true
+	if _, err := Prepare(&tr, Options{Target: "http://l:1"}); !errors.Is(err, ErrTruncated) {
+		t.Errorf("truncated: %v", err)
+	}
+	if _, err := Prepare(orig, Options{Target: "localhost:3000"}); err == nil {
+		t.Error("bad target accepted")
+	}
+}
+
+func TestReplayDoesNotFollowRedirects(t *testing.T) {
+	elsewhere, other := replaytest.Start(t, key)
+	redirect := httptest.NewServer(http.RedirectHandler(other.URL+"/stolen", http.StatusTemporaryRedirect))
+	defer redirect.Close()
+	orig := captured(t, redirect.URL+"/voice", "application/x-www-form-urlencoded", formBody)
+	x, err := Send(context.Background(), redirect.Client(), orig, Options{Target: redirect.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Response.Status != http.StatusTemporaryRedirect || OK(x.Response) {
+		t.Errorf("status %d", x.Response.Status)
+	}
+	if n := len(elsewhere.Requests()); n != 0 {
+		t.Errorf("the redirect target got %d requests", n)
+	}
+}
+
+func TestUnreachableTargetIsRecorded(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	target := srv.URL
+	srv.Close()
+	orig := captured(t, target+"/voice", "application/x-www-form-urlencoded", formBody)
+	x, err := Send(context.Background(), http.DefaultClient, orig, Options{Target: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Response.Error == "" || OK(x.Response) || x.Response.Forwarded {
+		t.Errorf("response %+v", x.Response)
+	}
+}
+
+func TestKeyNeverInTheExchangeOrNotes(t *testing.T) {
+	_, srv := replaytest.Start(t, key)
+	orig := captured(t, "https://abc.ngrok.app/voice", "application/x-www-form-urlencoded", formBody)
+	for _, opts := range []Options{
+		{Target: srv.URL, Key: key},
+		{Target: srv.URL, Key: key, Resign: true},
+		{Target: srv.URL, Key: key, Set: []Assignment{{"A", "b"}}},
+	} {
+		p, err := Prepare(orig, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := p.Do(context.Background(), srv.Client())
+		b, _ := json.Marshal(x)
+		if strings.Contains(string(b), key) || strings.Contains(strings.Join(p.Notes, " "), key) {
+			t.Fatalf("the signing key leaked: %s %q", b, p.Notes)
+		}
+	}
+}
+
+func TestGETWebhookEditsTheQuery(t *testing.T) {
+	h, srv := replaytest.Start(t, key)
+	signed := srv.URL + "/voice?CallSid=abc&CallStatus=ringing"
+	orig := captured(t, signed, "", "")
+	orig.Request.Method = "GET"
+	orig.Request.Headers.Del("Content-Type")
+	orig.Request.Headers.Set("X-Signalwire-Signature", replaytest.Sign(key, "GET", signed, "", nil))
+	x, err := Send(context.Background(), srv.Client(), orig, Options{Target: srv.URL, Key: key, Set: []Assignment{{"CallStatus", "completed"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.Requests()[0]
+	if r.URI != "/voice?CallSid=abc&CallStatus=completed" || !r.Valid || x.Response.Status != 200 {
+		t.Errorf("GET replay: %s valid=%v", r.URI, r.Valid)
+	}
+}
