@@ -145,3 +145,18 @@ func TestExportFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressBar(t *testing.T) {
+	for _, c := range []struct {
+		done, total int
+		want        string
+	}{
+		{0, 4, "[>       ] 0/4"},
+		{1, 4, "[==>     ] 1/4"},
+		{4, 4, "[========] 4/4"},
+	} {
+		if got := progressBar(c.done, c.total, 8); got != c.want {
+			t.Errorf("progressBar(%d, %d) = %q, want %q", c.done, c.total, got, c.want)
+		}
+	}
+}
