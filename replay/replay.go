@@ -8,6 +8,8 @@ package replay
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -144,6 +146,9 @@ func Prepare(orig *exchange.Exchange, opts Options) (*Plan, error) {
 		}
 		p.BodyEdited = string(body) != string(p.Body) || q != query
 		p.Body, query = body, q
+		if p.BodyEdited {
+			query = refreshBodyHash(query, p.Body)
+		}
 	}
 	req := orig.Request
 	req.Query = query
@@ -417,6 +422,17 @@ func ForwardURL(forward string, orig exchange.Request) (string, error) {
 		out += "?" + ru.RawQuery
 	}
 	return out, nil
+}
+
+// refreshBodyHash keeps a bodySHA256 query parameter true to an edited
+// body: that scheme signs the URL, and the URL carries the body's hash.
+func refreshBodyHash(query string, body []byte) string {
+	v, err := url.ParseQuery(query)
+	if err != nil || !v.Has("bodySHA256") {
+		return query
+	}
+	sum := sha256.Sum256(body)
+	return SetFormParam(query, "bodySHA256", hex.EncodeToString(sum[:]))
 }
 
 // hopByHop are headers that describe one connection, not the request; the

@@ -2,6 +2,8 @@ package replay
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -266,5 +268,21 @@ func TestGETWebhookEditsTheQuery(t *testing.T) {
 	r := h.Requests()[0]
 	if r.URI != "/voice?CallSid=abc&CallStatus=completed" || !r.Valid || x.Response.Status != 200 {
 		t.Errorf("GET replay: %s valid=%v", r.URI, r.Valid)
+	}
+}
+
+func TestEditKeepsBodySHA256True(t *testing.T) {
+	body := `{"a":1}`
+	sum := func(b string) string { s := sha256.Sum256([]byte(b)); return hex.EncodeToString(s[:]) }
+	orig := captured(t, "https://abc.ngrok.app/hook?bodySHA256="+sum(body), "application/json", body)
+	p, err := Prepare(orig, Options{Target: "http://127.0.0.1:9", Key: key, Set: []Assignment{{"a", "2"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "http://127.0.0.1:9/hook?bodySHA256=" + sum(`{"a":2}`); p.URL != want {
+		t.Errorf("URL %s\nwant %s", p.URL, want)
+	}
+	if p.Verdict.Status != "valid" {
+		t.Errorf("verdict %+v", p.Verdict)
 	}
 }
