@@ -186,10 +186,9 @@ func checkNoun(verb, name string, warn func(string, ...any)) (exchange.Check, bo
 	return exchange.Check{}, false
 }
 
+// qname is the element's local name: a default namespace (xmlns="...") or
+// a prefix does not change which verb it is.
 func qname(n xml.Name) string {
-	if n.Space != "" {
-		return n.Space + ":" + n.Local
-	}
 	return n.Local
 }
 

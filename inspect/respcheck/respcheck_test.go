@@ -46,6 +46,7 @@ func TestCheck(t *testing.T) {
 		{"BOM and leading blank lines", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte("\xef\xbb\xbf\n\n<Response/>")}, exchange.CheckOK, ""},
 		{"latin-1 declaration", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<?xml version="1.0" encoding="ISO-8859-1"?><Response><Say>caf` + "\xe9" + `</Say></Response>`)}, exchange.CheckOK, ""},
 		{"Connect Stream", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<Response><Connect><Stream url="wss://x.example/s"><Parameter name="a" value="b"/></Stream></Connect></Response>`)}, exchange.CheckOK, ""},
+		{"default namespace", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<Response xmlns="http://example.com/cxml"><Say>hi</Say></Response>`)}, exchange.CheckOK, ""},
 		{"message reply", msgInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<Response><Message to="+15557654321"><Body>Thanks!</Body><Media>https://x.example/a.jpg</Media></Message></Response>`)}, exchange.CheckOK, ""},
 		{"message no reply", msgInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<Response/>`)}, exchange.CheckOK, ""},
 		{"fax receive", faxInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<Response><Receive action="/fax/done" mediaType="application/pdf"/></Response>`)}, exchange.CheckOK, ""},
