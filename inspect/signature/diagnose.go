@@ -324,10 +324,10 @@ func urlVariants(given, local string) []urlVariant {
 		if u.port != "" && u.port != def {
 			v := u
 			v.port, v.hasColon = "", false
-			add(v.String(), fmt.Sprintf("the signed URL has no :%s — your URL carries the local port: rebuild it from the public host (X-Forwarded-Host)", safe(u.port)))
+			add(v.String(), fmt.Sprintf("the signed URL has no :%s, yours carries the local port: rebuild it from the public host (X-Forwarded-Host)", safe(u.port)))
 			if scheme == "http" {
 				v.scheme = "https"
-				add(v.String(), fmt.Sprintf("the signed URL is https:// without :%s — your handler rebuilds the URL from its local address: use X-Forwarded-Proto and X-Forwarded-Host", safe(u.port)))
+				add(v.String(), fmt.Sprintf("the signed URL is https:// without :%s, yours is rebuilt from the local address: use X-Forwarded-Proto and X-Forwarded-Host", safe(u.port)))
 			}
 		}
 		if l, ok := splitURL(local); ok && u.port == "" && l.port != "" && l.port != defaultPort(l.scheme) {
@@ -352,7 +352,7 @@ func urlVariants(given, local string) []urlVariant {
 		if u.hasQuery {
 			v := u
 			v.query, v.hasQuery = "", false
-			add(v.String(), "the URL without its query string: signer and checker disagree on the query — SignalWire signs the full URL, query included, exactly as configured")
+			add(v.String(), "it was signed without the query string: SignalWire signs the full URL, query included, exactly as configured")
 			for _, q := range queryVariants(u.query) {
 				v := u
 				v.query = q
@@ -361,7 +361,7 @@ func urlVariants(given, local string) []urlVariant {
 		}
 	}
 	if local != "" {
-		add(local, "the local URL, not the public one: signer and checker disagree on the URL — SignalWire signs the public URL, so check against that")
+		add(local, "it was signed for the local URL, not the public one SignalWire calls: check against the public URL")
 		if l, lok := splitURL(local); lok && ok {
 			l.path, l.query, l.hasQuery = u.path, u.query, u.hasQuery
 			add(l.String(), "your handler's local address, not the public URL SignalWire calls: rebuild the URL from X-Forwarded-Proto and X-Forwarded-Host, or check against the public URL")
