@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations bring a store from schema version i to i+1 (PRAGMA
+// user_version). Append only: never edit a migration that has shipped, since
+// stores in the wild have already run it.
+var migrations = []string{
+	// 1: the exchanges table and the indexes the list filters use.
+	`CREATE TABLE exchanges (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		time_s       INTEGER NOT NULL,
+		time_ns      INTEGER NOT NULL DEFAULT 0,
+		source       TEXT    NOT NULL DEFAULT '',
+		replay_of    INTEGER NOT NULL DEFAULT 0,
+		method       TEXT    NOT NULL DEFAULT '',
+		path         TEXT    NOT NULL DEFAULT '',
+		kind         TEXT    NOT NULL DEFAULT '',
+		detail       TEXT    NOT NULL DEFAULT '',
+		sig_status   TEXT    NOT NULL DEFAULT '',
+		resp_status  INTEGER NOT NULL DEFAULT 0,
+		resp_error   TEXT    NOT NULL DEFAULT '',
+		duration_ms  REAL    NOT NULL DEFAULT 0,
+		check_status TEXT    NOT NULL DEFAULT '',
+		summary      TEXT    NOT NULL,
+		headers      TEXT,
+		req_body     BLOB,
+		resp_body    BLOB
+	);
+	CREATE INDEX exchanges_kind ON exchanges(kind);
+	CREATE INDEX exchanges_sig ON exchanges(sig_status);
+	CREATE INDEX exchanges_status ON exchanges(resp_status);
+	CREATE INDEX exchanges_time ON exchanges(time_s, time_ns);`,
+}
+
+// SchemaVersion is the schema this build writes.
+var SchemaVersion = len(migrations)
+
+// migrate brings the schema up to date. Each step runs in its own immediate
+// transaction and re-reads the version inside it, so two processes opening a
+// new store at once do not both run a step.
+func migrate(ctx context.Context, db *sql.DB, path string) error {
+	v, err := userVersion(ctx, db)
+	if err != nil {
+		return fmt.Errorf("read store %s: %w", path, err)
+	}
+	if v > len(migrations) {
+		return newerError(path, v)
+	}
+	for v < len(migrations) {
+		if err := step(ctx, db, path); err != nil {
+			return err
+		}
+		if v, err = userVersion(ctx, db); err != nil {
+			return fmt.Errorf("read store %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+func newerError(path string, v int) error {
+	return fmt.Errorf("store %s was written by a newer swhook (schema version %d; this swhook knows up to %d): upgrade swhook, or use another --store", path, v, len(migrations))
+}
+
+func step(ctx context.Context, db *sql.DB, path string) error {
+	tx, err := db.BeginTx(ctx, nil) // immediate: see _txlock in Open
+	if err != nil {
+		return fmt.Errorf("migrate store %s: %w", path, err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("migrate store %s: %w", path, err)
+	}
+	if v > len(migrations) {
+		return newerError(path, v)
+	}
+	if v == len(migrations) {
+		return nil // someone else got there first
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return fmt.Errorf("migrate store %s to version %d: %w", path, v+1, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return fmt.Errorf("migrate store %s to version %d: %w", path, v+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate store %s to version %d: %w", path, v+1, err)
+	}
+	return nil
+}
+
+func userVersion(ctx context.Context, db *sql.DB) (int, error) {
+	var v int
+	err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
