@@ -304,6 +304,8 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	}
 	x.Response.Body = respHead[:cfg.MaxBody]
 	x.Response.Truncated = true
+	// The full size when the handler declared it; -1 when it streamed
+	// more than MaxBody without a length (the rest is relayed unseen).
 	x.Response.BodySize = resp.ContentLength
 	a.rest = resp.Body
 	a.closer = closerFunc(func() error { err := resp.Body.Close(); cancel(); return err })
