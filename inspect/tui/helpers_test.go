@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -152,4 +153,13 @@ func newTestModel(src Source, feed chan *exchange.Exchange, mod func(*Config)) *
 		mod(&cfg)
 	}
 	return New(cfg)
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }
