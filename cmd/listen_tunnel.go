@@ -2,7 +2,13 @@ package cmd
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
+	"regexp"
+	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,18 +21,67 @@ type tunnelFlags struct {
 	AuthToken     string
 	Domain        string
 	TrafficPolicy string
+
+	// goos and backend replace the real OS and ngrok in tests.
+	goos    string
+	backend func(token tunnel.Authtoken, log *slog.Logger) tunnel.Backend
 }
 
 func addTunnelFlags(cmd *cobra.Command, t *tunnelFlags) {
 	cmd.Flags().StringVar(&t.AuthToken, "ngrok-authtoken", "", "ngrok authtoken (default: $NGROK_AUTHTOKEN, then ngrok's own config file)")
-	cmd.Flags().StringVar(&t.Domain, "domain", "", "reserved ngrok domain, so the URL in the SignalWire dashboard stays valid across restarts")
-	cmd.Flags().StringVar(&t.TrafficPolicy, "traffic-policy", "", "ngrok traffic policy file passed to the endpoint")
+	cmd.Flags().StringVar(&t.Domain, "domain", "", "reserved ngrok `domain`, so the URL in the SignalWire dashboard stays valid across restarts")
+	cmd.Flags().StringVar(&t.TrafficPolicy, "traffic-policy", "", "ngrok traffic policy `file` applied to the public endpoint")
 }
+
+// noTokenHint is the one line a user without an ngrok token reads.
+const noTokenHint = "no ngrok authtoken: serving locally only (set $NGROK_AUTHTOKEN or run `ngrok config add-authtoken`, or pass --public-url with your own tunnel)"
+
+var hostname = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
 
 // startPublic opens the ngrok tunnel when a token is found. With no token it
 // returns a nil Tunnel and a one-line hint saying how to get a public URL.
-// It returns at once: connecting goes on in the background and its progress
-// arrives on the Tunnel's Updates.
+// It returns at once: the caller's Start begins connecting in the
+// background and its progress arrives on the Tunnel's Updates. ngrok's own
+// logging goes to log at debug level with the token removed.
 func startPublic(ctx context.Context, f *cmdutil.Factory, t tunnelFlags, log *slog.Logger) (tun tunnel.Tunnel, hint string, err error) {
-	return nil, "no ngrok authtoken: serving locally only (set $NGROK_AUTHTOKEN or pass --public-url with your own tunnel)", nil
+	domain := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(t.Domain), "https://"), "http://"), "/")
+	if t.Domain != "" && !hostname.MatchString(domain) {
+		return nil, "", cmdutil.UsageErrorf("--domain %q is not a host name (e.g. name.ngrok-free.app)", t.Domain)
+	}
+	var policy string
+	if t.TrafficPolicy != "" {
+		b, err := os.ReadFile(t.TrafficPolicy)
+		if err != nil {
+			reason := err
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				reason = pe.Err
+			}
+			return nil, "", cmdutil.UsageErrorf("--traffic-policy: cannot read %s: %v", t.TrafficPolicy, reason)
+		}
+		policy = string(b)
+	}
+	goos := t.goos
+	if goos == "" {
+		goos = runtime.GOOS
+	}
+	tok, err := tunnel.FindAuthtoken(t.AuthToken, f.Getenv, goos)
+	if err != nil {
+		return nil, err.Error() + "; serving locally only", nil
+	}
+	if tok.Token == "" {
+		return nil, noTokenHint, nil
+	}
+	newBackend := t.backend
+	if newBackend == nil {
+		newBackend = func(tok tunnel.Authtoken, log *slog.Logger) tunnel.Backend {
+			return &tunnel.NgrokBackend{Authtoken: tok.Token, Log: log, Version: f.Version}
+		}
+	}
+	return tunnel.NewPublic(tunnel.PublicOptions{
+		Backend:  newBackend(tok, log),
+		Endpoint: tunnel.EndpointOptions{Domain: domain, TrafficPolicy: policy},
+		Explain:  tunnel.ExplainContext{TokenSource: tok.Source, Domain: domain, Secret: tok.Token},
+		Now:      f.Now,
+	}), "", nil
 }
