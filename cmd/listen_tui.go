@@ -3,12 +3,112 @@ package cmd
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/store"
+	"github.com/swhook/swhook/inspect/tui"
+	"github.com/swhook/swhook/tunnel"
 )
+
+// storeSource reads the view's history from the store: summaries for the
+// list, one exchange whole for the detail pane.
+type storeSource struct{ st *store.Store }
+
+func (s storeSource) List(ctx context.Context, before int64, limit int) ([]*exchange.Exchange, error) {
+	return s.st.List(ctx, store.Query{BeforeID: before, Limit: limit, Summary: true})
+}
+
+func (s storeSource) Get(ctx context.Context, id int64) (*exchange.Exchange, error) {
+	return s.st.Get(ctx, id)
+}
+
+// tuiTunnel translates the tunnel's status into the view's own type.
+func tuiTunnel(s tunnel.Status) tui.TunnelStatus {
+	return tui.TunnelStatus{
+		State:      tui.TunnelState(s.State),
+		URL:        s.URL,
+		Message:    s.Message,
+		URLChanged: s.URLChanged,
+		PrevURL:    s.PrevURL,
+	}
+}
+
+// tuiConfig adapts a listen session to the view's inputs. The tunnel
+// relay it may start stops when ctx ends; wg waits for it.
+func tuiConfig(ctx context.Context, f *cmdutil.Factory, s liveSession, wg *sync.WaitGroup) tui.Config {
+	cfg := tui.Config{
+		Context:       ctx,
+		Feed:          s.Exchanges,
+		InitialTunnel: tuiTunnel(s.InitialTunnel),
+		Info: tui.HeaderInfo{
+			PublicURL: s.PublicURL,
+			LocalURL:  s.LocalURL,
+			Forward:   s.Forward,
+			KeySet:    s.KeySet,
+		},
+		Now: f.Now,
+	}
+	if s.Store != nil {
+		cfg.Source = storeSource{s.Store}
+	}
+	if s.Replay != nil {
+		cfg.Replay = tui.ReplayFunc(s.Replay)
+	}
+	if s.Tunnel != nil {
+		ch := make(chan tui.TunnelStatus)
+		cfg.Tunnel = ch
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(ch)
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case st, ok := <-s.Tunnel:
+					if !ok {
+						return
+					}
+					select {
+					case ch <- tuiTunnel(st):
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+		}()
+	}
+	return cfg
+}
 
 // runTUI shows a listen session in the terminal UI until the user quits or
 // ctx ends.
 func runTUI(ctx context.Context, f *cmdutil.Factory, s liveSession) error {
-	return errors.New("the terminal UI is not built yet; use --no-tui")
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+
+	m := tui.New(tuiConfig(ctx, f, s, &wg))
+	opts := []tea.ProgramOption{
+		tea.WithContext(ctx),
+		tea.WithInput(f.IOStreams.In),
+		tea.WithOutput(f.IOStreams.Out),
+	}
+	if !f.IOStreams.ColorEnabled() {
+		// NO_COLOR or TERM=dumb: keep bold and reverse, drop colour; the
+		// badges' symbols carry the meaning.
+		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	_, err := tea.NewProgram(m, opts...).Run()
+	if err != nil && !(errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil) && !errors.Is(err, tea.ErrInterrupted) {
+		return fmt.Errorf("terminal UI: %w", err)
+	}
+	return nil
 }
