@@ -1,0 +1,63 @@
+package inspect_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/swhook/swhook/inspect"
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+// BenchmarkHandlerForward measures one webhook through the whole listen
+// path on loopback: a client sends a signed-looking form post to swhook,
+// which verifies, classifies, forwards to a real handler, checks the
+// answer and commits the exchange to a real store before answering. Run
+// with -cpu and -benchmem; parallelism 8 per CPU gives 16 concurrent
+// senders on 2 cores, as the issue's load test does.
+func BenchmarkHandlerForward(b *testing.B) {
+	for _, key := range []string{"", "PSKbenchkey"} {
+		name := "nokey"
+		if key != "" {
+			name = "verify"
+		}
+		b.Run(name, func(b *testing.B) {
+			target := handlerURL(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "text/xml")
+				io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
+			}))
+			e := serve(b, inspect.Config{Forward: target, SigningKey: key}, exchange.SourceLocal, nil)
+			body := []byte(url.Values{"CallSid": {"CA0123456789abcdef0123456789abcdef"}, "CallStatus": {"ringing"},
+				"From": {"+15551230000"}, "To": {"+15559870000"}, "Direction": {"inbound"}, "AccountSid": {"AC1"}}.Encode())
+			tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+			defer tr.CloseIdleConnections()
+			c := &http.Client{Transport: tr}
+			b.SetBytes(int64(len(body)))
+			b.SetParallelism(8)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req, _ := http.NewRequest("POST", e.url+"/voice", bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("X-SignalWire-Signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+					resp, err := c.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						b.Error(fmt.Sprintf("status %d", resp.StatusCode))
+						return
+					}
+				}
+			})
+		})
+	}
+}

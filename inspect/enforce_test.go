@@ -1,0 +1,119 @@
+package inspect_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/swhook/swhook/inspect"
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+const key = "PSKinspecttest"
+
+// signForm is an independent implementation of the form scheme, so these
+// tests do not trust the package they exercise.
+func signForm(u string, form url.Values) string {
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	m := hmac.New(sha1.New, []byte(key))
+	m.Write([]byte(u))
+	for _, k := range keys {
+		for _, v := range form[k] {
+			m.Write([]byte(k + v))
+		}
+	}
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+var callForm = url.Values{"CallSid": {"CA1"}, "CallStatus": {"ringing"}, "From": {"+15551230000"}, "To": {"+15559870000"}}
+
+func formHeader(sig string) http.Header {
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	if sig != "" {
+		h.Set("X-SignalWire-Signature", sig)
+	}
+	return h
+}
+
+func TestEnforceSignature(t *testing.T) {
+	rec := &recorder{}
+	target := handlerURL(t, rec)
+	e := serve(t, inspect.Config{Forward: target, SigningKey: key, EnforceSignature: true}, exchange.SourceLocal, nil)
+	body := []byte(callForm.Encode())
+
+	cases := []struct {
+		name    string
+		sig     string
+		status  int
+		verdict exchange.SignatureStatus
+	}{
+		{"valid", signForm(e.url+"/voice", callForm), 200, exchange.SigValid},
+		{"missing", "", 403, exchange.SigMissing},
+		{"invalid", signForm(e.url+"/other", callForm), 403, exchange.SigInvalid},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := rec.count()
+			resp, answer := do(t, "POST", e.url+"/voice", formHeader(c.sig), body)
+			if resp.StatusCode != c.status {
+				t.Errorf("status %d, want %d (%q)", resp.StatusCode, c.status, answer)
+			}
+			forwarded := rec.count() > before
+			if forwarded != (c.status == 200) {
+				t.Errorf("forwarded = %v", forwarded)
+			}
+			x := e.lastExchange(t)
+			if x.Signature.Status != c.verdict || x.Response.Status != c.status || x.Response.Forwarded != forwarded {
+				t.Errorf("stored: signature %+v response %d forwarded %v", x.Signature, x.Response.Status, x.Response.Forwarded)
+			}
+			if c.status == 403 && (!strings.Contains(string(answer), "--enforce-signature") || strings.Count(string(answer), "\n") != 1) {
+				t.Errorf("403 body %q, want one line naming --enforce-signature", answer)
+			}
+		})
+	}
+}
+
+// A handler that rebuilds its own local URL instead of the public one gets
+// a hint that says so.
+func TestInvalidSignatureHintNamesTheLocalURL(t *testing.T) {
+	rec := &recorder{}
+	target := handlerURL(t, rec)
+	e := serve(t, inspect.Config{Forward: target, SigningKey: key}, exchange.SourceTunnel, func() string { return "https://abc.ngrok.app" })
+	// Signed for the handler's local URL, as a misconfigured handler would compute it.
+	sig := signForm(target.String()+"/voice", callForm)
+	resp, _ := do(t, "POST", e.url+"/voice", formHeader(sig), []byte(callForm.Encode()))
+	if resp.StatusCode != 200 || rec.count() != 1 {
+		t.Fatalf("not forwarded without --enforce-signature: %d", resp.StatusCode)
+	}
+	x := e.lastExchange(t)
+	if x.Signature.Status != exchange.SigInvalid || !strings.Contains(x.Signature.Hint, target.Host) {
+		t.Errorf("signature %+v: want invalid with a hint naming %s", x.Signature, target.Host)
+	}
+	// And a correct one for the public URL is valid.
+	do(t, "POST", e.url+"/voice", formHeader(signForm("https://abc.ngrok.app/voice", callForm)), []byte(callForm.Encode()))
+	if x := e.lastExchange(t); x.Signature.Status != exchange.SigValid {
+		t.Errorf("signature for the public URL: %+v", x.Signature)
+	}
+}
+
+func TestTruncatedBodyIsNotVerified(t *testing.T) {
+	e := serve(t, inspect.Config{SigningKey: key, MaxBody: 16, EnforceSignature: true}, exchange.SourceLocal, nil)
+	body := []byte(callForm.Encode())
+	resp, _ := do(t, "POST", e.url+"/voice", formHeader(signForm(e.url+"/voice", callForm)), body)
+	if resp.StatusCode != 403 {
+		t.Errorf("status %d: a body that cannot be verified must not pass --enforce-signature", resp.StatusCode)
+	}
+	x := e.lastExchange(t)
+	if x.Signature.Status != exchange.SigUnchecked || !strings.Contains(x.Signature.Hint, "--max-body") || x.Request.BodySize != int64(len(body)) {
+		t.Errorf("stored %+v size %d", x.Signature, x.Request.BodySize)
+	}
+}
