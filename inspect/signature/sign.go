@@ -161,3 +161,7 @@ func delHeader(h http.Header, name string) {
 		}
 	}
 }
+
+// BodySHA256 returns the bodySHA256 query parameter of u, if it has one:
+// such a URL is signed with SchemeFormBodySHA256.
+func BodySHA256(u string) (string, bool) { return queryParam(u, "bodySHA256") }
