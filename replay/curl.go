@@ -43,7 +43,7 @@ func Curl(r exchange.Request) string {
 	if !(method == http.MethodGet && len(r.Body) == 0) && !(method == http.MethodPost && len(r.Body) > 0) {
 		b.WriteString(" -X " + shellQuote(method))
 	}
-	b.WriteString(" " + shellQuote(target))
+	b.WriteString(" --url " + shellQuote(target)) // --url: a URL is never read as an option
 
 	h := cleanHeaders(r.Headers)
 	h.Del("Accept-Encoding")
@@ -61,7 +61,8 @@ func Curl(r exchange.Request) string {
 	case len(r.Body) == 0:
 	case shellSafe(string(r.Body)):
 		// --data-raw: no @file interpretation, bytes as given.
-		b.WriteString(" \\\n  --data-raw " + shellQuote(string(r.Body)))
+		// Single quotes keep newlines (a substitution would drop trailing ones).
+		b.WriteString(" \\\n  --data-raw '" + strings.ReplaceAll(string(r.Body), "'", `'\''`) + "'")
 	default:
 		b.WriteString(" \\\n  --data-binary @-")
 	}

@@ -87,7 +87,7 @@ func TestCurlReproducesTheRequest(t *testing.T) {
 func TestCurlCommandShape(t *testing.T) {
 	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Signalwire-Signature": {"abc="}, "Connection": {"close"}}
 	got := Curl(exchange.Request{Method: "POST", URL: "https://abc.ngrok.app/voice", Headers: h, Body: exchange.Body("A=1&B=it's")})
-	want := `curl --globoff 'https://abc.ngrok.app/voice' \
+	want := `curl --globoff --url 'https://abc.ngrok.app/voice' \
   -H 'Content-Type: application/x-www-form-urlencoded' \
   -H 'X-Signalwire-Signature: abc=' \
   --data-raw 'A=1&B=it'\''s'`
@@ -95,7 +95,7 @@ func TestCurlCommandShape(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 	got = Curl(exchange.Request{Method: "POST", URL: "http://h/x", Headers: http.Header{}, Body: exchange.Body{0, 'a', 0x1b}})
-	if got != `printf '\000a\033' | curl --globoff 'http://h/x' \
+	if got != `printf '\000a\033' | curl --globoff --url 'http://h/x' \
   --data-binary @-` {
 		t.Errorf("binary: %s", got)
 	}
