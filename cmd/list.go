@@ -1,30 +1,338 @@
 package cmd
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
 
+	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/store"
+	"github.com/swhook/swhook/inspect/termsafe"
 )
 
 // ListOptions holds what `swhook list` was asked to do.
 type ListOptions struct {
-	IO *cmdutil.IOStreams
+	IO        *cmdutil.IOStreams
+	Now       func() time.Time
+	StorePath string
+	Limit     int
+	JSON      bool
+	Event     string
+	Status    string
+	Invalid   bool
 }
 
 // NewCmdList builds `swhook list`. runF replaces the run in tests of
 // flag parsing; nil means the real run.
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{IO: f.IOStreams}
-	return &cobra.Command{
+	opts := &ListOptions{IO: f.IOStreams, Now: f.Now}
+	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "(not built yet)",
+		Short: "List captured exchanges, newest first",
+		Long: `List captured exchanges, newest first: when, where from, what event, whether
+its signature is valid, and what your handler answered.
+
+--json prints a JSON array of whole exchanges (bodies included, in the shape
+DESIGN.md documents), [] when there are none; the filters apply to it too.`,
+		Example: `  swhook list
+  swhook list --event call --status 5xx
+  swhook list --invalid --limit 0
+  swhook list --json --limit 1 | jq '.[0].request.headers'`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Limit < 0 {
+				return cmdutil.UsageErrorf("--limit must be 0 (all) or more, got %d", opts.Limit)
+			}
+			if opts.Status != "" {
+				if err := store.CheckStatusFilter(opts.Status); err != nil {
+					return cmdutil.UsageErrorf("--%s", err)
+				}
+			}
+			if opts.Event != "" && !kindKnown(opts.Event) {
+				return cmdutil.UsageErrorf("--event %q is not an event kind: use one of %s, or a prefix such as call", opts.Event, kindList())
+			}
 			if runF != nil {
 				return runF(opts)
 			}
-			return errors.New("swhook list is not built yet")
+			return runList(cmd.Context(), f, opts)
 		},
 	}
+	cmd.Flags().IntVarP(&opts.Limit, "limit", "n", 20, "show at most N exchanges (0 = all)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of whole exchanges")
+	cmd.Flags().StringVar(&opts.Event, "event", "", "only this event kind, or a prefix such as call for call.*")
+	cmd.Flags().StringVar(&opts.Status, "status", "", "only this handler status: a code (404), a class (5xx) or error (handler unreachable)")
+	cmd.Flags().BoolVar(&opts.Invalid, "invalid", false, "only exchanges whose signature is invalid")
+	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
+	return cmd
+}
+
+// kindKnown accepts an event kind or a dotted prefix of one ("call",
+// "relay.call"), the same matching the store does.
+func kindKnown(k string) bool {
+	k = strings.TrimSuffix(k, ".")
+	for _, kind := range exchange.Kinds {
+		if string(kind) == k || strings.HasPrefix(string(kind), k+".") {
+			return true
+		}
+	}
+	return false
+}
+
+func kindList() string {
+	s := make([]string, len(exchange.Kinds))
+	for i, k := range exchange.Kinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
+
+func runList(ctx context.Context, f *cmdutil.Factory, opts *ListOptions) error {
+	st, err := openExistingStore(ctx, f, opts.StorePath)
+	if errors.Is(err, store.ErrNoStore) {
+		return listEmpty(opts, false)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	q := store.Query{
+		Limit:   opts.Limit,
+		Kind:    opts.Event,
+		Status:  opts.Status,
+		Summary: !opts.JSON,
+	}
+	if opts.Invalid {
+		q.Signature = string(exchange.SigInvalid)
+	}
+	xs, err := st.List(ctx, q)
+	if err != nil {
+		return err
+	}
+	if len(xs) == 0 {
+		filtered := opts.Event != "" || opts.Status != "" || opts.Invalid
+		if filtered {
+			if n, err := st.Count(ctx, store.Query{}); err == nil && n == 0 {
+				filtered = false
+			}
+		}
+		return listEmpty(opts, filtered)
+	}
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, xs)
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	writeTable(opts.IO.Out, xs, now(), opts.IO.ColorEnabled())
+	if opts.Limit > 0 && len(xs) == opts.Limit {
+		q.Limit = 0
+		if n, err := st.Count(ctx, q); err == nil && n > len(xs) {
+			fmt.Fprintf(opts.IO.ErrOut, "showing the newest %d of %d; --limit 0 shows all\n", len(xs), n)
+		}
+	}
+	return nil
+}
+
+func listEmpty(opts *ListOptions, filtered bool) error {
+	if opts.JSON {
+		_, err := io.WriteString(opts.IO.Out, "[]\n")
+		return err
+	}
+	if filtered {
+		fmt.Fprintln(opts.IO.ErrOut, "no exchanges match these filters")
+	} else {
+		fmt.Fprintln(opts.IO.ErrOut, noExchangesHint)
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// Column widths beyond which a cell is cut: a path or event chosen by a
+// sender must not push the table off the screen.
+const (
+	maxPathWidth  = 40
+	maxEventWidth = 32
+)
+
+// writeTable prints the exchanges as aligned columns. Widths are measured
+// on the visible text, so colour codes never skew the alignment.
+func writeTable(w io.Writer, xs []*exchange.Exchange, now time.Time, color bool) {
+	header := []string{"ID", "TIME", "SOURCE", "METHOD", "PATH", "EVENT", "SIG", "STATUS", "DURATION", "CHECK"}
+	rows := make([][]cell, 0, len(xs))
+	for _, x := range xs {
+		rows = append(rows, listRow(x, now))
+	}
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = len(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], lipgloss.Width(c.text))
+		}
+	}
+	var b strings.Builder
+	line := func(cells []cell) {
+		last := len(cells) - 1
+		for last > 0 && cells[last].text == "" {
+			last--
+		}
+		for i := 0; i <= last; i++ {
+			c := cells[i]
+			text := c.text
+			if color && c.sgr != "" {
+				text = "\x1b[" + c.sgr + "m" + text + "\x1b[0m"
+			}
+			b.WriteString(text)
+			if i < last {
+				b.WriteString(strings.Repeat(" ", widths[i]-lipgloss.Width(c.text)+2))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	hc := make([]cell, len(header))
+	for i, h := range header {
+		hc[i] = cell{text: h, sgr: "1"}
+	}
+	line(hc)
+	for _, r := range rows {
+		line(r)
+	}
+	io.WriteString(w, b.String())
+}
+
+// cell is one table cell: its visible text and the SGR colour it gets on a
+// colour terminal.
+type cell struct {
+	text, sgr string
+}
+
+const (
+	sgrRed    = "31"
+	sgrRedB   = "1;31"
+	sgrGreen  = "32"
+	sgrYellow = "33"
+	sgrDim    = "2"
+)
+
+func listRow(x *exchange.Exchange, now time.Time) []cell {
+	source := string(x.Source)
+	if x.ReplayOf > 0 {
+		source += fmt.Sprintf(" #%d", x.ReplayOf)
+	}
+	event := string(x.Event.Kind)
+	if x.Event.Detail != "" {
+		event += " " + x.Event.Detail
+	}
+	sig, sigColor := sigBadge(x.Signature.Status)
+	status, statusColor := statusText(x.Response)
+	check, checkColor := checkText(x.ResponseCheck.Status)
+	return []cell{
+		{text: fmt.Sprintf("%d", x.ID)},
+		{text: formatTime(x.Time, now), sgr: sgrDim},
+		{text: termsafe.String(source)},
+		{text: termsafe.String(x.Request.Method)},
+		{text: truncate(termsafe.String(x.Request.Path), maxPathWidth)},
+		{text: truncate(termsafe.String(event), maxEventWidth)},
+		{text: sig, sgr: sigColor},
+		{text: status, sgr: statusColor},
+		{text: formatDuration(x.Response)},
+		{text: check, sgr: checkColor},
+	}
+}
+
+// sigBadge is the signature verdict as one word, loud when it matters.
+func sigBadge(s exchange.SignatureStatus) (string, string) {
+	switch s {
+	case exchange.SigValid:
+		return "valid", sgrGreen
+	case exchange.SigInvalid:
+		return "INVALID", sgrRedB
+	case exchange.SigMissing:
+		return "unsigned", sgrYellow
+	case exchange.SigUnchecked:
+		return "no key", sgrDim
+	}
+	return termsafe.String(string(s)), ""
+}
+
+func statusText(r exchange.Response) (string, string) {
+	s := "-"
+	if r.Status > 0 {
+		s = fmt.Sprintf("%d", r.Status)
+	}
+	switch {
+	case r.Error != "":
+		if r.Status == 0 {
+			s = "ERR"
+		}
+		return s, sgrRedB
+	case r.Status >= 500:
+		return s, sgrRed
+	case r.Status >= 400:
+		return s, sgrYellow
+	}
+	return s, ""
+}
+
+func checkText(c exchange.CheckStatus) (string, string) {
+	switch c {
+	case exchange.CheckWarning:
+		return "warning", sgrYellow
+	case exchange.CheckError:
+		return "ERROR", sgrRedB
+	}
+	return "", ""
+}
+
+// formatTime shows the local wall clock, with the date only when it is not
+// today; "local" is the zone of the injected clock, so tests are stable.
+func formatTime(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	t = t.In(now.Location())
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04:05")
+	}
+	return t.Format("2006-01-02 15:04:05")
+}
+
+func formatDuration(r exchange.Response) string {
+	ms := r.DurationMS
+	switch {
+	case ms <= 0 && r.Status == 0 && r.Error == "":
+		return "-"
+	case ms < 10:
+		return fmt.Sprintf("%.1fms", ms)
+	case ms < 1000:
+		return fmt.Sprintf("%.0fms", ms)
+	case ms < 60_000:
+		return fmt.Sprintf("%.2fs", ms/1000)
+	}
+	return r.Duration().Round(time.Second).String()
+}
+
+// truncate cuts s to n visible runes, marking the cut with "…".
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }

@@ -67,3 +67,24 @@ func loadExchange(ctx context.Context, st *store.Store, ref string) (*exchange.E
 	}
 	return x, nil
 }
+
+// openExistingStore is openStore for commands that only read or clear: a
+// store that does not exist yet is not created (no directory tree appears
+// because someone ran `swhook list`); the error then wraps store.ErrNoStore.
+func openExistingStore(ctx context.Context, f *cmdutil.Factory, flag string) (*store.Store, error) {
+	path, err := cmdutil.StorePath(flag, f.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, path, store.Options{Now: f.Now, MustExist: true})
+	if err != nil {
+		if errors.Is(err, store.ErrNoStore) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// noExchangesHint is what read commands say when there is nothing stored.
+const noExchangesHint = "no exchanges yet: run 'swhook listen' (or 'swhook trigger EVENT --to URL') and send a webhook"
