@@ -85,7 +85,7 @@ func parseCurl(cmd string) (parsedCurl, error) {
 	return p, nil
 }
 
-// shellWords splits on spaces, honouring '…' quoting, the '\” idiom and
+// shellWords splits on spaces, honouring single quoting, the escaped quote and
 // "$(printf '…')" substitutions, which is all Curl writes.
 func shellWords(s string) ([]string, error) {
 	var words []string
