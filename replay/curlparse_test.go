@@ -143,7 +143,7 @@ func unprintf(f string) ([]byte, error) {
 	for i := 0; i < len(f); i++ {
 		switch f[i] {
 		case '\\':
-			if i+3 >= len(f)+0 && i+3 > len(f) {
+			if i+4 > len(f) {
 				return nil, fmt.Errorf("short escape")
 			}
 			n, err := strconv.ParseUint(f[i+1:i+4], 8, 8)
