@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -265,5 +266,31 @@ func TestReplayFailedOnATerminal(t *testing.T) {
 	}
 	if strings.Contains(s, e2eKey) || strings.Contains(errOut.String(), e2eKey) {
 		t.Fatal("key printed")
+	}
+}
+
+// `show --curl` prints a command that, run by a shell, delivers the same
+// signed request: the handler accepts it.
+func TestShowCurlReproducesTheSignedRequest(t *testing.T) {
+	env := e2eEnv(t)
+	h, srv := replaytest.Start(t, e2eKey)
+	if code, _, stderr := swhook(t, env, "trigger", "message.inbound", "--set", "Body=it's 100% \\ fine", "--to", srv.URL+"/sms"); code != 0 {
+		t.Fatalf("trigger: %s", stderr)
+	}
+	code, stdout, stderr := swhook(t, env, "show", "1", "--curl")
+	if code != 0 || !strings.HasPrefix(stdout, "curl --globoff --url '"+srv.URL+"/sms'") ||
+		!strings.Contains(stdout, "-H 'X-Signalwire-Signature: ") {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed; replay's FuzzCurlRoundTrip checks the command without it")
+	}
+	out, err := exec.Command("sh", "-c", strings.TrimSpace(stdout)+" -sS").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	reqs := h.Requests()
+	if len(reqs) != 2 || !reqs[1].Valid || string(reqs[1].Body) != string(reqs[0].Body) {
+		t.Errorf("curl's request: %+v", reqs[len(reqs)-1])
 	}
 }
