@@ -164,4 +164,9 @@ func delHeader(h http.Header, name string) {
 
 // BodySHA256 returns the bodySHA256 query parameter of u, if it has one:
 // such a URL is signed with SchemeFormBodySHA256.
-func BodySHA256(u string) (string, bool) { return queryParam(u, "bodySHA256") }
+func BodySHA256(u string) (string, bool) {
+	if !strings.Contains(u, "bodySHA256") {
+		return "", false
+	}
+	return queryParam(u, "bodySHA256")
+}

@@ -108,8 +108,21 @@ func signatureHeaders(h http.Header) []sigHeader {
 	return out
 }
 
+// canonical spellings of the names looked up on every request, computed once.
+var canonical = map[string]string{}
+
+func init() {
+	for _, n := range []string{HeaderSignalWire, HeaderTwilio, HeaderSignalWireSHA256, "Content-Type"} {
+		canonical[n] = http.CanonicalHeaderKey(n)
+	}
+}
+
 func headerValue(h http.Header, name string) (string, bool) {
-	if v := h[http.CanonicalHeaderKey(name)]; len(v) > 0 {
+	c, ok := canonical[name]
+	if !ok {
+		c = http.CanonicalHeaderKey(name)
+	}
+	if v := h[c]; len(v) > 0 {
 		return v[0], true
 	}
 	for k, v := range h {
@@ -156,6 +169,68 @@ type reqInfo struct {
 	params    []Param // body parameters (form posts only)
 	malformed bool
 	parsed    bool
+	urlList   []string
+	mac       *macs
+}
+
+// urls returns the URL and its default-port twin, computed once.
+func (ri *reqInfo) urls() []string {
+	if ri.urlList == nil {
+		ri.urlList = urlForms(ri.r.URL)
+	}
+	return ri.urlList
+}
+
+// macs returns the request's reusable HMAC state for key.
+func (ri *reqInfo) macs(key string) *macs {
+	if ri.mac == nil || ri.mac.keyStr != key {
+		ri.mac = &macs{keyStr: key, key: []byte(key)}
+	}
+	return ri.mac
+}
+
+// macs computes HMACs for one key without allocating per digest: Verify
+// runs on every webhook, several digests each. The digests it returns alias
+// its own buffer and are valid until the next call.
+type macs struct {
+	keyStr   string
+	key      []byte
+	h1, h256 hash.Hash
+	buf      []byte
+	sum      [sha256.Size]byte
+}
+
+func (m *macs) hash(use256 bool) hash.Hash {
+	h := &m.h1
+	newH := sha1.New
+	if use256 {
+		h, newH = &m.h256, sha256.New
+	}
+	if *h == nil {
+		*h = hmac.New(newH, m.key)
+	} else {
+		(*h).Reset()
+	}
+	return *h
+}
+
+func (m *macs) raw(use256 bool, url string, body []byte) []byte {
+	h := m.hash(use256)
+	m.buf = append(m.buf[:0], url...)
+	h.Write(m.buf)
+	h.Write(body)
+	return h.Sum(m.sum[:0])
+}
+
+func (m *macs) form(url string, params []Param) []byte {
+	h := m.hash(false)
+	m.buf = append(m.buf[:0], url...)
+	for _, p := range params {
+		m.buf = append(m.buf, p.Key...)
+		m.buf = append(m.buf, p.Value...)
+	}
+	h.Write(m.buf)
+	return h.Sum(m.sum[:0])
 }
 
 func newReqInfo(r Request) *reqInfo {
@@ -186,6 +261,9 @@ func mediaType(h http.Header) string {
 	v, _ := headerValue(h, "Content-Type")
 	if v == "" {
 		return ""
+	}
+	if !strings.ContainsAny(v, "; \t") {
+		return strings.ToLower(v)
 	}
 	if mt, _, err := mime.ParseMediaType(v); err == nil {
 		return mt
@@ -242,14 +320,15 @@ func joinNotes(a, b string) string {
 func checkHeader(key string, ri *reqInfo, s sigHeader) (Verdict, bool) {
 	d := decodeSig(s.value)
 	r := ri.r
-	urls := urlForms(r.URL)
+	urls := ri.urls()
+	m := ri.macs(key)
 	valid := func(scheme Scheme, u, note string) (Verdict, bool) {
 		return Verdict{Status: StatusValid, Scheme: scheme, Header: s.name, URL: u, Note: note}, true
 	}
 	if s.name == HeaderSignalWireSHA256 {
 		if len(d.hex) == sha256.Size {
 			for _, u := range urls {
-				if hmac.Equal(d.hex, rawDigest(sha256.New, key, u, r.Body)) {
+				if hmac.Equal(d.hex, m.raw(true, u, r.Body)) {
 					return valid(SchemeJSONSHA256, u, "")
 				}
 			}
@@ -258,7 +337,7 @@ func checkHeader(key string, ri *reqInfo, s sigHeader) (Verdict, bool) {
 	}
 	if len(d.hex) == sha1.Size && !ri.isForm {
 		for _, u := range urls {
-			if hmac.Equal(d.hex, rawDigest(sha1.New, key, u, r.Body)) {
+			if hmac.Equal(d.hex, m.raw(false, u, r.Body)) {
 				return valid(SchemeJSONSHA1, u, "")
 			}
 		}
@@ -266,13 +345,13 @@ func checkHeader(key string, ri *reqInfo, s sigHeader) (Verdict, bool) {
 	if len(d.b64) != sha1.Size {
 		return Verdict{}, false
 	}
-	if want, ok := queryParam(r.URL, "bodySHA256"); ok {
+	if want, ok := BodySHA256(r.URL); ok {
 		// The URL signs the body through its hash; both must hold.
 		if !bodyHashMatches(want, r.Body) {
 			return Verdict{}, false
 		}
 		for _, u := range urls {
-			if hmac.Equal(d.b64, formDigest(key, u, nil)) {
+			if hmac.Equal(d.b64, m.form(u, nil)) {
 				return valid(SchemeFormBodySHA256, u, "")
 			}
 		}
@@ -287,13 +366,13 @@ func checkHeader(key string, ri *reqInfo, s sigHeader) (Verdict, bool) {
 			}
 			sorted := sortedParams(params)
 			for _, u := range urls {
-				if hmac.Equal(d.b64, formDigest(key, u, sorted)) {
+				if hmac.Equal(d.b64, m.form(u, sorted)) {
 					return valid(SchemeForm, u, note)
 				}
 			}
 			if vs := valueSortedParams(params); !sameOrder(vs, sorted) {
 				for _, u := range urls {
-					if hmac.Equal(d.b64, formDigest(key, u, vs)) {
+					if hmac.Equal(d.b64, m.form(u, vs)) {
 						return valid(SchemeForm, u, joinNotes(note, "repeated parameters were signed with their values sorted, not in submission order"))
 					}
 				}
@@ -301,7 +380,7 @@ func checkHeader(key string, ri *reqInfo, s sigHeader) (Verdict, bool) {
 		}
 	}
 	for _, u := range urls {
-		if hmac.Equal(d.b64, formDigest(key, u, nil)) {
+		if hmac.Equal(d.b64, m.form(u, nil)) {
 			var note string
 			if len(r.Body) > 0 {
 				note = fmt.Sprintf("the signature covers only the URL: the %d-byte body is not covered and could have been changed", len(r.Body))
