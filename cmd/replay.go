@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -337,4 +338,25 @@ func progressBar(done, total, width int) string {
 		bar += ">" + strings.Repeat(" ", width-filled-1)
 	}
 	return fmt.Sprintf("[%s] %d/%d", bar, done, total)
+}
+
+// storeReplayer is what listen's live view calls for its replay keys: load
+// exchange id, send it again to its recorded forward target (re-signed for
+// that URL when resign is set), store the result and return it. One line
+// wires it: ListenView.Replay = storeReplayer(st, f.HTTPClient, key, f.Now).
+func storeReplayer(st *store.Store, client *http.Client, key string, now func() time.Time) func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error) {
+	return func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error) {
+		orig, err := st.Get(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("replay #%d: %w", id, err)
+		}
+		x, err := replay.Send(ctx, client, orig, replay.Options{Resign: resign, Key: key, Now: now})
+		if err != nil {
+			return nil, fmt.Errorf("replay #%d: %w", id, err)
+		}
+		if err := st.Save(ctx, x); err != nil {
+			return nil, fmt.Errorf("store the replay of #%d: %w", id, err)
+		}
+		return x, nil
+	}
 }

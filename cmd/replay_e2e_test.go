@@ -294,3 +294,32 @@ func TestShowCurlReproducesTheSignedRequest(t *testing.T) {
 		t.Errorf("curl's request: %+v", reqs[len(reqs)-1])
 	}
 }
+
+// The live view's replay keys go through storeReplayer.
+func TestStoreReplayer(t *testing.T) {
+	env := e2eEnv(t)
+	h, srv := replaytest.Start(t, e2eKey)
+	if code, _, _ := swhook(t, env, "trigger", "call.inbound", "--to", srv.URL+"/voice", "--sign-url", "https://abc.ngrok.app/voice"); code != 1 {
+		t.Fatal("trigger should have been rejected")
+	}
+	st, err := store.Open(context.Background(), env[cmdutil.EnvStore], store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fn := storeReplayer(st, srv.Client(), e2eKey, time.Now)
+	x, err := fn(context.Background(), 1, false)
+	if err != nil || x.ID != 2 || x.Response.Status != http.StatusForbidden {
+		t.Fatalf("r: %+v %v", x, err)
+	}
+	x, err = fn(context.Background(), 1, true)
+	if err != nil || x.ID != 3 || x.ReplayOf != 1 || x.Response.Status != 200 || !h.Requests()[2].Valid {
+		t.Fatalf("R: %+v %v", x, err)
+	}
+	if _, err := storeReplayer(st, srv.Client(), "", time.Now)(context.Background(), 1, true); err == nil {
+		t.Error("R without a key: want an error")
+	}
+	if _, err := fn(context.Background(), 99, false); err == nil {
+		t.Error("missing exchange: want an error")
+	}
+}
