@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.ngrok.com/ngrok/v2"
+
 	"github.com/swhook/swhook/inspect/termsafe"
 )
 
@@ -104,6 +106,10 @@ func Explain(err error, c ExplainContext) Problem {
 	var x509Host x509.HostnameError
 	var tlsRecord tls.RecordHeaderError
 	switch {
+	case ngrok.IsMuxadoDiagnoseFailure(err):
+		return with("connect.ngrok-agent.com:443 answers but does not speak ngrok's protocol (a proxy in the way?); still trying")
+	case ngrok.IsTLSDiagnoseFailure(err) && !errors.Is(err, context.DeadlineExceeded):
+		return with("the TLS connection to ngrok failed (a proxy, firewall or antivirus in the way?): allow connect.ngrok-agent.com:443; still trying")
 	case errors.Is(err, context.DeadlineExceeded):
 		return with("no answer from ngrok's servers: the network may be down or a firewall may block connect.ngrok-agent.com:443; still trying")
 	case errors.As(err, &dns):
@@ -126,7 +132,7 @@ func isDialError(err error) bool {
 		return true
 	}
 	s := err.Error()
-	return strings.Contains(s, "failed to dial ngrok server") || strings.HasPrefix(s, "diagnose tcp:")
+	return ngrok.IsTCPDiagnoseFailure(err) || strings.Contains(s, "failed to dial ngrok server")
 }
 
 // ngrokText is ngrok's message without the "authentication failed:"-style

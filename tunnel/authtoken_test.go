@@ -1,0 +1,176 @@
+package tunnel
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const secret = "2fakeTOKENabcdefghijklmnop_1234567890SECRET"
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const v3Config = "version: \"3\"\nagent:\n    authtoken: %s\n"
+const v2Config = "version: \"2\"\nauthtoken: %s\nregion: eu\n"
+
+func TestFindAuthtokenOrder(t *testing.T) {
+	home := t.TempDir()
+	writeFile(t, filepath.Join(home, ".config", "ngrok", "ngrok.yml"), fmt.Sprintf(v3Config, "from-file"))
+	e := map[string]string{"HOME": home, EnvNgrokAuthtoken: "from-env"}
+
+	got, err := FindAuthtoken(" from-flag ", env(e), "linux")
+	if err != nil || got.Token != "from-flag" || got.Source != "--ngrok-authtoken" {
+		t.Errorf("flag: got %q from %q, %v", got.Token, got.Source, err)
+	}
+	got, err = FindAuthtoken("", env(e), "linux")
+	if err != nil || got.Token != "from-env" || got.Source != "$NGROK_AUTHTOKEN" {
+		t.Errorf("env: got %q from %q, %v", got.Token, got.Source, err)
+	}
+	delete(e, EnvNgrokAuthtoken)
+	got, err = FindAuthtoken("", env(e), "linux")
+	want := filepath.Join(home, ".config", "ngrok", "ngrok.yml")
+	if err != nil || got.Token != "from-file" || got.Source != want {
+		t.Errorf("file: got %q from %q, %v; want from-file from %s", got.Token, got.Source, err, want)
+	}
+	got, err = FindAuthtoken("", env(map[string]string{"HOME": t.TempDir()}), "linux")
+	if err != nil || got != (Authtoken{}) {
+		t.Errorf("nothing anywhere: got %+v, %v; want zero", got, err)
+	}
+}
+
+func TestFindAuthtokenConfigLayouts(t *testing.T) {
+	tests := []struct {
+		name   string
+		goos   string
+		env    func(home string) map[string]string
+		file   string // relative to home
+		format string
+	}{
+		{"linux v3", "linux", func(h string) map[string]string { return map[string]string{"HOME": h} }, ".config/ngrok/ngrok.yml", v3Config},
+		{"linux XDG_CONFIG_HOME", "linux", func(h string) map[string]string {
+			return map[string]string{"HOME": h, "XDG_CONFIG_HOME": filepath.Join(h, "xdg")}
+		}, "xdg/ngrok/ngrok.yml", v3Config},
+		{"linux legacy v2", "linux", func(h string) map[string]string { return map[string]string{"HOME": h} }, ".ngrok2/ngrok.yml", v2Config},
+		{"freebsd like linux", "freebsd", func(h string) map[string]string { return map[string]string{"HOME": h} }, ".config/ngrok/ngrok.yml", v2Config},
+		{"macOS", "darwin", func(h string) map[string]string { return map[string]string{"HOME": h} }, "Library/Application Support/ngrok/ngrok.yml", v3Config},
+		{"macOS legacy", "darwin", func(h string) map[string]string { return map[string]string{"HOME": h} }, ".ngrok2/ngrok.yml", v2Config},
+		{"windows LOCALAPPDATA", "windows", func(h string) map[string]string {
+			return map[string]string{"USERPROFILE": h, "LOCALAPPDATA": filepath.Join(h, "AppData", "Local")}
+		}, "AppData/Local/ngrok/ngrok.yml", v3Config},
+		{"windows without LOCALAPPDATA", "windows", func(h string) map[string]string { return map[string]string{"USERPROFILE": h} }, "AppData/Local/ngrok/ngrok.yml", v3Config},
+		{"windows legacy", "windows", func(h string) map[string]string { return map[string]string{"USERPROFILE": h} }, ".ngrok2/ngrok.yml", v2Config},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			home := t.TempDir()
+			path := filepath.Join(home, filepath.FromSlash(tc.file))
+			writeFile(t, path, fmt.Sprintf(tc.format, secret))
+			got, err := FindAuthtoken("", env(tc.env(home)), tc.goos)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Token != secret || got.Source != path {
+				t.Errorf("got token ok=%v from %q; want it from %q", got.Token == secret, got.Source, path)
+			}
+		})
+	}
+}
+
+func TestFindAuthtokenNewLayoutWins(t *testing.T) {
+	home := t.TempDir()
+	writeFile(t, filepath.Join(home, ".ngrok2", "ngrok.yml"), fmt.Sprintf(v2Config, "old"))
+	writeFile(t, filepath.Join(home, ".config", "ngrok", "ngrok.yml"), fmt.Sprintf(v3Config, "new"))
+	got, _ := FindAuthtoken("", env(map[string]string{"HOME": home}), "linux")
+	if got.Token != "new" {
+		t.Errorf("got %q, want the v3 file's token", got.Token)
+	}
+	// A v3 file without a token (only endpoints) does not hide a legacy one.
+	writeFile(t, filepath.Join(home, ".config", "ngrok", "ngrok.yml"), "version: 3\nendpoints:\n  - name: x\n    upstream:\n      url: 80\n")
+	got, _ = FindAuthtoken("", env(map[string]string{"HOME": home}), "linux")
+	if got.Token != "old" {
+		t.Errorf("got %q, want the legacy file's token", got.Token)
+	}
+}
+
+func TestFindAuthtokenBrokenConfigNeverQuotesToken(t *testing.T) {
+	for name, content := range map[string]string{
+		"syntax":      "agent:\n  authtoken: " + secret + "\n bad: [\n",
+		"type":        "agent: " + secret + "\n",
+		"token a map": "agent:\n  authtoken:\n    " + secret + ": 1\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			home := t.TempDir()
+			path := filepath.Join(home, ".config", "ngrok", "ngrok.yml")
+			writeFile(t, path, content)
+			got, err := FindAuthtoken("", env(map[string]string{"HOME": home}), "linux")
+			if err == nil {
+				t.Fatalf("got %+v and no error for a broken config", got)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, secret) || strings.Contains(msg, "\n") {
+				t.Errorf("error quotes the file or spans lines: %q", msg)
+			}
+			if !strings.Contains(msg, path) || !strings.Contains(msg, "ngrok config add-authtoken") {
+				t.Errorf("error should name the file and the fix: %q", msg)
+			}
+		})
+	}
+}
+
+func TestFindAuthtokenUnreadableConfig(t *testing.T) {
+	home := t.TempDir()
+	// A directory where the file should be: reading it fails, not silently.
+	if err := os.MkdirAll(filepath.Join(home, ".config", "ngrok", "ngrok.yml"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err := FindAuthtoken("", env(map[string]string{"HOME": home}), "linux")
+	if err == nil || !strings.Contains(err.Error(), "cannot read ngrok config") {
+		t.Errorf("got %v, want a cannot-read error", err)
+	}
+}
+
+func TestAuthtokenNeverFormatsToken(t *testing.T) {
+	a := Authtoken{Token: secret, Source: "$NGROK_AUTHTOKEN"}
+	for _, s := range []string{fmt.Sprint(a), fmt.Sprintf("%v %+v %#v %s", a, a, a, a), fmt.Sprintf("%v", []Authtoken{a})} {
+		if strings.Contains(s, secret) {
+			t.Errorf("formatting shows the token: %q", s)
+		}
+	}
+}
+
+func FuzzParseNgrokConfig(f *testing.F) {
+	f.Add([]byte(fmt.Sprintf(v3Config, secret)))
+	f.Add([]byte(fmt.Sprintf(v2Config, secret)))
+	f.Add([]byte("agent: " + secret))
+	f.Add([]byte("agent:\n  authtoken: [1, 2\n"))
+	f.Add([]byte("\x00\xff: :"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tok, err := parseNgrokConfig(data)
+		if err != nil {
+			if tok != "" {
+				t.Errorf("token %q with error %v", tok, err)
+			}
+			if !strings.HasPrefix(err.Error(), "not a valid ngrok config") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not the one fixed line: %q", err)
+			}
+			return
+		}
+		if tok != strings.TrimSpace(tok) {
+			t.Errorf("token %q not trimmed", tok)
+		}
+	})
+}
