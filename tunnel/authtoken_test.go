@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-const secret = "2fakeTOKENabcdefghijklmnop_1234567890SECRET"
+const testToken = "2fakeTOKENabcdefghijklmnop_1234567890SECRET"
 
-func env(m map[string]string) func(string) string {
+func envOf(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeConfig(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
@@ -29,24 +29,24 @@ const v2Config = "version: \"2\"\nauthtoken: %s\nregion: eu\n"
 
 func TestFindAuthtokenOrder(t *testing.T) {
 	home := t.TempDir()
-	writeFile(t, filepath.Join(home, ".config", "ngrok", "ngrok.yml"), fmt.Sprintf(v3Config, "from-file"))
+	writeConfig(t, filepath.Join(home, ".config", "ngrok", "ngrok.yml"), fmt.Sprintf(v3Config, "from-file"))
 	e := map[string]string{"HOME": home, EnvNgrokAuthtoken: "from-env"}
 
-	got, err := FindAuthtoken(" from-flag ", env(e), "linux")
+	got, err := FindAuthtoken(" from-flag ", envOf(e), "linux")
 	if err != nil || got.Token != "from-flag" || got.Source != "--ngrok-authtoken" {
 		t.Errorf("flag: got %q from %q, %v", got.Token, got.Source, err)
 	}
-	got, err = FindAuthtoken("", env(e), "linux")
+	got, err = FindAuthtoken("", envOf(e), "linux")
 	if err != nil || got.Token != "from-env" || got.Source != "$NGROK_AUTHTOKEN" {
 		t.Errorf("env: got %q from %q, %v", got.Token, got.Source, err)
 	}
 	delete(e, EnvNgrokAuthtoken)
-	got, err = FindAuthtoken("", env(e), "linux")
+	got, err = FindAuthtoken("", envOf(e), "linux")
 	want := filepath.Join(home, ".config", "ngrok", "ngrok.yml")
 	if err != nil || got.Token != "from-file" || got.Source != want {
 		t.Errorf("file: got %q from %q, %v; want from-file from %s", got.Token, got.Source, err, want)
 	}
-	got, err = FindAuthtoken("", env(map[string]string{"HOME": t.TempDir()}), "linux")
+	got, err = FindAuthtoken("", envOf(map[string]string{"HOME": t.TempDir()}), "linux")
 	if err != nil || got != (Authtoken{}) {
 		t.Errorf("nothing anywhere: got %+v, %v; want zero", got, err)
 	}
@@ -78,13 +78,13 @@ func TestFindAuthtokenConfigLayouts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
 			path := filepath.Join(home, filepath.FromSlash(tc.file))
-			writeFile(t, path, fmt.Sprintf(tc.format, secret))
-			got, err := FindAuthtoken("", env(tc.env(home)), tc.goos)
+			writeConfig(t, path, fmt.Sprintf(tc.format, testToken))
+			got, err := FindAuthtoken("", envOf(tc.env(home)), tc.goos)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Token != secret || got.Source != path {
-				t.Errorf("got token ok=%v from %q; want it from %q", got.Token == secret, got.Source, path)
+			if got.Token != testToken || got.Source != path {
+				t.Errorf("got token ok=%v from %q; want it from %q", got.Token == testToken, got.Source, path)
 			}
 		})
 	}
@@ -92,15 +92,15 @@ func TestFindAuthtokenConfigLayouts(t *testing.T) {
 
 func TestFindAuthtokenNewLayoutWins(t *testing.T) {
 	home := t.TempDir()
-	writeFile(t, filepath.Join(home, ".ngrok2", "ngrok.yml"), fmt.Sprintf(v2Config, "old"))
-	writeFile(t, filepath.Join(home, ".config", "ngrok", "ngrok.yml"), fmt.Sprintf(v3Config, "new"))
-	got, _ := FindAuthtoken("", env(map[string]string{"HOME": home}), "linux")
+	writeConfig(t, filepath.Join(home, ".ngrok2", "ngrok.yml"), fmt.Sprintf(v2Config, "old"))
+	writeConfig(t, filepath.Join(home, ".config", "ngrok", "ngrok.yml"), fmt.Sprintf(v3Config, "new"))
+	got, _ := FindAuthtoken("", envOf(map[string]string{"HOME": home}), "linux")
 	if got.Token != "new" {
 		t.Errorf("got %q, want the v3 file's token", got.Token)
 	}
 	// A v3 file without a token (only endpoints) does not hide a legacy one.
-	writeFile(t, filepath.Join(home, ".config", "ngrok", "ngrok.yml"), "version: 3\nendpoints:\n  - name: x\n    upstream:\n      url: 80\n")
-	got, _ = FindAuthtoken("", env(map[string]string{"HOME": home}), "linux")
+	writeConfig(t, filepath.Join(home, ".config", "ngrok", "ngrok.yml"), "version: 3\nendpoints:\n  - name: x\n    upstream:\n      url: 80\n")
+	got, _ = FindAuthtoken("", envOf(map[string]string{"HOME": home}), "linux")
 	if got.Token != "old" {
 		t.Errorf("got %q, want the legacy file's token", got.Token)
 	}
@@ -108,20 +108,20 @@ func TestFindAuthtokenNewLayoutWins(t *testing.T) {
 
 func TestFindAuthtokenBrokenConfigNeverQuotesToken(t *testing.T) {
 	for name, content := range map[string]string{
-		"syntax":      "agent:\n  authtoken: " + secret + "\n bad: [\n",
-		"type":        "agent: " + secret + "\n",
-		"token a map": "agent:\n  authtoken:\n    " + secret + ": 1\n",
+		"syntax":      "agent:\n  authtoken: " + testToken + "\n bad: [\n",
+		"type":        "agent: " + testToken + "\n",
+		"token a map": "agent:\n  authtoken:\n    " + testToken + ": 1\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			home := t.TempDir()
 			path := filepath.Join(home, ".config", "ngrok", "ngrok.yml")
-			writeFile(t, path, content)
-			got, err := FindAuthtoken("", env(map[string]string{"HOME": home}), "linux")
+			writeConfig(t, path, content)
+			got, err := FindAuthtoken("", envOf(map[string]string{"HOME": home}), "linux")
 			if err == nil {
 				t.Fatalf("got %+v and no error for a broken config", got)
 			}
 			msg := err.Error()
-			if strings.Contains(msg, secret) || strings.Contains(msg, "\n") {
+			if strings.Contains(msg, testToken) || strings.Contains(msg, "\n") {
 				t.Errorf("error quotes the file or spans lines: %q", msg)
 			}
 			if !strings.Contains(msg, path) || !strings.Contains(msg, "ngrok config add-authtoken") {
@@ -137,25 +137,25 @@ func TestFindAuthtokenUnreadableConfig(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(home, ".config", "ngrok", "ngrok.yml"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	_, err := FindAuthtoken("", env(map[string]string{"HOME": home}), "linux")
+	_, err := FindAuthtoken("", envOf(map[string]string{"HOME": home}), "linux")
 	if err == nil || !strings.Contains(err.Error(), "cannot read ngrok config") {
 		t.Errorf("got %v, want a cannot-read error", err)
 	}
 }
 
 func TestAuthtokenNeverFormatsToken(t *testing.T) {
-	a := Authtoken{Token: secret, Source: "$NGROK_AUTHTOKEN"}
+	a := Authtoken{Token: testToken, Source: "$NGROK_AUTHTOKEN"}
 	for _, s := range []string{fmt.Sprint(a), fmt.Sprintf("%v %+v %#v %s", a, a, a, a), fmt.Sprintf("%v", []Authtoken{a})} {
-		if strings.Contains(s, secret) {
+		if strings.Contains(s, testToken) {
 			t.Errorf("formatting shows the token: %q", s)
 		}
 	}
 }
 
 func FuzzParseNgrokConfig(f *testing.F) {
-	f.Add([]byte(fmt.Sprintf(v3Config, secret)))
-	f.Add([]byte(fmt.Sprintf(v2Config, secret)))
-	f.Add([]byte("agent: " + secret))
+	f.Add([]byte(fmt.Sprintf(v3Config, testToken)))
+	f.Add([]byte(fmt.Sprintf(v2Config, testToken)))
+	f.Add([]byte("agent: " + testToken))
 	f.Add([]byte("agent:\n  authtoken: [1, 2\n"))
 	f.Add([]byte("\x00\xff: :"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -13,7 +13,7 @@ import (
 )
 
 // closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
+func refusedAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,10 +48,10 @@ func (s *syncBuffer) String() string {
 func TestNgrokBackendUnreachableServer(t *testing.T) {
 	var logs syncBuffer
 	b := &NgrokBackend{
-		Authtoken:  secret,
+		Authtoken:  testToken,
 		Log:        slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Version:    "v1.2.3",
-		connectURL: closedPort(t),
+		connectURL: refusedAddr(t),
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	events := make(chan Event, 16)
@@ -81,7 +81,7 @@ func TestNgrokBackendUnreachableServer(t *testing.T) {
 		t.Errorf("Listen ended with %v, want context.Canceled", err)
 	}
 	out := logs.String()
-	if strings.Contains(out, secret) {
+	if strings.Contains(out, testToken) {
 		t.Errorf("ngrok's log shows the token:\n%s", out)
 	}
 	if !strings.Contains(out, "level=DEBUG") || strings.Contains(out, "level=ERROR") {
@@ -91,7 +91,7 @@ func TestNgrokBackendUnreachableServer(t *testing.T) {
 
 func TestNgrokBackendDiagnose(t *testing.T) {
 	// Refused: the TCP step fails.
-	b := &NgrokBackend{Authtoken: secret, connectURL: closedPort(t)}
+	b := &NgrokBackend{Authtoken: testToken, connectURL: refusedAddr(t)}
 	err := b.Diagnose(t.Context())
 	if p := Explain(err, ExplainContext{}); !strings.Contains(p.Message, "cannot reach ngrok's servers") {
 		t.Errorf("refused port: %v explained as %q", err, p.Message)
@@ -114,7 +114,7 @@ func TestNgrokBackendDiagnose(t *testing.T) {
 			c.Close()
 		}
 	}()
-	b = &NgrokBackend{Authtoken: secret, connectURL: ln.Addr().String()}
+	b = &NgrokBackend{Authtoken: testToken, connectURL: ln.Addr().String()}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	err = b.Diagnose(ctx)
@@ -126,12 +126,12 @@ func TestNgrokBackendDiagnose(t *testing.T) {
 func TestRedactHandler(t *testing.T) {
 	var out bytes.Buffer
 	inner := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	l := slog.New(newRedactHandler(inner, secret)).With("token", secret).WithGroup("g")
-	l.Error("auth "+secret, "err", errors.New("Your authtoken: "+secret), "s", secret, "n", 3,
-		slog.Group("grp", "inner", secret))
+	l := slog.New(newRedactHandler(inner, testToken)).With("token", testToken).WithGroup("g")
+	l.Error("auth "+testToken, "err", errors.New("Your authtoken: "+testToken), "s", testToken, "n", 3,
+		slog.Group("grp", "inner", testToken))
 	got := out.String()
-	if strings.Contains(got, secret) {
-		t.Errorf("secret logged: %s", got)
+	if strings.Contains(got, testToken) {
+		t.Errorf("testToken logged: %s", got)
 	}
 	for _, want := range []string{"level=DEBUG", "ngrok.token=[redacted]", `msg="auth [redacted]"`, "ngrok.g.n=3", "ngrok.g.grp.inner=[redacted]"} {
 		if !strings.Contains(got, want) {
@@ -142,10 +142,10 @@ func TestRedactHandler(t *testing.T) {
 	// At listen's usual warn level, ngrok says nothing at all.
 	out.Reset()
 	warn := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	slog.New(newRedactHandler(warn, secret)).Error("failed to reconnect session")
+	slog.New(newRedactHandler(warn, testToken)).Error("failed to reconnect session")
 	if out.Len() != 0 {
 		t.Errorf("ngrok chatter reached a warn-level log: %s", out.String())
 	}
 	// No logger: discarded, no panic.
-	slog.New(newRedactHandler(nil, secret)).Error("x")
+	slog.New(newRedactHandler(nil, testToken)).Error("x")
 }

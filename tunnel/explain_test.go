@@ -46,8 +46,8 @@ func (e authFailed) Unwrap() error { return e.inner }
 // Texts as ngrok's servers send them (ngrok.com/docs/errors), with the
 // token quoted back as the real service does.
 var (
-	text105  = "The authtoken you specified does not look like a proper ngrok authtoken.\nYour authtoken: " + secret + "\nInstructions to install your authtoken are on your ngrok dashboard:\nhttps://dashboard.ngrok.com/get-started/your-authtoken\n\nERR_NGROK_105\n"
-	text107  = "The authtoken you specified is properly formed, but it is invalid.\nYour authtoken: " + secret + "\nThis usually happens when:\n    - You reset your authtoken\nGo to your ngrok dashboard and double check that your authtoken is correct:\nhttps://dashboard.ngrok.com/get-started/your-authtoken\n\nERR_NGROK_107"
+	text105  = "The authtoken you specified does not look like a proper ngrok authtoken.\nYour authtoken: " + testToken + "\nInstructions to install your authtoken are on your ngrok dashboard:\nhttps://dashboard.ngrok.com/get-started/your-authtoken\n\nERR_NGROK_105\n"
+	text107  = "The authtoken you specified is properly formed, but it is invalid.\nYour authtoken: " + testToken + "\nThis usually happens when:\n    - You reset your authtoken\nGo to your ngrok dashboard and double check that your authtoken is correct:\nhttps://dashboard.ngrok.com/get-started/your-authtoken\n\nERR_NGROK_107"
 	text4018 = "Usage of ngrok requires a verified account and authtoken.\n\nSign up for an account: https://dashboard.ngrok.com/signup\nInstall your authtoken: https://dashboard.ngrok.com/get-started/your-authtoken\n\nERR_NGROK_4018"
 	text320  = "This domain is reserved for another account.\nFailed to create an endpoint with the domain hooks.example.com for the account Someone.\n\nERR_NGROK_320"
 	text7118 = "The domain hooks.example.com is not reserved by your account.\n\nERR_NGROK_7118"
@@ -61,7 +61,7 @@ func dialErr(inner error) error {
 }
 
 func TestExplain(t *testing.T) {
-	c := ExplainContext{TokenSource: "$NGROK_AUTHTOKEN", Domain: "hooks.example.com", Secret: secret}
+	c := ExplainContext{TokenSource: "$NGROK_AUTHTOKEN", Domain: "hooks.example.com", Secret: testToken}
 	tests := []struct {
 		name      string
 		err       error
@@ -90,7 +90,7 @@ func TestExplain(t *testing.T) {
 		{"silent", context.DeadlineExceeded, "", "no answer from ngrok's servers", false},
 		{"dropped session", io.EOF, "", "lost the connection to ngrok (EOF); reconnecting", false},
 		{"unknown ngrok code keeps ngrok's words, one line, no token, no escapes",
-			legacyErr{"Something new \x1b[31mhappened\x1b[0m for " + secret + ".\nMore.\n\nERR_NGROK_99999"}, "ERR_NGROK_99999",
+			legacyErr{"Something new \x1b[31mhappened\x1b[0m for " + testToken + ".\nMore.\n\nERR_NGROK_99999"}, "ERR_NGROK_99999",
 			"ngrok refused (ERR_NGROK_99999): Something new", true},
 	}
 	for _, tc := range tests {
@@ -105,7 +105,7 @@ func TestExplain(t *testing.T) {
 			if p.Permanent != tc.permanent {
 				t.Errorf("permanent %v, want %v", p.Permanent, tc.permanent)
 			}
-			if strings.Contains(p.Message, secret) || strings.ContainsAny(p.Message, "\n\r\x1b") {
+			if strings.Contains(p.Message, testToken) || strings.ContainsAny(p.Message, "\n\r\x1b") {
 				t.Errorf("message leaks the token or is not one clean line: %q", p.Message)
 			}
 			if p.String() != p.Message {

@@ -146,7 +146,7 @@ func (e *loopEndpoint) fail(err error) {
 	e.Listener.Close()
 }
 
-func next(t *testing.T, p *Public) Status {
+func nextUpdate(t *testing.T, p *Public) Status {
 	t.Helper()
 	select {
 	case s, ok := <-p.Updates():
@@ -160,7 +160,7 @@ func next(t *testing.T, p *Public) Status {
 	}
 }
 
-type harness struct {
+type publicHarness struct {
 	p       *Public
 	backend *fakeBackend
 	clock   *fakeClock
@@ -168,9 +168,9 @@ type harness struct {
 	cancel  context.CancelFunc
 }
 
-func start(t *testing.T, o PublicOptions) *harness {
+func startHarness(t *testing.T, o PublicOptions) *publicHarness {
 	t.Helper()
-	h := &harness{backend: newFakeBackend(), clock: newFakeClock()}
+	h := &publicHarness{backend: newFakeBackend(), clock: newFakeClock()}
 	o.Backend, o.Now, o.After = h.backend, h.clock.Now, h.clock.After
 	h.p = NewPublic(o)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -192,7 +192,7 @@ func start(t *testing.T, o PublicOptions) *harness {
 }
 
 func TestPublicServesHTTPThroughTheEndpoint(t *testing.T) {
-	h := start(t, PublicOptions{Endpoint: EndpointOptions{Domain: "hooks.ngrok.app", TrafficPolicy: "on_http_request: []"}})
+	h := startHarness(t, PublicOptions{Endpoint: EndpointOptions{Domain: "hooks.ngrok.app", TrafficPolicy: "on_http_request: []"}})
 	if s := h.p.Status(); s.State != StateConnecting {
 		t.Errorf("before the first answer: %+v", s)
 	}
@@ -202,7 +202,7 @@ func TestPublicServesHTTPThroughTheEndpoint(t *testing.T) {
 	}
 	ep := newLoopEndpoint(t, "https://hooks.ngrok.app")
 	c.answer <- listenAnswer{ep: ep}
-	s := next(t, h.p)
+	s := nextUpdate(t, h.p)
 	if s.State != StateUp || s.URL != "https://hooks.ngrok.app" || s.URLChanged || s.Message != "" {
 		t.Fatalf("first update %+v, want up at the URL", s)
 	}
@@ -231,16 +231,16 @@ func TestPublicServesHTTPThroughTheEndpoint(t *testing.T) {
 }
 
 func TestPublicBadTokenSaidAtOnce(t *testing.T) {
-	h := start(t, PublicOptions{Explain: ExplainContext{TokenSource: "$NGROK_AUTHTOKEN", Secret: secret}})
+	h := startHarness(t, PublicOptions{Explain: ExplainContext{TokenSource: "$NGROK_AUTHTOKEN", Secret: testToken}})
 	c := h.backend.call(t)
 	deadline := h.clock.next(t, DefaultStartupTimeout)
 	// ngrok-go keeps retrying inside Listen; each failure is an event.
 	c.onEvent(Event{Kind: EventDisconnected, Err: authFailed{legacyErr{text107}}, At: h.clock.now})
-	s := next(t, h.p)
+	s := nextUpdate(t, h.p)
 	if s.State != StateDown || !strings.Contains(s.Message, "ERR_NGROK_107") || !strings.Contains(s.Message, "$NGROK_AUTHTOKEN") {
 		t.Fatalf("got %+v, want down with the bad-token sentence", s)
 	}
-	if strings.Contains(fmt.Sprintf("%+v", s), secret) {
+	if strings.Contains(fmt.Sprintf("%+v", s), testToken) {
 		t.Errorf("status shows the token: %+v", s)
 	}
 	// The same failure again (ngrok's next retry) and the startup deadline
@@ -250,38 +250,38 @@ func TestPublicBadTokenSaidAtOnce(t *testing.T) {
 	// Then the user fixes the token in the dashboard... the tunnel comes up
 	// and says so.
 	c.answer <- listenAnswer{ep: newLoopEndpoint(t, "https://a.ngrok-free.app")}
-	if s := next(t, h.p); s.State != StateUp || s.URL != "https://a.ngrok-free.app" {
+	if s := nextUpdate(t, h.p); s.State != StateUp || s.URL != "https://a.ngrok-free.app" {
 		t.Fatalf("got %+v, want up", s)
 	}
 }
 
 func TestPublicSilentNetworkExplainedWithinStartupTimeout(t *testing.T) {
-	h := start(t, PublicOptions{})
+	h := startHarness(t, PublicOptions{})
 	c := h.backend.call(t)
 	// Nothing at all from ngrok (a black-holed network): the deadline is
 	// what speaks, then the diagnosis refines it.
 	h.clock.next(t, DefaultStartupTimeout).c <- h.clock.now
-	s := next(t, h.p)
+	s := nextUpdate(t, h.p)
 	if s.State != StateDown || !strings.Contains(s.Message, "no answer from ngrok's servers") {
 		t.Fatalf("after the deadline: %+v", s)
 	}
 	h.backend.diagErr <- dialErr(&net.DNSError{Err: "no such host", Name: "connect.ngrok-agent.com"})
-	s = next(t, h.p)
+	s = nextUpdate(t, h.p)
 	if s.State != StateDown || !strings.Contains(s.Message, "cannot look up ngrok's servers") {
 		t.Fatalf("after the diagnosis: %+v", s)
 	}
 	// The network returns; ngrok's own retry succeeds: announced.
 	c.answer <- listenAnswer{ep: newLoopEndpoint(t, "https://b.ngrok-free.app")}
-	if s := next(t, h.p); s.State != StateUp || s.URL != "https://b.ngrok-free.app" {
+	if s := nextUpdate(t, h.p); s.State != StateUp || s.URL != "https://b.ngrok-free.app" {
 		t.Fatalf("got %+v, want up", s)
 	}
 }
 
 func TestPublicRefusedEndpointRetriesWithBackoff(t *testing.T) {
-	h := start(t, PublicOptions{Explain: ExplainContext{Domain: "mine.ngrok.app"}, MinBackoff: time.Second, MaxBackoff: time.Minute})
+	h := startHarness(t, PublicOptions{Explain: ExplainContext{Domain: "mine.ngrok.app"}, MinBackoff: time.Second, MaxBackoff: time.Minute})
 	c := h.backend.call(t)
 	c.answer <- listenAnswer{err: codeErr{"ERR_NGROK_7118", text7118}}
-	s := next(t, h.p)
+	s := nextUpdate(t, h.p)
 	if s.State != StateDown || !strings.Contains(s.Message, "mine.ngrok.app is not reserved for your ngrok account") {
 		t.Fatalf("got %+v", s)
 	}
@@ -292,36 +292,36 @@ func TestPublicRefusedEndpointRetriesWithBackoff(t *testing.T) {
 		t.Fatal("new attempt already cancelled")
 	}
 	c.answer <- listenAnswer{err: io.ErrUnexpectedEOF}
-	if s := next(t, h.p); s.State != StateDown || !strings.Contains(s.Message, "lost the connection to ngrok") {
+	if s := nextUpdate(t, h.p); s.State != StateDown || !strings.Contains(s.Message, "lost the connection to ngrok") {
 		t.Fatalf("got %+v", s)
 	}
 	h.clock.next(t, 2*time.Second).c <- h.clock.now // doubled after the first failure
 	h.backend.call(t).answer <- listenAnswer{ep: newLoopEndpoint(t, "https://mine.ngrok.app")}
-	if s := next(t, h.p); s.State != StateUp {
+	if s := nextUpdate(t, h.p); s.State != StateUp {
 		t.Fatalf("got %+v, want up", s)
 	}
 }
 
 func TestPublicFollowsDisconnectAndReconnect(t *testing.T) {
-	h := start(t, PublicOptions{})
+	h := startHarness(t, PublicOptions{})
 	c := h.backend.call(t)
 	c.answer <- listenAnswer{ep: newLoopEndpoint(t, "https://c.ngrok-free.app")}
-	next(t, h.p)
+	nextUpdate(t, h.p)
 
 	lost := h.clock.now.Add(time.Hour) // the laptop slept
 	c.onEvent(Event{Kind: EventDisconnected, Err: io.EOF, At: lost})
-	s := next(t, h.p)
+	s := nextUpdate(t, h.p)
 	if s.State != StateReconnecting || !s.Since.Equal(lost) || s.URL != "https://c.ngrok-free.app" || !strings.Contains(s.Message, "reconnecting") {
 		t.Fatalf("got %+v, want reconnecting since %v, URL kept", s, lost)
 	}
 	// A heartbeat-failure retry while still down keeps the first Since.
 	c.onEvent(Event{Kind: EventDisconnected, Err: dialErr(&net.DNSError{Err: "no such host", Name: "connect.ngrok-agent.com"}), At: lost.Add(time.Minute)})
-	if s := next(t, h.p); s.State != StateReconnecting || !s.Since.Equal(lost) {
+	if s := nextUpdate(t, h.p); s.State != StateReconnecting || !s.Since.Equal(lost) {
 		t.Fatalf("got %+v", s)
 	}
 	back := lost.Add(2 * time.Minute)
 	c.onEvent(Event{Kind: EventConnected, At: back})
-	s = next(t, h.p)
+	s = nextUpdate(t, h.p)
 	if s.State != StateUp || !s.Since.Equal(back) || s.URL != "https://c.ngrok-free.app" || s.URLChanged {
 		t.Fatalf("got %+v, want up again, same URL", s)
 	}
@@ -334,14 +334,14 @@ func TestPublicFollowsDisconnectAndReconnect(t *testing.T) {
 }
 
 func TestPublicWarnsWhenURLChanges(t *testing.T) {
-	h := start(t, PublicOptions{})
+	h := startHarness(t, PublicOptions{})
 	c := h.backend.call(t)
 	ep := newLoopEndpoint(t, "https://old.ngrok-free.app")
 	c.answer <- listenAnswer{ep: ep}
-	next(t, h.p)
+	nextUpdate(t, h.p)
 
 	ep.fail(errors.New("failed to accept connection: session closed"))
-	s := next(t, h.p)
+	s := nextUpdate(t, h.p)
 	if s.State != StateReconnecting || s.URL != "https://old.ngrok-free.app" {
 		t.Fatalf("got %+v, want reconnecting with the old URL", s)
 	}
@@ -350,7 +350,7 @@ func TestPublicWarnsWhenURLChanges(t *testing.T) {
 		t.Error("the dead attempt's session was not released")
 	}
 	c2.answer <- listenAnswer{ep: newLoopEndpoint(t, "https://new.ngrok-free.app")}
-	s = next(t, h.p)
+	s = nextUpdate(t, h.p)
 	if s.State != StateUp || !s.URLChanged || s.PrevURL != "https://old.ngrok-free.app" || s.URL != "https://new.ngrok-free.app" ||
 		!strings.Contains(s.Message, "update the webhook URL in the SignalWire dashboard") {
 		t.Fatalf("got %+v, want a loud URL change", s)
@@ -362,22 +362,22 @@ func TestPublicWarnsWhenURLChanges(t *testing.T) {
 }
 
 func TestPublicSameURLAfterReconnectIsNoChange(t *testing.T) {
-	h := start(t, PublicOptions{})
+	h := startHarness(t, PublicOptions{})
 	c := h.backend.call(t)
 	ep := newLoopEndpoint(t, "https://same.ngrok-free.app")
 	c.answer <- listenAnswer{ep: ep}
-	next(t, h.p)
+	nextUpdate(t, h.p)
 	ep.fail(errors.New("session closed"))
-	next(t, h.p)
+	nextUpdate(t, h.p)
 	h.backend.call(t).answer <- listenAnswer{ep: newLoopEndpoint(t, "https://same.ngrok-free.app")}
-	s := next(t, h.p)
+	s := nextUpdate(t, h.p)
 	if s.State != StateUp || s.URLChanged || s.PrevURL != "" || s.Message != "reconnected to ngrok" {
 		t.Fatalf("got %+v", s)
 	}
 }
 
 func TestPublicStopsWithItsContext(t *testing.T) {
-	h := start(t, PublicOptions{})
+	h := startHarness(t, PublicOptions{})
 	c := h.backend.call(t)
 	accepted := make(chan error, 1)
 	go func() {
@@ -400,11 +400,11 @@ func TestPublicStopsWithItsContext(t *testing.T) {
 }
 
 func TestPublicClosingTheListenerStopsTheTunnel(t *testing.T) {
-	h := start(t, PublicOptions{})
+	h := startHarness(t, PublicOptions{})
 	c := h.backend.call(t)
 	ep := newLoopEndpoint(t, "https://d.ngrok-free.app")
 	c.answer <- listenAnswer{ep: ep}
-	next(t, h.p)
+	nextUpdate(t, h.p)
 	h.ln.Close()
 	select {
 	case <-h.p.Done():
@@ -419,7 +419,7 @@ func TestPublicClosingTheListenerStopsTheTunnel(t *testing.T) {
 // A view that never reads must not stall the tunnel; the newest state
 // always arrives.
 func TestPublicSlowReaderGetsNewestState(t *testing.T) {
-	h := start(t, PublicOptions{})
+	h := startHarness(t, PublicOptions{})
 	c := h.backend.call(t)
 	for i := range 100 {
 		c.onEvent(Event{Kind: EventDisconnected, Err: errors.New("attempt " + fmt.Sprint(i)), At: h.clock.now})
