@@ -121,8 +121,19 @@ func (l *lockedBuffer) String() string {
 
 func startListen(t *testing.T, storePath string, args ...string) *listenProc {
 	t.Helper()
+	return startListenMode(t, true, storePath, args...)
+}
+
+// startListenMode starts listen with --json (the ready line is parsed for
+// the port) or in plain mode (the first line names the URL).
+func startListenMode(t *testing.T, jsonMode bool, storePath string, args ...string) *listenProc {
+	t.Helper()
 	bin := swhookBinary(t)
-	args = append([]string{"listen", "--no-tunnel", "--json", "--addr", "127.0.0.1:0", "--store", storePath}, args...)
+	mode := "--json"
+	if !jsonMode {
+		mode = "--no-tui"
+	}
+	args = append([]string{"listen", "--no-tunnel", mode, "--addr", "127.0.0.1:0", "--store", storePath}, args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "SIGNALWIRE_SIGNING_KEY="+testKey, "NGROK_AUTHTOKEN=")
 	stdout, err := cmd.StdoutPipe()
@@ -156,6 +167,14 @@ func startListen(t *testing.T, storePath string, args ...string) *listenProc {
 	}()
 	select {
 	case line := <-ready:
+		if !jsonMode {
+			u, ok := strings.CutPrefix(line, "Send webhooks to  ")
+			if !ok || !strings.HasPrefix(u, "http://127.0.0.1:") {
+				t.Fatalf("first line %q does not say where to send webhooks", line)
+			}
+			p.local = u
+			break
+		}
 		var r struct {
 			Type     string `json:"type"`
 			LocalURL string `json:"local_url"`
@@ -592,4 +611,52 @@ func randomBytesE2E(t *testing.T, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestListenE2EPlainHeadless(t *testing.T) {
+	_, target := newE2EHandler(t)
+	storePath := filepath.Join(t.TempDir(), "swhook.db")
+	p := startListenMode(t, false, storePath, "--forward", target)
+	req, s := webhook(p.local, 0) // signed
+	resp, err := e2eClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// A status word that decodes to an escape sequence (the event detail
+	// is shown on the line).
+	req, _ = http.NewRequest("POST", p.local+"/evil", strings.NewReader("CallSid=CA1&CallStatus=%1B%5D0%3Bpwned%07&CallDuration=1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err := e2eClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+	if err := p.signal(t, syscall.SIGTERM); err != nil {
+		t.Errorf("exit after SIGTERM: %v; stderr: %s", err, p.stderr.String())
+	}
+	var out []string
+	for line := range p.lines {
+		out = append(out, line)
+	}
+	all := strings.Join(out, "\n")
+	if !strings.Contains(all, "Forwarding to     "+target) {
+		t.Errorf("the forward mapping is not shown:\n%s", all)
+	}
+	var found bool
+	for _, line := range out {
+		if strings.Contains(line, s.path) && strings.Contains(line, "call.inbound") && strings.Contains(line, "✓ valid") && strings.Contains(line, " 200 ") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no plain line for %s with its event, badge and status:\n%s", s.path, all)
+	}
+	if !strings.Contains(all, "/evil") {
+		t.Errorf("no line for /evil:\n%s", all)
+	}
+	if strings.ContainsAny(all, "\x1b\x07") {
+		t.Errorf("an escape sequence from a request reached stdout: %q", all)
+	}
+	if strings.Contains(all+p.stderr.String(), testKey) {
+		t.Error("the signing key was printed")
+	}
 }
