@@ -1,10 +1,34 @@
 package signature
 
 import (
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// checkGolden compares got with testdata/name, or rewrites it with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the output (go test -update rewrites it):\n--- got\n%s", path, got)
+	}
+}
 
 const diagKey = "PSK_diagnose_Key_7f3a"
 
@@ -130,6 +154,13 @@ func TestDiagnoseVariants(t *testing.T) {
 			r:       req("POST", "https://abc.example/hook", formCT, HeaderSignalWire, "", form),
 			wantURL: "https://abc.example/hook", wantWords: []string{"whitespace"}},
 	}
+	var golden strings.Builder
+	ran := 0
+	defer func() {
+		if ran == len(tests) { // not when -run picked a few
+			checkGolden(t, "diagnose.golden", golden.String())
+		}
+	}()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkKey := diagKey
@@ -157,6 +188,8 @@ func TestDiagnoseVariants(t *testing.T) {
 				t.Errorf("scheme %s, want %s", d.Scheme, tt.wantScheme)
 			}
 			assertSentence(t, d.Sentence, checkKey)
+			golden.WriteString(tt.name + ":\n\t" + d.Sentence + "\n")
+			ran++
 		})
 	}
 }
