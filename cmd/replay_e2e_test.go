@@ -323,3 +323,31 @@ func TestStoreReplayer(t *testing.T) {
 		t.Error("missing exchange: want an error")
 	}
 }
+
+func TestTriggerCommandJSON(t *testing.T) {
+	env := e2eEnv(t)
+	_, srv := replaytest.Start(t, e2eKey)
+	code, stdout, stderr := swhook(t, env, "trigger", "--sequence", "call", "--json", "--to", srv.URL+"/voice")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d lines:\n%s", len(lines), stdout)
+	}
+	var kinds []string
+	for _, l := range lines {
+		var x exchange.Exchange
+		if err := json.Unmarshal([]byte(l), &x); err != nil {
+			t.Fatal(err)
+		}
+		if x.Source != exchange.SourceTrigger || x.Signature.Status != exchange.SigValid || x.Response.Status != 200 {
+			t.Errorf("%+v", x)
+		}
+		kinds = append(kinds, string(x.Event.Kind)+" "+x.Event.Detail)
+	}
+	want := "call.inbound ringing,call.status ringing,call.status in-progress,call.status completed,recording.status completed"
+	if got := strings.Join(kinds, ","); got != want {
+		t.Errorf("kinds %s\nwant  %s", got, want)
+	}
+}
