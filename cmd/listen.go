@@ -368,6 +368,16 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			KeySet: o.signingKey != "", Notes: notes}); err != nil {
 			return err
 		}
+		if o.JSON {
+			// NDJSON on stdout stays machine-readable; the remarks a person
+			// needs go to stderr.
+			if o.signingKey == "" {
+				fmt.Fprintf(o.IO.ErrOut, "swhook: no signing key: every signature will read \"unchecked\" (pass --signing-key or set $%s)\n", cmdutil.EnvSigningKey)
+			}
+			for _, n := range notes {
+				fmt.Fprintf(o.IO.ErrOut, "swhook: %s\n", n)
+			}
+		}
 		if tun != nil {
 			for _, s := range pending {
 				view.Tunnel(tunnelEvent(s))
