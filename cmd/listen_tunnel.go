@@ -75,7 +75,7 @@ func startPublic(ctx context.Context, f *cmdutil.Factory, t tunnelFlags, log *sl
 	newBackend := t.backend
 	if newBackend == nil {
 		newBackend = func(tok tunnel.Authtoken, log *slog.Logger) tunnel.Backend {
-			return &tunnel.NgrokBackend{Authtoken: tok.Token, Log: log, Version: f.Version}
+			return &tunnel.NgrokBackend{Authtoken: tok.Token, Log: log, Version: f.Version, ConnectURL: tok.ConnectURL}
 		}
 	}
 	return tunnel.NewPublic(tunnel.PublicOptions{

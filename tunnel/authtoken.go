@@ -22,6 +22,10 @@ const EnvNgrokAuthtoken = "NGROK_AUTHTOKEN"
 type Authtoken struct {
 	Token  string
 	Source string
+	// ConnectURL is the ngrok server address named in the user's ngrok
+	// config (agent.connect_url, v2 server_addr), for networks that reach
+	// ngrok another way; empty means ngrok's default.
+	ConnectURL string
 }
 
 // String keeps the token out of any accidental %v.
@@ -37,11 +41,11 @@ func (a Authtoken) GoString() string { return a.String() }
 // returns the zero Authtoken and no error when there is none; an error means
 // a config file exists but cannot be read or parsed.
 func FindAuthtoken(flag string, getenv func(string) string, goos string) (Authtoken, error) {
+	var given Authtoken
 	if t := strings.TrimSpace(flag); t != "" {
-		return Authtoken{Token: t, Source: "--ngrok-authtoken"}, nil
-	}
-	if t := strings.TrimSpace(getenv(EnvNgrokAuthtoken)); t != "" {
-		return Authtoken{Token: t, Source: "$" + EnvNgrokAuthtoken}, nil
+		given = Authtoken{Token: t, Source: "--ngrok-authtoken"}
+	} else if t := strings.TrimSpace(getenv(EnvNgrokAuthtoken)); t != "" {
+		given = Authtoken{Token: t, Source: "$" + EnvNgrokAuthtoken}
 	}
 	for _, p := range NgrokConfigPaths(getenv, goos) {
 		data, err := os.ReadFile(p)
@@ -49,17 +53,27 @@ func FindAuthtoken(flag string, getenv func(string) string, goos string) (Authto
 			continue
 		}
 		if err != nil {
+			if given.Token != "" {
+				return given, nil // the file only adds settings
+			}
 			return Authtoken{}, fmt.Errorf("cannot read ngrok config %s: %w", p, errors.Unwrap(err))
 		}
-		tok, err := parseNgrokConfig(data)
+		c, err := parseNgrokConfig(data)
 		if err != nil {
+			if given.Token != "" {
+				return given, nil
+			}
 			return Authtoken{}, fmt.Errorf("ngrok config %s: %w", p, err)
 		}
-		if tok != "" {
-			return Authtoken{Token: tok, Source: p}, nil
+		if given.Token != "" {
+			given.ConnectURL = c.connectURL()
+			return given, nil
+		}
+		if tok := c.authtoken(); tok != "" {
+			return Authtoken{Token: tok, Source: p, ConnectURL: c.connectURL()}, nil
 		}
 	}
-	return Authtoken{}, nil
+	return given, nil
 }
 
 // NgrokConfigPaths lists where the ngrok agent keeps its config on goos,
@@ -97,30 +111,43 @@ func NgrokConfigPaths(getenv func(string) string, goos string) []string {
 	return paths
 }
 
-// ngrokConfig holds the two places an authtoken lives: under agent: in the
-// v3 format, at the top level in v2.
+// ngrokConfig holds what swhook uses from ngrok's own config: v3 nests the
+// agent's settings under agent:, v2 has them at the top level.
 type ngrokConfig struct {
-	Authtoken string `yaml:"authtoken"`
-	Agent     struct {
-		Authtoken string `yaml:"authtoken"`
+	Authtoken  string `yaml:"authtoken"`
+	ServerAddr string `yaml:"server_addr"`
+	Agent      struct {
+		Authtoken  string `yaml:"authtoken"`
+		ConnectURL string `yaml:"connect_url"`
 	} `yaml:"agent"`
+}
+
+func (c ngrokConfig) authtoken() string {
+	if t := strings.TrimSpace(c.Agent.Authtoken); t != "" {
+		return t
+	}
+	return strings.TrimSpace(c.Authtoken)
+}
+
+func (c ngrokConfig) connectURL() string {
+	if u := strings.TrimSpace(c.Agent.ConnectURL); u != "" {
+		return u
+	}
+	return strings.TrimSpace(c.ServerAddr)
 }
 
 var yamlLine = regexp.MustCompile(`line \d+`)
 
-// parseNgrokConfig returns the authtoken in an ngrok config file, "" when it
-// has none. The error never quotes the file: it may hold the token.
-func parseNgrokConfig(data []byte) (string, error) {
+// parseNgrokConfig reads an ngrok config file. The error never quotes the
+// file: it may hold the token.
+func parseNgrokConfig(data []byte) (ngrokConfig, error) {
 	var c ngrokConfig
 	if err := yaml.Unmarshal(data, &c); err != nil {
 		line := ""
 		if m := yamlLine.FindString(err.Error()); m != "" {
 			line = " error at " + m
 		}
-		return "", fmt.Errorf("not a valid ngrok config (YAML%s); fix it or run `ngrok config add-authtoken`", line)
+		return ngrokConfig{}, fmt.Errorf("not a valid ngrok config (YAML%s); fix it or run `ngrok config add-authtoken`", line)
 	}
-	if t := strings.TrimSpace(c.Agent.Authtoken); t != "" {
-		return t, nil
-	}
-	return strings.TrimSpace(c.Authtoken), nil
+	return c, nil
 }

@@ -90,6 +90,35 @@ func TestFindAuthtokenConfigLayouts(t *testing.T) {
 	}
 }
 
+func TestFindAuthtokenConnectURL(t *testing.T) {
+	home := t.TempDir()
+	path := filepath.Join(home, ".config", "ngrok", "ngrok.yml")
+	writeConfig(t, path, "version: 3\nagent:\n  authtoken: file-token\n  connect_url: eu.connect.example:443\n")
+	e := map[string]string{"HOME": home}
+	got, err := FindAuthtoken("", envOf(e), "linux")
+	if err != nil || got.Token != "file-token" || got.ConnectURL != "eu.connect.example:443" {
+		t.Errorf("got %+v, %v", got.ConnectURL, err)
+	}
+	// A token from the environment still honours the file's server address.
+	e[EnvNgrokAuthtoken] = "env-token"
+	got, err = FindAuthtoken("", envOf(e), "linux")
+	if err != nil || got.Token != "env-token" || got.ConnectURL != "eu.connect.example:443" {
+		t.Errorf("got %+v, %v", got.ConnectURL, err)
+	}
+	// ...and a broken file does not stand in the way of that token.
+	writeConfig(t, path, "agent: [\n")
+	got, err = FindAuthtoken("", envOf(e), "linux")
+	if err != nil || got.Token != "env-token" || got.ConnectURL != "" {
+		t.Errorf("got %+v, %v", got.ConnectURL, err)
+	}
+	// v2's server_addr.
+	writeConfig(t, path, "authtoken: x\nserver_addr: old.example:443\n")
+	got, _ = FindAuthtoken("", envOf(map[string]string{"HOME": home}), "linux")
+	if got.ConnectURL != "old.example:443" {
+		t.Errorf("v2 server_addr: got %q", got.ConnectURL)
+	}
+}
+
 func TestFindAuthtokenNewLayoutWins(t *testing.T) {
 	home := t.TempDir()
 	writeConfig(t, filepath.Join(home, ".ngrok2", "ngrok.yml"), fmt.Sprintf(v2Config, "old"))
@@ -159,10 +188,11 @@ func FuzzParseNgrokConfig(f *testing.F) {
 	f.Add([]byte("agent:\n  authtoken: [1, 2\n"))
 	f.Add([]byte("\x00\xff: :"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tok, err := parseNgrokConfig(data)
+		c, err := parseNgrokConfig(data)
+		tok := c.authtoken()
 		if err != nil {
-			if tok != "" {
-				t.Errorf("token %q with error %v", tok, err)
+			if c != (ngrokConfig{}) {
+				t.Errorf("config %+v with error %v", c, err)
 			}
 			if !strings.HasPrefix(err.Error(), "not a valid ngrok config") || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error is not the one fixed line: %q", err)

@@ -68,9 +68,9 @@ type NgrokBackend struct {
 	Log *slog.Logger
 	// Version is reported to ngrok as the client version.
 	Version string
-	// connectURL replaces ngrok's server address (tests point it at
-	// loopback).
-	connectURL string
+	// ConnectURL replaces ngrok's server address (host:port), as the
+	// ngrok agent's connect_url setting does; empty means ngrok's default.
+	ConnectURL string
 }
 
 func (b *NgrokBackend) agentOptions() []ngrok.AgentOption {
@@ -79,8 +79,8 @@ func (b *NgrokBackend) agentOptions() []ngrok.AgentOption {
 		ngrok.WithLogger(slog.New(newRedactHandler(b.Log, b.Authtoken))),
 		ngrok.WithClientInfo("swhook", strings.TrimPrefix(b.versionOr("dev"), "v")),
 	}
-	if b.connectURL != "" {
-		opts = append(opts, ngrok.WithAgentConnectURL(b.connectURL))
+	if b.ConnectURL != "" {
+		opts = append(opts, ngrok.WithAgentConnectURL(b.ConnectURL))
 	}
 	return opts
 }

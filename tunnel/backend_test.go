@@ -51,7 +51,7 @@ func TestNgrokBackendUnreachableServer(t *testing.T) {
 		Authtoken:  testToken,
 		Log:        slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Version:    "v1.2.3",
-		connectURL: refusedAddr(t),
+		ConnectURL: refusedAddr(t),
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	events := make(chan Event, 16)
@@ -91,7 +91,7 @@ func TestNgrokBackendUnreachableServer(t *testing.T) {
 
 func TestNgrokBackendDiagnose(t *testing.T) {
 	// Refused: the TCP step fails.
-	b := &NgrokBackend{Authtoken: testToken, connectURL: refusedAddr(t)}
+	b := &NgrokBackend{Authtoken: testToken, ConnectURL: refusedAddr(t)}
 	err := b.Diagnose(t.Context())
 	if p := Explain(err, ExplainContext{}); !strings.Contains(p.Message, "cannot reach ngrok's servers") {
 		t.Errorf("refused port: %v explained as %q", err, p.Message)
@@ -114,7 +114,7 @@ func TestNgrokBackendDiagnose(t *testing.T) {
 			c.Close()
 		}
 	}()
-	b = &NgrokBackend{Authtoken: testToken, connectURL: ln.Addr().String()}
+	b = &NgrokBackend{Authtoken: testToken, ConnectURL: ln.Addr().String()}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	err = b.Diagnose(ctx)
