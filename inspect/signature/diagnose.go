@@ -131,10 +131,8 @@ func formProbe(params []Param) func(key, u string) []byte {
 
 func (dg *diagnoser) found(u string, p probe, sentence string) (Diagnosis, bool) {
 	scheme := p.scheme
-	if scheme == SchemeForm && p.digest != nil {
-		if _, ok := queryParam(u, "bodySHA256"); ok {
-			scheme = SchemeFormBodySHA256
-		}
+	if _, ok := BodySHA256(u); ok && scheme == SchemeForm {
+		scheme = SchemeFormBodySHA256
 	}
 	return Diagnosis{Sentence: sentence, URL: u, Scheme: scheme}, true
 }
@@ -144,7 +142,7 @@ func (dg *diagnoser) run(opts DiagnoseOptions) (Diagnosis, bool) {
 	given := r.URL
 
 	// A bodySHA256 URL whose signature holds while the body changed.
-	if want, ok := queryParam(given, "bodySHA256"); ok && dg.header != HeaderSignalWireSHA256 {
+	if want, ok := BodySHA256(given); ok && dg.header != HeaderSignalWireSHA256 {
 		if u, ok := dg.match(dg.key, given, probe{SchemeFormBodySHA256, false, formProbe(nil)}); ok {
 			for _, bv := range bodyVariants(r.Body, dg.ri) {
 				if bodyHashMatches(want, bv.body) {
