@@ -84,7 +84,7 @@ func TestHeaderSanitised(t *testing.T) {
 	if hasControl(out) {
 		t.Errorf("header carries a control byte:\n%q", out)
 	}
-	if !strings.Contains(out, "Public URL changed") {
+	if !strings.Contains(out, "URL changed (was") {
 		t.Errorf("no loud line for a changed URL:\n%s", out)
 	}
 	_ = http.Header{}

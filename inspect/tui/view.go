@@ -44,7 +44,7 @@ func (m *Model) Render() string {
 	b.Grow((m.height + 2) * (m.width + 32))
 	b.WriteString(hdr)
 	b.WriteString("\n")
-	b.WriteString(fitLines(body, bodyH))
+	b.WriteString(fitLines(body, bodyH, m.width))
 	b.WriteString("\n")
 	b.WriteString(m.statusLine())
 	b.WriteString("\n")
@@ -52,11 +52,16 @@ func (m *Model) Render() string {
 	return b.String()
 }
 
-// fitLines makes s exactly h lines: cut or padded.
-func fitLines(s string, h int) string {
+// fitLines makes s exactly h lines of at most w cells: cut or padded.
+func fitLines(s string, h, w int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > h {
 		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
+		}
 	}
 	for len(lines) < h {
 		lines = append(lines, "")
@@ -131,25 +136,29 @@ func (m *Model) statusLine() string {
 func (m *Model) helpView() string {
 	var b strings.Builder
 	b.WriteString(m.st.Section.Render(" Keys"))
-	b.WriteString("\n\n")
+	b.WriteString("\n")
 	hv := m.help.FullHelpView(m.keys.Full())
 	for _, l := range strings.Split(hv, "\n") {
 		b.WriteString(" " + l + "\n")
 	}
 	b.WriteString("\n")
 	b.WriteString(m.st.Section.Render(" Filter"))
-	b.WriteString(m.st.Dim.Render("  (/ then type; words must all match)"))
-	b.WriteString("\n\n")
-	for _, k := range filter.Keys {
-		b.WriteString("  " + m.st.HelpKey.Render(k) + "\n")
+	b.WriteString(m.st.Dim.Render("  / then type; every word must match; esc clears"))
+	b.WriteString("\n")
+	for i := 0; i < len(filter.Keys); i += 2 {
+		line := "  " + m.st.HelpKey.Render(filter.Keys[i])
+		if i+1 < len(filter.Keys) {
+			line += "   " + m.st.HelpKey.Render(filter.Keys[i+1])
+		}
+		b.WriteString(line + "\n")
 	}
 	b.WriteString("  " + m.st.HelpDesc.Render("any other word: free text in the path, event, method, status or #id") + "\n")
 	b.WriteString("\n")
 	b.WriteString(m.st.Section.Render(" Badges"))
-	b.WriteString("\n\n")
+	b.WriteString("\n")
 	b.WriteString("  " + m.st.SigValid.Render("✓ valid") + "  " + m.st.SigInvalid.Render("✗ INVALID") + "  " +
-		m.st.SigMissing.Render("– unsigned") + "  " + m.st.SigNoKey.Render("? no key") + "   " +
-		m.st.Dim.Render("! column: ⚠ answer SignalWire may reject, ✗ answer it will reject") + "\n")
+		m.st.SigMissing.Render("– unsigned") + "  " + m.st.SigNoKey.Render("? no key (no signing key set)") + "\n")
+	b.WriteString("  " + m.st.HelpDesc.Render("! column: ⚠ answer may be refused, ✗ answer refused · ↻#N: a replay of #N") + "\n")
 	return b.String()
 }
 

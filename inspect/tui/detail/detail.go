@@ -204,13 +204,20 @@ func headerRows(h http.Header) [][2]string {
 	return rows
 }
 
-func (m *Model) body(b *strings.Builder, contentType string, body []byte, size int64, truncated bool) {
+// body writes a body pretty-printed, or as sent when raw is set (a form
+// already shown as a parameter table: the exact bytes help more then).
+func (m *Model) body(b *strings.Builder, contentType string, body []byte, size int64, truncated, raw bool) {
 	if len(body) == 0 {
 		b.WriteString(m.st.Dim.Render("  (empty)"))
 		b.WriteString("\n")
 		return
 	}
-	text := termsafe.Text(pretty.Body(contentType, body))
+	var text string
+	if raw {
+		text = termsafe.Text(string(body))
+	} else {
+		text = termsafe.Text(pretty.Body(contentType, body))
+	}
 	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		b.WriteString("  ")
 		b.WriteString(line)
@@ -263,7 +270,7 @@ func (m *Model) request() string {
 		m.table(&b, rows)
 	}
 	m.section(&b, "Body")
-	m.body(&b, ct, r.Body, r.BodySize, r.Truncated)
+	m.body(&b, ct, r.Body, r.BodySize, r.Truncated, ok && len(params) > 0 && len(r.Body) > 0)
 	return b.String()
 }
 
@@ -308,7 +315,7 @@ func (m *Model) response() string {
 	}
 	m.table(&b, headerRows(r.Headers))
 	m.section(&b, "Body")
-	m.body(&b, r.Headers.Get("Content-Type"), r.Body, r.BodySize, r.Truncated)
+	m.body(&b, r.Headers.Get("Content-Type"), r.Body, r.BodySize, r.Truncated, false)
 	return b.String()
 }
 

@@ -60,7 +60,7 @@ func Lines(t Tunnel) int {
 func loud(t Tunnel) string {
 	switch {
 	case t.URLChanged:
-		return fmt.Sprintf("⚠ Public URL changed (was %s): update the webhook URL in the SignalWire dashboard", termsafe.String(t.PrevURL))
+		return fmt.Sprintf("⚠ URL changed (was %s): update it in the SignalWire dashboard", termsafe.String(t.PrevURL))
 	case t.State == TunnelDown:
 		msg := "⚠ Tunnel down"
 		if t.Message != "" {

@@ -50,7 +50,7 @@ const (
 // ones until the path and event have room.
 func computeLayout(width int, rows []*exchange.Exchange) layout {
 	var l layout
-	idW, methW, eventW, pathW := 2, 4, 5, 4
+	idW, methW, eventW, pathW := 2, 6, 5, 4
 	for _, x := range rows {
 		idW = max(idW, len(strconv.FormatInt(x.ID, 10)))
 		methW = max(methW, min(len(x.Request.Method), 7))

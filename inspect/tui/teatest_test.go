@@ -1,0 +1,195 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+const waitFor = 10 * time.Second
+
+// probeMsg asks the running program for its screen. The filter below
+// answers it inside the event loop, so the snapshot is never torn by a
+// concurrent Update, and it does not depend on how the renderer diffs.
+type probeMsg struct{ screen chan string }
+
+func probeFilter(m tea.Model, msg tea.Msg) tea.Msg {
+	if p, ok := msg.(probeMsg); ok {
+		p.screen <- m.(*Model).Render()
+		return nil
+	}
+	return msg
+}
+
+func startTest(t *testing.T, m *Model, w, h int) *teatest.TestModel {
+	t.Helper()
+	return teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h),
+		teatest.WithProgramOptions(tea.WithFilter(probeFilter)))
+}
+
+// waitScreen polls the program's screen until it contains want, and
+// returns that screen.
+func waitScreen(t *testing.T, tm *teatest.TestModel, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	var last string
+	for time.Now().Before(deadline) {
+		ch := make(chan string, 1)
+		tm.Send(probeMsg{screen: ch})
+		select {
+		case last = <-ch:
+		case <-time.After(waitFor):
+			t.Fatal("the program stopped answering")
+		}
+		if strings.Contains(last, want) {
+			return last
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("screen never showed %q; last screen:\n%s", want, last)
+	return ""
+}
+
+// waitOutput waits until the raw terminal output (accumulated) contains want.
+func waitOutput(t *testing.T, tm *teatest.TestModel, acc *bytes.Buffer, want string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		acc.Write(b)
+		return bytes.Contains(acc.Bytes(), []byte(want))
+	}, teatest.WithDuration(waitFor), teatest.WithCheckInterval(5*time.Millisecond))
+}
+
+func quit(t *testing.T, tm *teatest.TestModel) {
+	t.Helper()
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	tm.WaitFinished(t, teatest.WithFinalTimeout(waitFor))
+}
+
+func sendKeys(tm *teatest.TestModel, ks ...string) {
+	for _, k := range ks {
+		tm.Send(keyMsg(k))
+	}
+}
+
+// TestGolden drives the real program at fixed sizes and compares the screen
+// with golden files (go test -run TestGolden -update rewrites them).
+func TestGolden(t *testing.T) {
+	type scene struct {
+		name  string
+		xs    []*exchange.Exchange
+		mod   func(*Config)
+		keys  []string
+		wait  string // text the screen shows once the scene is reached
+		extra func(tm *teatest.TestModel)
+	}
+	scenes := []scene{
+		{name: "startup", wait: "Waiting for webhooks"},
+		{name: "local_only", mod: func(c *Config) {
+			c.Info = HeaderInfo{LocalURL: "http://127.0.0.1:4747"}
+			c.InitialTunnel = TunnelStatus{State: TunnelLocal}
+		}, wait: "Waiting for webhooks"},
+		{name: "url_changed", mod: func(c *Config) {
+			c.InitialTunnel = TunnelStatus{State: TunnelUp, URL: "https://new456.ngrok-free.app", URLChanged: true, PrevURL: "https://abc123.ngrok-free.app"}
+		}, wait: "Waiting for webhooks"},
+		{name: "rows", xs: fixture(), wait: "recording.status"},
+		{name: "paused", xs: fixture(), keys: []string{"k", "k"}, wait: "paused",
+			extra: func(tm *teatest.TestModel) {
+				tm.Send(feedMsg{xs: []*exchange.Exchange{sample(7, "/late", exchange.KindCallStatus, "answered", exchange.SigValid, 200)}})
+			}},
+		{name: "detail_request", xs: fixture(), keys: []string{"k", "k", "k", "k", "enter"}, wait: "Parameters"},
+		{name: "detail_response", xs: fixture(), keys: []string{"k", "k", "enter", "tab"}, wait: "answer looks right"},
+		{name: "detail_signature", xs: fixture(), keys: []string{"k", "k", "k", "k", "enter", "tab", "tab"}, wait: "The signature does not match"},
+		{name: "filter", xs: fixture(), keys: append([]string{"/"}, strings.Split("sig:valid", "")...), wait: "/sig:valid█"},
+		{name: "filter_applied", xs: fixture(), keys: append(append([]string{"/"}, strings.Split("status:5xx", "")...), "enter"), wait: "filter status:5xx"},
+		{name: "help", xs: fixture(), keys: []string{"?"}, wait: "Badges"},
+	}
+	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {
+		for _, sc := range scenes {
+			t.Run(fmt.Sprintf("%dx%d_%s", size.w, size.h, sc.name), func(t *testing.T) {
+				m := newTestModel(newMemSource(sc.xs...), nil, sc.mod)
+				tm := startTest(t, m, size.w, size.h)
+				if len(sc.xs) > 0 {
+					waitScreen(t, tm, "recording")
+				}
+				sendKeys(tm, sc.keys...)
+				if sc.extra != nil {
+					sc.extra(tm)
+				}
+				screen := waitScreen(t, tm, sc.wait)
+				quit(t, tm)
+				golden.RequireEqual(t, screen)
+			})
+		}
+	}
+}
+
+// TestCopyReachesTheTerminal checks the curl line leaves through OSC 52.
+func TestCopyReachesTheTerminal(t *testing.T) {
+	m := newTestModel(newMemSource(fixture()...), nil, nil)
+	tm := startTest(t, m, 100, 30)
+	waitScreen(t, tm, "recording")
+	sendKeys(tm, "c")
+	waitScreen(t, tm, "copied as curl")
+	quit(t, tm)
+	out, err := io.ReadAll(tm.FinalOutput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(Curl(fixture()[5])))
+	if !bytes.Contains(out, []byte(want)) {
+		t.Errorf("no OSC 52 with the curl line in the terminal output")
+	}
+}
+
+// TestLiveFeedEndToEnd sends exchanges through the feed channel, as listen
+// does, and checks the rows and counters appear, then quits with q.
+func TestLiveFeedEndToEnd(t *testing.T) {
+	feed := make(chan *exchange.Exchange, 16)
+	m := newTestModel(newMemSource(), feed, nil)
+	tm := startTest(t, m, 100, 30)
+	waitScreen(t, tm, "Waiting for webhooks")
+	for _, x := range fixture() {
+		feed <- x
+	}
+	waitScreen(t, tm, "6 webhooks · 1 invalid signature · 2 handler errors")
+	sendKeys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(waitFor))
+	fm := tm.FinalModel(t).(*Model)
+	if fm.counts != (struct{ Total, Invalid, Errors int }{6, 1, 2}) {
+		t.Errorf("counts %+v, want 6 total, 1 invalid, 2 errors", fm.counts)
+	}
+}
+
+// TestHostileNeverReachesTheTerminal looks at the raw bytes written to the
+// terminal: the OSC title sequence from the request must not be among them.
+func TestHostileNeverReachesTheTerminal(t *testing.T) {
+	m := newTestModel(newMemSource(hostile()), nil, nil)
+	tm := startTest(t, m, 100, 30)
+	waitScreen(t, tm, "pwned")
+	sendKeys(tm, "enter")
+	waitScreen(t, tm, "X-Evil")
+	sendKeys(tm, "tab", "tab")
+	waitScreen(t, tm, "hint")
+	quit(t, tm)
+	out, err := io.ReadAll(tm.FinalOutput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"\x1b]0;pwned", "PO\x1b[2JST", "\x9b31m", "\x1bP+q"} {
+		if bytes.Contains(out, []byte(bad)) {
+			t.Errorf("terminal output carries %q", bad)
+		}
+	}
+}
