@@ -79,7 +79,7 @@ func startPublic(ctx context.Context, f *cmdutil.Factory, t tunnelFlags, log *sl
 		}
 	}
 	return tunnel.NewPublic(tunnel.PublicOptions{
-		Backend:  newBackend(tok, log),
+		Backend:  newBackend(tok, tunnel.NgrokLog(log, tok.Token)),
 		Endpoint: tunnel.EndpointOptions{Domain: domain, TrafficPolicy: policy},
 		Explain:  tunnel.ExplainContext{TokenSource: tok.Source, Domain: domain, Secret: tok.Token},
 		Now:      f.Now,

@@ -159,7 +159,18 @@ func newRedactHandler(l *slog.Logger, secret string) slog.Handler {
 	if l == nil {
 		return slog.DiscardHandler
 	}
-	return &redactHandler{inner: l.Handler().WithGroup("ngrok"), secret: secret}
+	return &redactHandler{inner: l.Handler(), secret: secret}
+}
+
+// NgrokLog is the logger to hand anything that logs on ngrok's behalf: its
+// records go to l under the group "ngrok", at debug level (swhook reports the
+// tunnel's state itself, and ngrok's retry chatter would garble the screen),
+// with secret removed from the message and every attribute.
+func NgrokLog(l *slog.Logger, secret string) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(newRedactHandler(l.WithGroup("ngrok"), secret))
 }
 
 func (h *redactHandler) Enabled(ctx context.Context, _ slog.Level) bool {

@@ -126,7 +126,7 @@ func TestNgrokBackendDiagnose(t *testing.T) {
 func TestRedactHandler(t *testing.T) {
 	var out bytes.Buffer
 	inner := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	l := slog.New(newRedactHandler(inner, testToken)).With("token", testToken).WithGroup("g")
+	l := NgrokLog(inner, testToken).With("token", testToken).WithGroup("g")
 	l.Error("auth "+testToken, "err", errors.New("Your authtoken: "+testToken), "s", testToken, "n", 3,
 		slog.Group("grp", "inner", testToken))
 	got := out.String()
@@ -142,10 +142,10 @@ func TestRedactHandler(t *testing.T) {
 	// At listen's usual warn level, ngrok says nothing at all.
 	out.Reset()
 	warn := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	slog.New(newRedactHandler(warn, testToken)).Error("failed to reconnect session")
+	NgrokLog(warn, testToken).Error("failed to reconnect session")
 	if out.Len() != 0 {
 		t.Errorf("ngrok chatter reached a warn-level log: %s", out.String())
 	}
 	// No logger: discarded, no panic.
-	slog.New(newRedactHandler(nil, testToken)).Error("x")
+	NgrokLog(nil, testToken).Error("x")
 }
