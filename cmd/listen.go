@@ -344,6 +344,9 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			InitialTunnel: initial,
 			Store:         st,
 		}
+		if o.Forward != "" {
+			sess.Replay = storeReplayer(st, f.HTTPClient, o.signingKey, f.Now)
+		}
 		go func() {
 			defer close(viewDone)
 			viewErr <- runTUI(sctx, f, sess)
