@@ -56,6 +56,9 @@ Without --resign the captured signature is sent unchanged, and swhook says
 whether it will verify at the target. --resign signs again for the URL your
 handler checks: the target URL, or --sign-url (usually your public URL).
 An edited body (--set) is re-signed whenever the signing key is known.
+Like listen's forward, a replay presents the URL the handler should verify
+in Host and X-Forwarded-Proto/-Host: the original URL when sent as captured,
+the signed URL when re-signed.
 
 Every replay is stored as a new exchange; a running 'swhook listen' shows it.`,
 		Example: `  swhook replay last

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,8 +74,14 @@ type Plan struct {
 	Method  string
 	URL     string // where the request is sent
 	SignURL string // the URL the signature is made for and checked against
-	Header  http.Header
-	Body    []byte
+	// Host is the Host header sent. Like listen's forward, a replay presents
+	// the URL the handler should verify against — in Host and
+	// X-Forwarded-Proto/-Host — so a handler that rebuilds its URL from them
+	// rebuilds that one: the original URL when sent as captured, SignURL when
+	// re-signed.
+	Host   string
+	Header http.Header
+	Body   []byte
 	// BodyEdited says --set changed the body (or query).
 	BodyEdited bool
 	// Resigned says the signature headers were recomputed.
@@ -168,9 +175,19 @@ func Prepare(orig *exchange.Exchange, opts Options) (*Plan, error) {
 		}
 	}
 
-	explicit := applyHeaders(p.Header, opts.Headers)
-
 	resign := opts.Resign || (p.BodyEdited && opts.Key != "")
+	presented := p.SignURL
+	if !resign && orig.Request.URL != "" {
+		presented = orig.Request.URL
+	}
+	p.present(presented, orig.Request.RemoteAddr)
+	explicit := applyHeaders(p.Header, opts.Headers)
+	if h := explicit.Get("Host"); h != "" {
+		p.Host = h
+		p.Header.Del("Host")
+		explicit.Del("Host")
+	}
+
 	switch {
 	case resign:
 		h, err := signature.Resign(opts.Key, p.sigRequest())
@@ -196,6 +213,27 @@ func Prepare(orig *exchange.Exchange, opts Options) (*Plan, error) {
 		p.noteOriginal()
 	}
 	return p, nil
+}
+
+// present sets Host and X-Forwarded-* as listen's forward does, for the
+// URL the request should look addressed to, and appends the original
+// sender's address to X-Forwarded-For.
+func (p *Plan) present(presented, remoteAddr string) {
+	u, err := url.Parse(presented)
+	if err != nil || u.Host == "" {
+		return
+	}
+	if t, err := url.Parse(p.URL); err != nil || t.Host != u.Host {
+		p.Host = u.Host
+	}
+	p.Header.Set("X-Forwarded-Proto", u.Scheme)
+	p.Header.Set("X-Forwarded-Host", u.Host)
+	if ip, _, err := net.SplitHostPort(remoteAddr); err == nil && ip != "" {
+		if prior := p.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+			ip = strings.Join(prior, ", ") + ", " + ip
+		}
+		p.Header.Set("X-Forwarded-For", ip)
+	}
 }
 
 // noteOriginal says whether the captured signature, sent unchanged, will
@@ -248,10 +286,13 @@ func (p *Plan) Do(ctx context.Context, client *http.Client) *exchange.Exchange {
 		},
 	}
 	x.Request = RequestRecord(p.Method, p.URL, p.SignURL, p.Header, p.Body)
+	if p.Host != "" {
+		x.Request.Host = p.Host
+	}
 	if p.BodyEdited || x.Event.Kind == "" {
 		x.Event = Classify(x.Request)
 	}
-	x.Response = Deliver(ctx, client, p.Method, p.URL, p.Header, p.Body, p.now, p.maxBody)
+	x.Response = Deliver(ctx, client, Outgoing{Method: p.Method, URL: p.URL, Host: p.Host, Header: p.Header, Body: p.Body}, p.now, p.maxBody)
 	x.ResponseCheck = CheckResponse(x.Event, x.Response)
 	return x
 }
@@ -300,10 +341,20 @@ func RequestRecord(method, target, signURL string, h http.Header, body []byte) e
 	return r
 }
 
+// Outgoing is one request swhook sends.
+type Outgoing struct {
+	Method string
+	URL    string
+	Host   string // the Host header; empty means the URL's host
+	Header http.Header
+	Body   []byte
+}
+
 // Deliver sends one request and records the answer. Failures to connect are
 // recorded in Response.Error rather than returned, so the attempt is kept
 // like any other exchange. Redirects are not followed.
-func Deliver(ctx context.Context, client *http.Client, method, target string, h http.Header, body []byte, now func() time.Time, maxBody int64) exchange.Response {
+func Deliver(ctx context.Context, client *http.Client, out Outgoing, now func() time.Time, maxBody int64) exchange.Response {
+	method, target, h, body := out.Method, out.URL, out.Header, out.Body
 	if client == nil {
 		client = http.DefaultClient
 	}
@@ -324,6 +375,9 @@ func Deliver(ctx context.Context, client *http.Client, method, target string, h 
 	if err != nil {
 		return exchange.Response{Error: err.Error()}
 	}
+	if out.Host != "" {
+		req.Host = out.Host
+	}
 	req.Header = h.Clone()
 	if req.Header == nil {
 		req.Header = http.Header{}
@@ -340,7 +394,7 @@ func Deliver(ctx context.Context, client *http.Client, method, target string, h 
 	defer resp.Body.Close()
 	kept, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	rest, _ := io.Copy(io.Discard, resp.Body)
-	out := exchange.Response{
+	rec := exchange.Response{
 		Status:     resp.StatusCode,
 		Headers:    resp.Header.Clone(),
 		Body:       kept,
@@ -350,9 +404,9 @@ func Deliver(ctx context.Context, client *http.Client, method, target string, h 
 		Forwarded:  true,
 	}
 	if rerr != nil {
-		out.Error = "reading the answer: " + rerr.Error()
+		rec.Error = "reading the answer: " + rerr.Error()
 	}
-	return out
+	return rec
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

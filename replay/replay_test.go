@@ -286,3 +286,46 @@ func TestEditKeepsBodySHA256True(t *testing.T) {
 		t.Errorf("verdict %+v", p.Verdict)
 	}
 }
+
+// Sent as captured, a replay looks like listen's forward: Host and
+// X-Forwarded-* present the URL SignalWire signed, so a handler that
+// rebuilds its URL from them accepts the original signature. Re-signed, it
+// presents the URL it was signed for.
+func TestReplayPresentsTheSignedURL(t *testing.T) {
+	h, srv := replaytest.Start(t, key)
+	h.TrustForwarded = true
+	orig := captured(t, "https://abc.ngrok.app/voice", "application/x-www-form-urlencoded", formBody)
+	orig.Request.RemoteAddr = "203.0.113.7:55000"
+	orig.Request.Headers.Set("X-Forwarded-For", "198.51.100.1")
+	orig.Forward = srv.URL
+
+	x, err := Send(context.Background(), srv.Client(), orig, Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.Requests()[0]
+	if !r.Valid || x.Response.Status != 200 || r.Host != "abc.ngrok.app" || r.Header.Get("X-Forwarded-Proto") != "https" ||
+		r.Header.Get("X-Forwarded-Host") != "abc.ngrok.app" || r.Header.Get("X-Forwarded-For") != "198.51.100.1, 203.0.113.7" {
+		t.Errorf("as captured: valid=%v %v", r.Valid, r.Header)
+	}
+	if x.Request.Host != "abc.ngrok.app" {
+		t.Errorf("recorded host %q", x.Request.Host)
+	}
+
+	x, err = Send(context.Background(), srv.Client(), orig, Options{Key: key, Resign: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = h.Requests()[1]
+	if !r.Valid || r.Header.Get("X-Forwarded-Proto") != "http" || r.Header.Get("X-Forwarded-Host") != strings.TrimPrefix(srv.URL, "http://") {
+		t.Errorf("re-signed: valid=%v %v", r.Valid, r.Header)
+	}
+
+	// --header Host=… is the Host header, not a header called Host.
+	if _, err := Send(context.Background(), srv.Client(), orig, Options{Key: key, Resign: true, Headers: []Assignment{{"Host", "example.test"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if r = h.Requests()[2]; r.Header.Get("Host") != "" || r.Host != "example.test" {
+		t.Errorf("Host sent as a header: %v", r.Header)
+	}
+}

@@ -65,6 +65,7 @@ func Sign(key, method, fullURL, contentType string, body []byte) string {
 // Received is one request the handler saw.
 type Received struct {
 	Method string
+	Host   string
 	URI    string
 	Header http.Header
 	Body   []byte
@@ -79,6 +80,9 @@ type Handler struct {
 	Key string
 	// Status, when set, is answered to valid requests instead of 200.
 	Status int
+	// TrustForwarded rebuilds the URL as a handler behind a proxy does:
+	// X-Forwarded-Proto and X-Forwarded-Host win over the connection's.
+	TrustForwarded bool
 
 	mu   sync.Mutex
 	reqs []Received
@@ -86,9 +90,18 @@ type Handler struct {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	ok := Valid(h.Key, r.Method, "http://"+r.Host+r.URL.RequestURI(), r.Header, body)
 	h.mu.Lock()
-	h.reqs = append(h.reqs, Received{Method: r.Method, URI: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body, Valid: ok})
+	scheme, host := "http", r.Host
+	if h.TrustForwarded {
+		if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+			scheme = p
+		}
+		if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
+			host = fh
+		}
+	}
+	ok := Valid(h.Key, r.Method, scheme+"://"+host+r.URL.RequestURI(), r.Header, body)
+	h.reqs = append(h.reqs, Received{Method: r.Method, Host: r.Host, URI: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body, Valid: ok})
 	status := h.Status
 	h.mu.Unlock()
 	if !ok {

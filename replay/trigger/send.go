@@ -111,16 +111,30 @@ func Send(ctx context.Context, client *http.Client, w Webhook, opts SendOptions)
 	if signURL == "" {
 		signURL = opts.URL
 	}
+	// Signed for another URL (the public one, behind a tunnel): present it
+	// as a proxy would, so a handler that rebuilds its URL from Host and
+	// X-Forwarded-* rebuilds the signed one.
+	host := ""
+	if su, err := url.Parse(signURL); err == nil && signURL != opts.URL {
+		if tu, err := url.Parse(opts.URL); err == nil && tu.Host != su.Host {
+			host = su.Host
+		}
+		h.Set("X-Forwarded-Proto", su.Scheme)
+		h.Set("X-Forwarded-Host", su.Host)
+	}
 	x := &exchange.Exchange{
 		Time:    now().UTC(),
 		Source:  exchange.SourceTrigger,
 		Forward: replay.Origin(opts.URL),
 		Request: replay.RequestRecord(w.Method, opts.URL, signURL, h, w.Body),
 	}
+	if host != "" {
+		x.Request.Host = host
+	}
 	// Named as listen names it, so a synthetic webhook looks like a real one.
 	x.Event = replay.Classify(x.Request)
 	x.Signature = verdict(opts, signature.Request{Method: w.Method, URL: signURL, Header: h, Body: w.Body})
-	x.Response = replay.Deliver(ctx, client, w.Method, opts.URL, h, w.Body, now, 0)
+	x.Response = replay.Deliver(ctx, client, replay.Outgoing{Method: w.Method, URL: opts.URL, Host: host, Header: h, Body: w.Body}, now, 0)
 	x.ResponseCheck = replay.CheckResponse(x.Event, x.Response)
 	return x, nil
 }

@@ -119,3 +119,17 @@ func TestSendsOnlyToTheURL(t *testing.T) {
 		}
 	}
 }
+
+func TestSignURLIsPresentedLikeAProxy(t *testing.T) {
+	h, srv := replaytest.Start(t, key)
+	h.TrustForwarded = true
+	w, _ := Build("message.inbound", seeded())
+	x, err := Send(context.Background(), srv.Client(), w, SendOptions{URL: srv.URL + "/sms", SignURL: "https://pub.example/sms", Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.Requests()[0]
+	if !r.Valid || r.Host != "pub.example" || x.Response.Status != 200 || x.Request.Host != "pub.example" {
+		t.Errorf("valid=%v host=%q status %d", r.Valid, r.Host, x.Response.Status)
+	}
+}
