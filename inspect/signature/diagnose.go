@@ -333,6 +333,11 @@ func urlVariants(given, local string) []urlVariant {
 			v.port, v.hasColon = l.port, true
 			add(v.String(), fmt.Sprintf("it was signed with port :%s, which your URL lacks", safe(l.port)))
 		}
+		if l, ok := splitURL(local); ok && !u.hasQuery && l.query != "" {
+			v := u
+			v.query, v.hasQuery = l.query, true
+			add(v.String(), "it was signed with the query string, which your URL drops: SignalWire signs the full URL, query included")
+		}
 		switch {
 		case u.path == "":
 			v := u
