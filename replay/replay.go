@@ -366,6 +366,21 @@ func Deliver(ctx context.Context, client *http.Client, out Outgoing, now func() 
 	}
 	c := *client
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if h.Get("Accept-Encoding") == "" {
+		// Go's transport would add "Accept-Encoding: gzip" and unzip the
+		// answer: the handler would see a header the original did not have,
+		// and swhook would record bytes the handler did not send.
+		t, _ := c.Transport.(*http.Transport)
+		if c.Transport == nil {
+			t, _ = http.DefaultTransport.(*http.Transport)
+		}
+		if t != nil && !t.DisableCompression {
+			t = t.Clone()
+			t.DisableCompression = true
+			defer t.CloseIdleConnections()
+			c.Transport = t
+		}
+	}
 
 	var rdr io.Reader
 	if len(body) > 0 {
