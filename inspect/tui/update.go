@@ -258,7 +258,11 @@ func (m *Model) older() tea.Cmd {
 
 func (m *Model) startReplay(id int64, resign bool) tea.Cmd {
 	if m.cfg.Replay == nil {
-		m.setStatus("cannot replay: no forward target (start listen with --forward URL)", true)
+		if m.cfg.Info.Forward == "" {
+			m.setStatus("cannot replay: no forward target (start listen with --forward URL)", true)
+		} else {
+			m.setStatus(fmt.Sprintf("replay is not available here: run swhook replay %d", id), true)
+		}
 		return nil
 	}
 	how := "replaying"

@@ -314,10 +314,15 @@ func TestReplayKeys(t *testing.T) {
 	}
 
 	// Without a forward target the key explains itself.
-	m2, _ := loaded(t, fixture(), nil)
+	m2, _ := loaded(t, fixture(), func(c *Config) { c.Info.Forward = "" })
 	press(t, m2, "r")
 	if !strings.Contains(m2.Render(), "no forward target") {
 		t.Errorf("r without a target:\n%s", m2.Render())
+	}
+	m2, _ = loaded(t, fixture(), nil)
+	press(t, m2, "R")
+	if !strings.Contains(m2.Render(), "run swhook replay 6") {
+		t.Errorf("R without a replayer:\n%s", m2.Render())
 	}
 	// A failure is shown, not swallowed.
 	m3 := newTestModel(src, nil, func(c *Config) {

@@ -22,6 +22,8 @@ type KeyMap struct {
 	Quit           key.Binding
 	// Filter-input bindings.
 	Apply, Cancel key.Binding
+	// Move and Scroll only label ↑/↓ j/k in the footer, where room is short.
+	Move, Scroll key.Binding
 }
 
 // Default is the keymap swhook ships with.
@@ -42,12 +44,14 @@ func Default() KeyMap {
 		PrevTab:      b("shift+tab", "previous tab", "shift+tab", "left", "h"),
 		Filter:       b("/", "filter", "/"),
 		Replay:       b("r", "replay", "r"),
-		ReplayResign: b("R", "replay re-signed", "R"),
-		Copy:         b("c", "copy as curl", "c"),
-		Pause:        b("p", "pause/follow", "p"),
+		ReplayResign: b("R", "re-signed", "R"),
+		Copy:         b("c", "curl", "c"),
+		Pause:        b("p", "pause", "p"),
 		Help:         b("?", "help", "?"),
 		Quit:         b("q", "quit", "q", "ctrl+c"),
 		Apply:        b("enter", "apply", "enter"),
+		Move:         b("↑↓", "move", "up", "down"),
+		Scroll:       b("↑↓", "scroll", "up", "down"),
 		Cancel:       b("esc", "clear", "esc"),
 	}
 }
@@ -68,13 +72,13 @@ const (
 func (k KeyMap) Short(c Context) []key.Binding {
 	switch c {
 	case InDetail:
-		return []key.Binding{k.NextTab, k.Up, k.Down, k.Back, k.Replay, k.ReplayResign, k.Copy, k.Help, k.Quit}
+		return []key.Binding{k.NextTab, k.Scroll, k.Back, k.Replay, k.ReplayResign, k.Copy, k.Help, k.Quit}
 	case InFilter:
 		return []key.Binding{k.Apply, k.Cancel}
 	case InHelp, InCurl:
 		return []key.Binding{k.Back, k.Quit}
 	}
-	return []key.Binding{k.Up, k.Down, k.Open, k.Filter, k.Replay, k.ReplayResign, k.Copy, k.Pause, k.Help, k.Quit}
+	return []key.Binding{k.Move, k.Open, k.Filter, k.Replay, k.ReplayResign, k.Copy, k.Pause, k.Help, k.Quit}
 }
 
 // Full is the `?` screen, in columns.

@@ -58,7 +58,7 @@ func computeLayout(width int, rows []*exchange.Exchange) layout {
 		pathW = max(pathW, ansi.StringWidth(pathText(x)))
 	}
 	eventW = min(eventW, 28)
-	fixed := [numCols]int{colID: idW, colTime: 8, colMethod: methW, colSig: theme.SigWidth, colStatus: 4, colDur: 6, colCheck: 1}
+	fixed := [numCols]int{colID: idW + 1, colTime: 8, colMethod: methW, colSig: theme.SigWidth, colStatus: 4, colDur: 6, colCheck: 1}
 	for c := range numCols {
 		l.show[c] = true
 		l.width[c] = fixed[c]
