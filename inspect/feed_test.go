@@ -37,7 +37,7 @@ func TestFeedNeverBlocksAndSkipsRepeats(t *testing.T) {
 		t.Errorf("slow has %d (want 1), fast has %d (want 50)", len(slow), len(fast))
 	}
 	cancelFast()
-	cancelFast() // twice is fine
+	cancelFast()                          // twice is fine
 	f.Publish(&exchange.Exchange{ID: 51}) // no panic on a closed subscription
 }
 

@@ -320,29 +320,24 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // save makes x durable, waiting at most SaveWait: past it the answer goes
 // back anyway (SignalWire must not wait on a stuck disk) and the exchange
-// is reported when the store finally takes it. It reports whether x was
-// saved in time (and so may be published now).
+// is reported when the store finally takes it (the store keeps a save
+// whose caller stopped waiting; Watch publishes it). It reports whether x
+// may be published now.
 func (h *handler) save(x *exchange.Exchange) bool {
 	cfg := &h.p.cfg
-	done := make(chan error, 1)
-	go func() {
-		// The store owns this goroutine's lifetime: Save returns when the
-		// write commits or fails, and Close flushes what is pending.
-		done <- cfg.Store.Save(context.Background(), x)
-	}()
-	timer := time.NewTimer(cfg.SaveWait)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			cfg.Log.Error("STORE FAILED: this exchange is NOT saved", "method", x.Request.Method, "path", x.Request.Path, "error", err)
-			return true // publish it anyway, so it is at least seen
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.SaveWait)
+	defer cancel()
+	err := cfg.Store.Save(ctx, x)
+	switch {
+	case err == nil:
 		return true
-	case <-timer.C:
+	case errors.Is(err, context.DeadlineExceeded):
 		cfg.Log.Error("STORE IS STUCK: answered without waiting for the exchange to be saved",
 			"method", x.Request.Method, "path", x.Request.Path, "waited", cfg.SaveWait.String())
 		return false
+	default:
+		cfg.Log.Error("STORE FAILED: this exchange is NOT saved", "method", x.Request.Method, "path", x.Request.Path, "error", err)
+		return true // publish it anyway, so it is at least seen
 	}
 }
 

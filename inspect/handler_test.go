@@ -541,8 +541,12 @@ func TestRespondFile(t *testing.T) {
 type stuckSaver struct{ release chan struct{} }
 
 func (s stuckSaver) Save(ctx context.Context, x *exchange.Exchange) error {
-	<-s.release
-	return nil
+	select {
+	case <-s.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func TestStuckStoreStillAnswers(t *testing.T) {

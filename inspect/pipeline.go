@@ -33,8 +33,9 @@ const (
 )
 
 // Saver makes an exchange durable and gives it an ID; *store.Store is one.
-// It is an interface so the pipeline's own tests can observe a stuck or
-// failing store.
+// Save must return when ctx ends (the pipeline bounds its wait that way)
+// and must not touch x after returning. It is an interface so the
+// pipeline's own tests can observe a stuck or failing store.
 type Saver interface {
 	Save(ctx context.Context, x *exchange.Exchange) error
 }
