@@ -1,0 +1,90 @@
+package detail
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/tui/theme"
+)
+
+func show(x *exchange.Exchange, tab Tab, w, h int) (string, *Model) {
+	m := New(theme.Plain(), time.UTC)
+	m.SetSize(w, h)
+	m.SetExchange(x)
+	m.SetTab(tab)
+	return m.View(), &m
+}
+
+func TestRequestTabGETQueryIsATable(t *testing.T) {
+	x := &exchange.Exchange{ID: 3, Request: exchange.Request{Method: "GET", URL: "https://h/voice?CallSid=CA1&From=%2B1555", Path: "/voice", Query: "CallSid=CA1&From=%2B1555"}}
+	out, _ := show(x, TabRequest, 100, 30)
+	for _, want := range []string{"GET https://h/voice?CallSid=CA1&From=%2B1555", "Parameters", "CallSid  CA1", "From     +1555", "(empty)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestRequestTabJSONBodyIndented(t *testing.T) {
+	x := &exchange.Exchange{ID: 4, Request: exchange.Request{Method: "POST", URL: "https://h/swml", Path: "/swml",
+		Headers: http.Header{"Content-Type": {"application/json"}}, Body: exchange.Body(`{"call":{"from":"+1555"}}`), BodySize: 100, Truncated: true}}
+	out, _ := show(x, TabRequest, 100, 30)
+	if !strings.Contains(out, `"from": "+1555"`) || strings.Contains(out, "Parameters") {
+		t.Errorf("JSON body not indented, or shown as parameters:\n%s", out)
+	}
+	if !strings.Contains(out, "truncated: 25 of 100 bytes kept") {
+		t.Errorf("no truncation note:\n%s", out)
+	}
+}
+
+func TestResponseTab(t *testing.T) {
+	x := &exchange.Exchange{ID: 5, Response: exchange.Response{Status: 502, Error: "connection refused", DurationMS: 1.25},
+		ResponseCheck: exchange.Check{Status: exchange.CheckError, Message: "handler unreachable"}}
+	out, _ := show(x, TabResponse, 100, 30)
+	for _, want := range []string{"502 Bad Gateway", "answered by swhook", "took 1.2ms", "Error: connection refused", "✗ error: handler unreachable"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSignatureTab(t *testing.T) {
+	x := &exchange.Exchange{ID: 6,
+		Request:   exchange.Request{URL: "https://h/status?x=1", Headers: http.Header{"X-Signalwire-Signature": {"abc="}}},
+		Signature: exchange.Signature{Status: exchange.SigInvalid, Scheme: "form-sha1", Header: "X-Signalwire-Signature", Hint: "signed for http://h/status?x=1"}}
+	out, _ := show(x, TabSignature, 100, 30)
+	for _, want := range []string{"✗ INVALID", "form-sha1", "X-Signalwire-Signature", "abc=", "URL used   https://h/status?x=1", "signed for http://h/status?x=1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q:\n%s", want, out)
+		}
+	}
+	x.Signature = exchange.Signature{Status: exchange.SigUnchecked}
+	out, _ = show(x, TabSignature, 100, 30)
+	if !strings.Contains(out, "SIGNALWIRE_SIGNING_KEY") {
+		t.Errorf("unchecked does not say how to set a key:\n%s", out)
+	}
+}
+
+func TestTabsCycleAndContentWraps(t *testing.T) {
+	x := &exchange.Exchange{ID: 7, Request: exchange.Request{Method: "POST", URL: "https://h/" + strings.Repeat("long", 40)}}
+	out, m := show(x, TabRequest, 40, 20)
+	for _, l := range strings.Split(out, "\n") {
+		if ansi.StringWidth(l) > 40 {
+			t.Errorf("line wider than the pane: %q", l)
+		}
+	}
+	m.PrevTab()
+	if m.Tab() != TabSignature {
+		t.Errorf("PrevTab from Request: %v", m.Tab())
+	}
+	m.NextTab()
+	m.NextTab()
+	if m.Tab() != TabResponse {
+		t.Errorf("NextTab twice: %v", m.Tab())
+	}
+}

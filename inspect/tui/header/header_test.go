@@ -1,0 +1,69 @@
+package header
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/swhook/swhook/inspect/tui/theme"
+)
+
+func TestHeader(t *testing.T) {
+	info := Info{PublicURL: "https://a.ngrok-free.app", LocalURL: "http://127.0.0.1:4747", Forward: "http://localhost:3000", KeySet: true}
+	tests := []struct {
+		name string
+		info Info
+		tun  Tunnel
+		c    Counts
+		want []string
+		not  []string
+	}{
+		{"up", info, Tunnel{State: TunnelUp}, Counts{Total: 1, Invalid: 1, Errors: 2},
+			[]string{"https://a.ngrok-free.app", "● tunnel up", "http://localhost:3000", "✓ signing key set", "1 webhook ·", "1 invalid signature ·", "2 handler errors"}, []string{"⚠"}},
+		{"local", Info{LocalURL: "http://127.0.0.1:4747"}, Tunnel{State: TunnelLocal}, Counts{},
+			[]string{"http://127.0.0.1:4747 (local only)", "swhook answers itself", "no signing key", "0 webhooks"}, nil},
+		{"reconnecting", info, Tunnel{State: TunnelReconnecting, Message: "edge closed"}, Counts{},
+			[]string{"◌ reconnecting", "⚠ Tunnel lost, reconnecting: edge closed"}, nil},
+		{"down", info, Tunnel{State: TunnelDown, Message: "bad authtoken"}, Counts{},
+			[]string{"✗ tunnel down", "bad authtoken", "only local traffic"}, nil},
+		{"changed", info, Tunnel{State: TunnelUp, URL: "https://b.ngrok-free.app", URLChanged: true, PrevURL: "https://a.ngrok-free.app"}, Counts{},
+			[]string{"Send webhooks to https://b.ngrok-free.app", "URL changed (was https://a.ngrok-free.app)"}, nil},
+	}
+	for _, tt := range tests {
+		out := View(theme.Plain(), 120, tt.info, tt.tun, tt.c)
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: missing %q in\n%s", tt.name, w, out)
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(out, w) {
+				t.Errorf("%s: unexpected %q in\n%s", tt.name, w, out)
+			}
+		}
+		if got := strings.Count(out, "\n") + 1; got != Lines(tt.tun) {
+			t.Errorf("%s: %d lines, Lines says %d", tt.name, got, Lines(tt.tun))
+		}
+	}
+}
+
+func TestHeaderFitsNarrowScreens(t *testing.T) {
+	tun := Tunnel{State: TunnelUp, URLChanged: true, PrevURL: "https://a-very-long-previous-name.ngrok-free.app"}
+	for _, w := range []int{80, 50, 30, 10} {
+		out := View(theme.Plain(), w, Info{PublicURL: "https://a-long-name-for-a-tunnel.ngrok-free.app", Forward: "http://localhost:3000"}, tun, Counts{Total: 12345})
+		for _, l := range strings.Split(out, "\n") {
+			if ansi.StringWidth(l) > w {
+				t.Errorf("width %d: %q is %d wide", w, l, ansi.StringWidth(l))
+			}
+		}
+	}
+}
+
+// The key itself is never given to the header: only whether one is set.
+func TestHeaderNeverShowsAKey(t *testing.T) {
+	out := View(theme.Plain(), 120, Info{KeySet: true}, Tunnel{}, Counts{})
+	if !strings.Contains(out, "signing key set") {
+		t.Error("key state not shown")
+	}
+}

@@ -1,0 +1,170 @@
+package list
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/tui/filter"
+	"github.com/swhook/swhook/inspect/tui/theme"
+)
+
+func x(id int64, sig exchange.SignatureStatus) *exchange.Exchange {
+	return &exchange.Exchange{
+		ID: id, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Request:   exchange.Request{Method: "POST", Path: "/hook"},
+		Event:     exchange.Event{Kind: exchange.KindCallStatus, Detail: "ringing"},
+		Signature: exchange.Signature{Status: sig},
+		Response:  exchange.Response{Status: 200, DurationMS: 3},
+	}
+}
+
+func ids(m *Model) []int64 {
+	var out []int64
+	for i := 0; i < m.Len(); i++ {
+		out = append(out, m.at(i).ID)
+	}
+	return out
+}
+
+func TestInsertKeepsOrderAndDedupes(t *testing.T) {
+	m := New()
+	m.SetSize(80, 10)
+	if n := m.Insert(x(5, exchange.SigValid), x(3, exchange.SigValid), x(9, exchange.SigValid)); n != 3 {
+		t.Fatalf("added %d", n)
+	}
+	if n := m.Insert(x(3, exchange.SigInvalid), x(7, exchange.SigValid), x(1, exchange.SigValid)); n != 2 {
+		t.Fatalf("added %d, want 2 (3 is a refresh)", n)
+	}
+	if got := ids(&m); !equal(got, []int64{1, 3, 5, 7, 9}) {
+		t.Fatalf("order %v", got)
+	}
+	if m.at(1).Signature.Status != exchange.SigInvalid {
+		t.Error("a re-inserted row was not refreshed")
+	}
+	if m.OldestID() != 1 || m.NewestID() != 9 || !m.Has(7) || m.Has(8) {
+		t.Error("bounds or Has wrong")
+	}
+	if m.Selected().ID != 9 {
+		t.Errorf("following list selects #%d", m.Selected().ID)
+	}
+}
+
+func TestPausedCursorStaysOnItsRow(t *testing.T) {
+	m := New()
+	m.SetSize(80, 10)
+	for i := int64(10); i <= 20; i++ {
+		m.Insert(x(i, exchange.SigValid))
+	}
+	m.Move(-3) // #17
+	m.Insert(x(1, exchange.SigValid), x(2, exchange.SigValid)) // older page
+	m.Insert(x(21, exchange.SigValid))
+	if m.Selected().ID != 17 || m.NewCount() != 1 {
+		t.Errorf("on #%d with %d new, want #17 with 1 new", m.Selected().ID, m.NewCount())
+	}
+	m.Bottom()
+	if m.Selected().ID != 21 || !m.Following() || m.NewCount() != 0 {
+		t.Error("Bottom does not follow again")
+	}
+}
+
+func TestFilterAppliesToArrivals(t *testing.T) {
+	m := New()
+	m.SetSize(80, 10)
+	m.Insert(x(1, exchange.SigValid), x(2, exchange.SigInvalid))
+	f, _ := filter.Parse("sig:invalid")
+	m.SetFilter(f)
+	m.Insert(x(3, exchange.SigValid), x(4, exchange.SigInvalid))
+	if got := ids(&m); !equal(got, []int64{2, 4}) {
+		t.Fatalf("filtered %v", got)
+	}
+	m.Insert(x(0, exchange.SigInvalid)) // older, inserted in the middle of rows
+	if got := ids(&m); !equal(got, []int64{0, 2, 4}) {
+		t.Fatalf("after an older insert %v", got)
+	}
+	m.SetFilter(filter.Filter{})
+	if m.Len() != 5 {
+		t.Errorf("clearing the filter shows %d", m.Len())
+	}
+}
+
+func TestEmptyListIsSafe(t *testing.T) {
+	m := New()
+	m.SetSize(80, 5)
+	m.Move(1)
+	m.Page(-1)
+	m.Top()
+	m.Bottom()
+	m.TogglePause()
+	if m.Selected() != nil {
+		t.Fatal("selection in an empty list")
+	}
+	if out := m.View(theme.Plain(), time.UTC, "Waiting"); !strings.Contains(out, "Waiting") {
+		t.Errorf("empty view: %q", out)
+	}
+}
+
+// TestColumnsDropByPriority: narrower terminals lose the time first and
+// never the signature badge or the status; no line is wider than the screen.
+func TestColumnsDropByPriority(t *testing.T) {
+	m := New()
+	for i := int64(1); i <= 3; i++ {
+		m.Insert(x(i, exchange.SigInvalid))
+	}
+	for _, w := range []int{200, 120, 80, 60, 50, 40, 30} {
+		m.SetSize(w, 6)
+		out := m.View(theme.Plain(), time.UTC, "")
+		for _, line := range strings.Split(out, "\n") {
+			if ansi.StringWidth(line) > w {
+				t.Errorf("width %d: line of %d: %q", w, ansi.StringWidth(line), line)
+			}
+		}
+		if !strings.Contains(out, "✗ INVALID") || !strings.Contains(out, "200") {
+			t.Errorf("width %d lost the badge or the status:\n%s", w, out)
+		}
+		hasTime := strings.Contains(out, "03:04:05")
+		if w >= 80 && !hasTime {
+			t.Errorf("width %d dropped the time:\n%s", w, out)
+		}
+		if w <= 50 && hasTime {
+			t.Errorf("width %d kept the time over the path:\n%s", w, out)
+		}
+	}
+}
+
+func TestBadgesDifferWithoutColour(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range []exchange.SignatureStatus{exchange.SigValid, exchange.SigInvalid, exchange.SigMissing, exchange.SigUnchecked} {
+		txt := theme.SigText(s)
+		if seen[txt] || ansi.StringWidth(txt) > theme.SigWidth {
+			t.Errorf("badge %q repeated or wider than the column", txt)
+		}
+		seen[txt] = true
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "—", 300 * time.Microsecond: "<1ms", 12 * time.Millisecond: "12ms",
+		1534 * time.Millisecond: "1.5s", 42 * time.Second: "42s",
+	} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
