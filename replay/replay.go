@@ -452,12 +452,16 @@ func TargetURL(target string, orig exchange.Request) (string, error) {
 	if u.Path != "" && u.Path != "/" {
 		path = u.EscapedPath()
 	}
-	if path == "" {
-		path = "/"
+	// The recorded parts are escaped already; these keep a malformed one
+	// from moving into the host, the query or a fragment.
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
 	}
+	path = strings.NewReplacer("?", "%3F", "#", "%23").Replace(path)
 	if u.RawQuery != "" || u.ForceQuery {
 		query = u.RawQuery
 	}
+	query = strings.ReplaceAll(query, "#", "%23")
 	out := u.Scheme + "://" + u.Host + path
 	if query != "" {
 		out += "?" + query
