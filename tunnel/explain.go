@@ -36,18 +36,21 @@ type ExplainContext struct {
 	Secret string
 }
 
-var ngrokCode = regexp.MustCompile(`ERR_NGROK_\d+`)
+var (
+	ngrokCode = regexp.MustCompile(`ERR_NGROK_\d+`)
+	onlyCode  = regexp.MustCompile(`^ERR_NGROK_\d+$`)
+)
 
 // ErrorCode extracts ngrok's error code from err, whatever layer of
 // ngrok-go produced it: the public ngrok.Error (Code), the internal error
 // types seen on disconnect events (ErrorCode), or the text itself.
 func ErrorCode(err error) string {
 	var pub interface{ Code() string }
-	if errors.As(err, &pub) && pub.Code() != "" {
+	if errors.As(err, &pub) && onlyCode.MatchString(pub.Code()) {
 		return pub.Code()
 	}
 	var legacy interface{ ErrorCode() string }
-	if errors.As(err, &legacy) && legacy.ErrorCode() != "" {
+	if errors.As(err, &legacy) && onlyCode.MatchString(legacy.ErrorCode()) {
 		return legacy.ErrorCode()
 	}
 	if err == nil {
@@ -159,6 +162,10 @@ func firstLine(s, secret string) string {
 		}
 	}
 	s = termsafe.String(s)
+	if secret != "" {
+		// Again: removing control characters may have joined it up.
+		s = strings.ReplaceAll(s, secret, "[redacted]")
+	}
 	if r := []rune(s); len(r) > 200 {
 		s = string(r[:200]) + "…"
 	}

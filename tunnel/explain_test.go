@@ -134,3 +134,21 @@ func TestErrorCode(t *testing.T) {
 		}
 	}
 }
+
+// Whatever ngrok answers, the user reads one clean line without the token.
+func FuzzExplain(f *testing.F) {
+	f.Add(text105, "")
+	f.Add(text334, "ERR_NGROK_1")
+	f.Add("x\x1b]0;pwned\x07 "+testToken+"\n\nERR_NGROK_42", "")
+	f.Add("", "ERR_NGROK_107")
+	f.Fuzz(func(t *testing.T, text, code string) {
+		var err error = legacyErr{text}
+		if code != "" {
+			err = codeErr{code, text}
+		}
+		p := Explain(err, ExplainContext{Secret: testToken, TokenSource: "$NGROK_AUTHTOKEN"})
+		if p.Message == "" || strings.Contains(p.Message, testToken) || strings.ContainsAny(p.Message, "\n\r\x1b\x07") {
+			t.Errorf("Explain(%q, %q) = %q", text, code, p.Message)
+		}
+	})
+}
