@@ -26,9 +26,9 @@ func Curl(r exchange.Request) string {
 		if host == "" {
 			host = "localhost"
 		}
-		target = "http://" + host + r.Path
-		if r.Query != "" {
-			target += "?" + r.Query
+		var err error
+		if target, err = TargetURL("http://"+host, r); err != nil {
+			target = "http://localhost/"
 		}
 	}
 	method := r.Method
