@@ -78,8 +78,6 @@ Every replay is stored as a new exchange; a running 'swhook listen' shows it.`,
 				return cmdutil.UsageErrorf("which exchange? give an ID from 'swhook list', 'last', or --failed")
 			case cmd.Flags().Changed("since") && !opts.Failed:
 				return cmdutil.UsageErrorf("--since goes with --failed")
-			case opts.SignURL != "" && !opts.Resign:
-				return cmdutil.UsageErrorf("--sign-url says which URL to re-sign for: add --resign")
 			}
 			var err error
 			if opts.Set, err = parseAssignments("--set", sets); err != nil {
@@ -106,7 +104,7 @@ Every replay is stored as a new exchange; a running 'swhook listen' shows it.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.To, "to", "", "send here instead of the recorded forward target (base or full URL)")
 	fl.BoolVar(&opts.Resign, "resign", false, "recompute the signature for the URL the handler verifies against")
-	fl.StringVar(&opts.SignURL, "sign-url", "", "with --resign: the URL to sign for (default: the target URL)")
+	fl.StringVar(&opts.SignURL, "sign-url", "", "the URL your handler verifies against, to sign for and check at (default: the target URL)")
 	fl.StringArrayVar(&sets, "set", nil, "change a form parameter or JSON field (dotted path): Name=Value (repeatable)")
 	fl.StringArrayVar(&headers, "header", nil, "set a request header: Name=Value; an empty value removes it (repeatable)")
 	fl.BoolVar(&opts.JSON, "json", false, "print the new exchange as JSON")

@@ -59,7 +59,6 @@ func TestReplayFlags(t *testing.T) {
 		{"--failed", "--since", "soon"},
 		{"12", "--set", "novalue"},
 		{"12", "--header", "=v"},
-		{"12", "--sign-url", "https://x"},
 		{"1", "2"},
 	} {
 		err := parseOnly(t, nil, build, args...)

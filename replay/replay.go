@@ -51,7 +51,8 @@ type Options struct {
 	// Resign recomputes the signature for SignURL with Key.
 	Resign bool
 	// SignURL is the URL the handler verifies against (typically the public
-	// URL it is configured with); empty means the target URL.
+	// URL it is configured with): re-signing signs for it, and the captured
+	// signature is checked at it. Empty means the target URL.
 	SignURL string
 	// Key is the signing key; empty means unknown. It never appears in
 	// notes, errors or the returned exchange.
@@ -177,7 +178,7 @@ func Prepare(orig *exchange.Exchange, opts Options) (*Plan, error) {
 
 	resign := opts.Resign || (p.BodyEdited && opts.Key != "")
 	presented := p.SignURL
-	if !resign && orig.Request.URL != "" {
+	if !resign && opts.SignURL == "" && orig.Request.URL != "" {
 		presented = orig.Request.URL
 	}
 	p.present(presented, orig.Request.RemoteAddr)

@@ -329,3 +329,21 @@ func TestReplayPresentsTheSignedURL(t *testing.T) {
 		t.Errorf("Host sent as a header: %v", r.Header)
 	}
 }
+
+// --sign-url without --resign: is the captured signature good for the URL
+// the handler checks? It is presented as that URL too.
+func TestSignURLWithoutResignChecksTheCapturedSignature(t *testing.T) {
+	h, srv := replaytest.Start(t, key)
+	h.TrustForwarded = true
+	orig := captured(t, "https://abc.ngrok.app/voice", "application/x-www-form-urlencoded", formBody)
+	p, err := Prepare(orig, Options{Target: srv.URL, Key: key, SignURL: "https://abc.ngrok.app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Resigned || len(p.Notes) != 1 || p.Notes[0] != "the original signature verifies at https://abc.ngrok.app/voice" {
+		t.Errorf("notes %q", p.Notes)
+	}
+	if x := p.Do(context.Background(), srv.Client()); x.Response.Status != 200 || x.Signature.Status != exchange.SigValid {
+		t.Errorf("status %d, signature %s", x.Response.Status, x.Signature.Status)
+	}
+}
