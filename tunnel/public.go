@@ -40,16 +40,19 @@ type Public struct {
 	o       PublicOptions
 	updates chan Status
 
-	mu       sync.Mutex
-	st       Status
-	gen      int  // attempt number; events of older attempts are ignored
-	open     bool // the current attempt has an endpoint
-	closed   bool // updates is closed
-	started  bool
-	lastURL  string
-	diagWG   sync.WaitGroup
-	done     chan struct{}
-	listener *publicListener
+	mu      sync.Mutex
+	st      Status
+	gen     int  // attempt number; events of older attempts are ignored
+	open    bool // the current attempt has an endpoint
+	closed  bool // updates is closed
+	started bool
+	lastURL string
+	actx    context.Context // the current attempt's context
+	// explained is set once the current attempt's trouble has a reason.
+	explained bool
+	diagWG    sync.WaitGroup
+	done      chan struct{}
+	listener  *publicListener
 }
 
 // NewPublic returns a tunnel that connects when started.
@@ -186,9 +189,13 @@ func (p *Public) attempt(ctx context.Context) (ep Endpoint, end func(), err erro
 	p.gen++
 	gen := p.gen
 	p.open = false
+	p.explained = false
 	p.mu.Unlock()
 
 	actx, cancel := context.WithCancel(ctx)
+	p.mu.Lock()
+	p.actx = actx
+	p.mu.Unlock()
 	type result struct {
 		ep  Endpoint
 		err error
@@ -222,7 +229,12 @@ func (p *Public) attempt(ctx context.Context) (ep Endpoint, end func(), err erro
 // so now, then ask ngrok's diagnosis for a more precise sentence.
 func (p *Public) silent(ctx context.Context, gen int) {
 	p.mu.Lock()
-	if p.gen != gen || p.st.State == StateDown {
+	if p.gen != gen || p.open || p.st.State == StateDown {
+		p.mu.Unlock()
+		return
+	}
+	if p.explained {
+		p.set(Status{State: StateDown, URL: p.st.URL, Message: p.st.Message})
 		p.mu.Unlock()
 		return
 	}
@@ -267,12 +279,44 @@ func (p *Public) onEvent(gen int) func(Event) {
 			}
 			prob := Explain(e.Err, p.o.Explain)
 			if p.open {
+				wasUp := p.st.State == StateUp
 				p.set(Status{State: StateReconnecting, URL: p.lastURL, Since: e.At, Message: prob.Message})
+				if wasUp {
+					p.watchReconnect(gen, p.st.Since)
+				}
 			} else {
-				p.set(Status{State: StateDown, URL: p.st.URL, Since: e.At, Message: prob.Message})
+				// Still connecting: say why at once (a bad token, no DNS);
+				// after a lost endpoint it stays "reconnecting" until the
+				// start-up deadline.
+				state := StateDown
+				if p.st.State == StateReconnecting {
+					state = StateReconnecting
+				}
+				p.explained = true
+				p.set(Status{State: state, URL: p.st.URL, Since: e.At, Message: prob.Message})
 			}
 		}
 	}
+}
+
+// watchReconnect turns a reconnect that has not succeeded within
+// StartupTimeout into "down", so a long outage (a laptop asleep, a train)
+// reads as one. ngrok keeps retrying; "up" follows when it succeeds. The
+// goroutine ends with the attempt. p.mu is held.
+func (p *Public) watchReconnect(gen int, since time.Time) {
+	ctx, timer := p.actx, p.o.After(p.o.StartupTimeout)
+	go func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer:
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.gen == gen && p.st.State == StateReconnecting && p.st.Since.Equal(since) {
+			p.set(Status{State: StateDown, URL: p.lastURL, Message: p.st.Message})
+		}
+	}()
 }
 
 func (p *Public) failed(prob Problem) {

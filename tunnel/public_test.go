@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -430,5 +432,56 @@ func TestPublicSlowReaderGetsNewestState(t *testing.T) {
 	}
 	if !strings.Contains(last.Message, "attempt 99") || last.State != StateDown {
 		t.Errorf("last update %+v, want the newest", last)
+	}
+}
+
+// A reconnect that does not succeed within the start-up bound reads as
+// "down" (the laptop is offline), and "up" follows when ngrok gets through.
+func TestPublicLongReconnectBecomesDown(t *testing.T) {
+	h := startHarness(t, PublicOptions{})
+	c := h.backend.call(t)
+	h.clock.next(t, DefaultStartupTimeout) // the start-up deadline, unused
+	c.answer <- listenAnswer{ep: newLoopEndpoint(t, "https://e.ngrok-free.app")}
+	nextUpdate(t, h.p)
+
+	c.onEvent(Event{Kind: EventDisconnected, Err: dialErr(&net.DNSError{Err: "no such host", Name: "connect.ngrok-agent.com"}), At: h.clock.now})
+	if s := nextUpdate(t, h.p); s.State != StateReconnecting {
+		t.Fatalf("got %+v", s)
+	}
+	h.clock.now = h.clock.now.Add(DefaultStartupTimeout)
+	h.clock.next(t, DefaultStartupTimeout).c <- h.clock.now
+	s := nextUpdate(t, h.p)
+	if s.State != StateDown || !strings.Contains(s.Message, "cannot look up ngrok's servers") || s.URL != "https://e.ngrok-free.app" || !s.Since.Equal(h.clock.now) {
+		t.Fatalf("got %+v, want down since the watchdog fired, reason and URL kept", s)
+	}
+	c.onEvent(Event{Kind: EventConnected, At: h.clock.now.Add(time.Hour)})
+	if s := nextUpdate(t, h.p); s.State != StateUp || s.Message != "reconnected to ngrok" {
+		t.Fatalf("got %+v", s)
+	}
+}
+
+// After a lost endpoint, the new attempt's reasons keep it "reconnecting"
+// until the deadline, which then says down with the reason, not a guess.
+func TestPublicLostEndpointThenNoNetwork(t *testing.T) {
+	h := startHarness(t, PublicOptions{})
+	c := h.backend.call(t)
+	ep := newLoopEndpoint(t, "https://f.ngrok-free.app")
+	c.answer <- listenAnswer{ep: ep}
+	nextUpdate(t, h.p)
+	h.clock.next(t, DefaultStartupTimeout) // first attempt's deadline
+
+	ep.fail(errors.New("session closed"))
+	nextUpdate(t, h.p)
+	c2 := h.backend.call(t)
+	deadline := h.clock.next(t, DefaultStartupTimeout)
+	c2.onEvent(Event{Kind: EventDisconnected, Err: dialErr(os.NewSyscallError("connect", syscall.ENETUNREACH)), At: h.clock.now})
+	s := nextUpdate(t, h.p)
+	if s.State != StateReconnecting || !strings.Contains(s.Message, "cannot reach ngrok's servers") {
+		t.Fatalf("got %+v", s)
+	}
+	deadline.c <- h.clock.now
+	s = nextUpdate(t, h.p)
+	if s.State != StateDown || !strings.Contains(s.Message, "cannot reach ngrok's servers") {
+		t.Fatalf("got %+v, want down with the known reason", s)
 	}
 }
