@@ -19,7 +19,9 @@ type liveSession struct {
 
 	// Exchanges delivers every new exchange (live traffic and replays other
 	// processes stored). The sender never blocks: a slow view misses some,
-	// notices the gap in IDs and catches up from Store.
+	// notices the gap in IDs and catches up from Store (inspect.Follow does
+	// exactly that). Saves finish concurrently, so IDs can arrive slightly
+	// out of order. It is closed after the listeners have stopped.
 	Exchanges <-chan *exchange.Exchange
 	// Tunnel reports the public tunnel's state changes; nil when there is no
 	// tunnel. Initial is its state at start.
