@@ -90,6 +90,12 @@ func tuiConfig(ctx context.Context, f *cmdutil.Factory, s liveSession, wg *sync.
 // runTUI shows a listen session in the terminal UI until the user quits or
 // ctx ends.
 func runTUI(ctx context.Context, f *cmdutil.Factory, s liveSession) error {
+	return runTUIWith(ctx, f, s)
+}
+
+// runTUIWith is runTUI with extra program options (tests fix the window
+// size, which a pipe cannot report).
+func runTUIWith(ctx context.Context, f *cmdutil.Factory, s liveSession, extra ...tea.ProgramOption) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -106,6 +112,7 @@ func runTUI(ctx context.Context, f *cmdutil.Factory, s liveSession) error {
 		// badges' symbols carry the meaning.
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
+	opts = append(opts, extra...)
 	_, err := tea.NewProgram(m, opts...).Run()
 	if err != nil && !(errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil) && !errors.Is(err, tea.ErrInterrupted) {
 		return fmt.Errorf("terminal UI: %w", err)

@@ -1,0 +1,186 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/store"
+	"github.com/swhook/swhook/inspect/tui"
+	"github.com/swhook/swhook/tunnel"
+)
+
+func tuiStore(t *testing.T, n int) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for i := 1; i <= n; i++ {
+		x := &exchange.Exchange{
+			Time:   time.Date(2026, 11, 24, 17, 0, i, 0, time.UTC),
+			Source: exchange.SourceLocal,
+			Request: exchange.Request{Method: "POST", URL: fmt.Sprintf("http://127.0.0.1:4747/hook/%d", i), Path: fmt.Sprintf("/hook/%d", i),
+				Headers: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: exchange.Body("CallStatus=ringing"), BodySize: 18},
+			Event:     exchange.Event{Kind: exchange.KindCallStatus, Detail: "ringing"},
+			Signature: exchange.Signature{Status: exchange.SigValid},
+			Response:  exchange.Response{Status: 200, DurationMS: 2},
+		}
+		if err := st.Save(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
+// TestStoreSourcePages checks the adapter gives the view what its Source
+// contract says: newest first, below beforeID, summaries; Get whole.
+func TestStoreSourcePages(t *testing.T) {
+	ctx := context.Background()
+	src := storeSource{tuiStore(t, 30)}
+	page, err := src.List(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 10 || page[0].ID != 30 || page[9].ID != 21 {
+		t.Fatalf("first page: %d rows, %d..%d", len(page), page[0].ID, page[len(page)-1].ID)
+	}
+	older, err := src.List(ctx, page[9].ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(older) != 10 || older[0].ID != 20 || older[9].ID != 11 {
+		t.Fatalf("older page: %d rows from #%d", len(older), older[0].ID)
+	}
+	x, err := src.Get(ctx, 7)
+	if err != nil || string(x.Request.Body) != "CallStatus=ringing" {
+		t.Fatalf("Get(7): %v %+v", err, x)
+	}
+}
+
+func TestTunnelRelayTranslatesAndStops(t *testing.T) {
+	in := make(chan tunnel.Status)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	cfg := tuiConfig(ctx, &cmdutil.Factory{Now: time.Now}, liveSession{Tunnel: in,
+		InitialTunnel: tunnel.Status{State: tunnel.StateConnecting}}, &wg)
+	if cfg.InitialTunnel.State != tui.TunnelConnecting {
+		t.Errorf("initial %q", cfg.InitialTunnel.State)
+	}
+	in <- tunnel.Status{State: tunnel.StateUp, URL: "https://b.ngrok-free.app", URLChanged: true, PrevURL: "https://a.ngrok-free.app"}
+	got := <-cfg.Tunnel
+	if got.State != tui.TunnelUp || got.URL != "https://b.ngrok-free.app" || !got.URLChanged || got.PrevURL != "https://a.ngrok-free.app" {
+		t.Errorf("relayed %+v", got)
+	}
+	cancel()
+	wg.Wait() // the relay goroutine has an owner and ends with it
+	if _, ok := <-cfg.Tunnel; ok {
+		t.Error("relay channel not closed")
+	}
+}
+
+// syncBuffer is a terminal output the test can read while the UI writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRunTUIOverARealStore runs the whole view on a real store and feed:
+// history loads, a live exchange appears, q quits and runTUI returns nil.
+func TestRunTUIOverARealStore(t *testing.T) {
+	st := tuiStore(t, 5)
+	ios, _, _, _ := cmdutil.Test()
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	out := &syncBuffer{}
+	ios.In, ios.Out = inR, out
+	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
+	feed := make(chan *exchange.Exchange, 1)
+	sess := liveSession{PublicURL: "https://a.ngrok-free.app", LocalURL: "http://127.0.0.1:4747", KeySet: true,
+		Exchanges: feed, Store: st, InitialTunnel: tunnel.Status{State: tunnel.StateUp, URL: "https://a.ngrok-free.app"}}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runTUIWith(ctx, f, sess, tea.WithWindowSize(100, 30)) }()
+
+	waitFor := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if strings.Contains(out.String(), want) {
+				return
+			}
+		}
+		t.Fatalf("the screen never showed %q; output:\n%q", want, out.String())
+	}
+	waitFor("/hook/5")
+	live := &exchange.Exchange{Time: time.Now(), Request: exchange.Request{Method: "POST", Path: "/live-one"},
+		Event: exchange.Event{Kind: exchange.KindCallInbound}, Signature: exchange.Signature{Status: exchange.SigInvalid}, Response: exchange.Response{Status: 200}}
+	if err := st.Save(ctx, live); err != nil {
+		t.Fatal(err)
+	}
+	feed <- live
+	waitFor("/live-one")
+	if _, err := inW.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("runTUI: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("q did not end the view")
+	}
+}
+
+// TestRunTUIEndsWithContext: when listen stops (Ctrl-C reaches it as a
+// signal, or the server fails), the view ends quietly.
+func TestRunTUIEndsWithContext(t *testing.T) {
+	ios, _, _, _ := cmdutil.Test()
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	ios.In, ios.Out = inR, &syncBuffer{}
+	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
+	st := tuiStore(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runTUIWith(ctx, f, liveSession{Store: st, Tunnel: make(chan tunnel.Status)}, tea.WithWindowSize(80, 24))
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("runTUI after cancel: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("runTUI did not end with its context")
+	}
+}
