@@ -28,7 +28,7 @@ type tunnelFlags struct {
 }
 
 func addTunnelFlags(cmd *cobra.Command, t *tunnelFlags) {
-	cmd.Flags().StringVar(&t.AuthToken, "ngrok-authtoken", "", "ngrok authtoken (default: $NGROK_AUTHTOKEN, then ngrok's own config file)")
+	cmd.Flags().StringVar(&t.AuthToken, "ngrok-authtoken", "", "ngrok authtoken (default: $NGROK_AUTHTOKEN, then ngrok's own config file; both are safer than a flag, which other users can see in ps)")
 	cmd.Flags().StringVar(&t.Domain, "domain", "", "reserved ngrok `domain`, so the URL in the SignalWire dashboard stays valid across restarts")
 	cmd.Flags().StringVar(&t.TrafficPolicy, "traffic-policy", "", "ngrok traffic policy `file` applied to the public endpoint")
 }

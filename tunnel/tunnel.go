@@ -34,9 +34,10 @@ type Status struct {
 	PrevURL    string
 }
 
-// Tunnel is a public way in. Listen returns a net.Listener whose Accept
+// Tunnel is a public way in. Start returns a net.Listener whose Accept
 // yields connections from the public side; it keeps working across
-// reconnects. Updates reports every state change until ctx ends.
+// reconnects, so one server serves it for the whole session. Updates
+// reports every state change until ctx ends, then is closed.
 type Tunnel interface {
 	// Start begins connecting; it returns at once. The listener's Accept
 	// blocks until the tunnel is up.
