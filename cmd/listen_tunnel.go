@@ -70,6 +70,9 @@ func startPublic(ctx context.Context, f *cmdutil.Factory, t tunnelFlags, log *sl
 		return nil, err.Error() + "; serving locally only", nil
 	}
 	if tok.Token == "" {
+		if domain != "" {
+			return nil, strings.Replace(noTokenHint, "no ngrok authtoken:", "no ngrok authtoken, so --domain is unused:", 1), nil
+		}
 		return nil, noTokenHint, nil
 	}
 	newBackend := t.backend

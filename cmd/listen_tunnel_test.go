@@ -56,6 +56,14 @@ func TestStartPublicWithoutToken(t *testing.T) {
 	}
 }
 
+func TestStartPublicDomainWithoutToken(t *testing.T) {
+	f := tunnelFactory(map[string]string{"HOME": t.TempDir()})
+	tun, hint, err := startPublic(t.Context(), f, tunnelFlags{Domain: "hooks.ngrok.app", goos: "linux"}, nil)
+	if err != nil || tun != nil || !strings.HasPrefix(hint, "no ngrok authtoken, so --domain is unused: serving locally only") {
+		t.Errorf("got %v, %q, %v", tun, hint, err)
+	}
+}
+
 func TestStartPublicBrokenNgrokConfigServesLocally(t *testing.T) {
 	home := t.TempDir()
 	path := filepath.Join(home, ".config", "ngrok", "ngrok.yml")
