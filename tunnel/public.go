@@ -3,7 +3,6 @@ package tunnel
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -332,7 +331,7 @@ func (p *Public) up(url string) {
 	s := Status{State: StateUp, URL: url}
 	if p.lastURL != "" && p.lastURL != url {
 		s.URLChanged, s.PrevURL = true, p.lastURL
-		s.Message = fmt.Sprintf("the public URL changed from %s: update the webhook URL in the SignalWire dashboard", p.lastURL)
+		s.Message = "the public URL changed: update the webhook URL in the SignalWire dashboard"
 	} else if p.lastURL != "" {
 		s.Message = "reconnected to ngrok"
 	}
