@@ -11,18 +11,23 @@
 #
 # Usage: inspect/loadtest/run.sh [--duration SECONDS] [--connections N]
 #                                [--threads N] [--warmup SECONDS] [--no-install]
-#                                [--swhook PATH]   (a built binary; default: build this tree)
+#                                [--rounds N] [--swhook PATH]
+#
+# --rounds N runs the three targets N times, interleaved, and reports the
+# median of each figure: on a shared machine it evens out background load.
+# --swhook PATH uses a built binary instead of building this tree.
 set -euo pipefail
 
 duration=10
 connections=16
 threads=2
 warmup=1
+rounds=1
 install=1
 swhook_bin=""
 
 usage() {
-	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -40,6 +45,8 @@ while [ $# -gt 0 ]; do
 	--threads=*) threads="${1#*=}"; shift ;;
 	--warmup) warmup="${2:-}"; shift 2 ;;
 	--warmup=*) warmup="${1#*=}"; shift ;;
+	--rounds) rounds="${2:-}"; shift 2 ;;
+	--rounds=*) rounds="${1#*=}"; shift ;;
 	--no-install) install=0; shift ;;
 	--swhook) swhook_bin="${2:-}"; shift 2 ;;
 	--swhook=*) swhook_bin="${1#*=}"; shift ;;
@@ -53,6 +60,7 @@ is_int "$duration" && [ "$duration" -ge 1 ] && [ "$duration" -le 60 ] || die "--
 is_int "$connections" && [ "$connections" -ge 1 ] && [ "$connections" -le 1000 ] || die "--connections must be from 1 to 1000, not '$connections'"
 is_int "$threads" && [ "$threads" -ge 1 ] && [ "$threads" -le "$connections" ] || die "--threads must be from 1 to --connections, not '$threads'"
 is_int "$warmup" && [ "$warmup" -le 10 ] || die "--warmup must be whole seconds from 0 to 10, not '$warmup'"
+is_int "$rounds" && [ "$rounds" -ge 1 ] && [ "$rounds" -le 9 ] || die "--rounds must be from 1 to 9, not '$rounds'"
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -222,7 +230,7 @@ wait_http "http://127.0.0.1:$caddy_port/" caddy "$tmp/caddy.log" $!
 	--forward "http://127.0.0.1:$handler_port" \
 	--addr "127.0.0.1:$swhook_port" \
 	--store "$tmp/x.db" \
-	--signing-key "$key" --enforce-signature >"$tmp/swhook.log" 2>&1 </dev/null &
+	--signing-key "$key" --enforce-signature --keep 0 >"$tmp/swhook.log" 2>&1 </dev/null &
 pids+=($!)
 wait_http "http://127.0.0.1:$swhook_port/" swhook "$tmp/swhook.log" $!
 
@@ -250,29 +258,53 @@ to_ms() {
 }
 
 declare -A rps p50 p99 errs
+sent_to_swhook=1 # the preflight request
+# count_requests prints how many requests a wrk output says completed.
+count_requests() {
+	awk '/ requests in / {print $1}' "$1"
+}
 run_wrk() {
 	local name="$1" url="$2" out="$tmp/wrk-$1.txt"
 	if [ "$warmup" -gt 0 ]; then
-		wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$lua" "$url" >/dev/null 2>&1 || true
+		wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$lua" "$url" >"$tmp/warmup.txt" 2>&1 || true
+		[ "$name" != swhook ] || sent_to_swhook=$((sent_to_swhook + $(count_requests "$tmp/warmup.txt")))
 	fi
 	echo "measuring $name: wrk -t$threads -c$connections -d${duration}s --latency ..." >&2
 	timeout $((duration + 15)) wrk -t"$threads" -c"$connections" -d"${duration}s" --latency -s "$lua" "$url" >"$out" 2>&1 ||
 		{ echo "run.sh: wrk against $name failed:" >&2; cat "$out" >&2; exit 1; }
-	rps[$name]="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
-	p50[$name]="$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")"
-	p99[$name]="$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")"
-	errs[$name]="$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")"
+	[ "$name" != swhook ] || sent_to_swhook=$((sent_to_swhook + $(count_requests "$out")))
+	rps[$name]+="$(awk '/^Requests\/sec:/ {print $2}' "$out") "
+	p50[$name]+="$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")") "
+	p99[$name]+="$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")") "
+	errs[$name]=$((${errs[$name]:-0} + $(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")))
 }
 
-run_wrk direct "http://127.0.0.1:$handler_port"
-run_wrk caddy "http://127.0.0.1:$caddy_port"
-run_wrk swhook "http://127.0.0.1:$swhook_port"
+# median prints the median of its arguments.
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+for round in $(seq 1 "$rounds"); do
+	[ "$rounds" = 1 ] || echo "round $round of $rounds" >&2
+	run_wrk direct "http://127.0.0.1:$handler_port"
+	run_wrk caddy "http://127.0.0.1:$caddy_port"
+	run_wrk swhook "http://127.0.0.1:$swhook_port"
+done
+for t in direct caddy swhook; do
+	# shellcheck disable=SC2086 # word splitting is the point
+	rps[$t]="$(median ${rps[$t]})"
+	# shellcheck disable=SC2086
+	p50[$t]="$(median ${p50[$t]})"
+	# shellcheck disable=SC2086
+	p99[$t]="$(median ${p99[$t]})"
+done
 
 # --- report ------------------------------------------------------------------
 
 echo
-printf 'load test: %d connections, %d threads, %ds per target, %d CPUs, %s\n' \
-	"$connections" "$threads" "$duration" "$(nproc 2>/dev/null || echo '?')" "$(date -u +%Y-%m-%dT%H:%MZ)"
+printf 'load test: %d connections, %d threads, %ds per target, %d round(s) (medians), %s CPUs, load %s, %s\n' \
+	"$connections" "$threads" "$duration" "$rounds" "$(nproc 2>/dev/null || echo '?')" \
+	"$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')" "$(date -u +%Y-%m-%dT%H:%MZ)"
 printf '%-8s %12s %10s %10s %8s\n' target 'requests/s' 'p50 ms' 'p99 ms' errors
 for t in direct caddy swhook; do
 	printf '%-8s %12s %10s %10s %8s\n' "$t" "${rps[$t]}" "${p50[$t]}" "${p99[$t]}" "${errs[$t]}"
@@ -282,12 +314,20 @@ awk -v s="${rps[swhook]}" -v c="${rps[caddy]}" 'BEGIN { printf "swhook/caddy thr
 awk -v s="${p50[swhook]}" -v d="${p50[direct]}" 'BEGIN { printf "swhook p50 added latency over direct: %.3f ms\n", s - d }'
 awk -v s="${p50[caddy]}" -v d="${p50[direct]}" 'BEGIN { printf "caddy p50 added latency over direct: %.3f ms\n", s - d }'
 
-# The exchanges must really be in the store, verified: count them if `swhook
-# list` is available (it reads the store while nothing else writes now).
+# Every request swhook answered must be in its store, validly signed (a few
+# more may be: wrk does not count requests still in flight when it stops, and
+# the unsigned readiness probe is stored too).
 if stored="$("$tmp/swhook" list --store "$tmp/x.db" --json --limit 0 2>/dev/null)"; then
-	total="$(grep -o '"kind"' <<<"$stored" | wc -l)"
-	valid="$(grep -o '"status": *"valid"' <<<"$stored" | wc -l)"
-	echo "stored by swhook: $total exchanges, $valid with a valid signature"
+	total="$(grep -c '"kind":' <<<"$stored" || true)"
+	valid="$(grep -c '"status": *"valid"' <<<"$stored" || true)"
+	echo "stored by swhook: $total exchanges ($valid with a valid signature) for $sent_to_swhook answered requests"
+	if [ "$valid" -lt "$sent_to_swhook" ]; then
+		echo "run.sh: swhook's store is missing answered webhooks or holds invalid signatures" >&2
+		exit 1
+	fi
+else
+	echo "run.sh: could not read swhook's store with swhook list" >&2
+	exit 1
 fi
 for t in direct caddy swhook; do
 	if [ "${errs[$t]}" != 0 ]; then
