@@ -80,14 +80,21 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	x.Event = cfg.Classify(classify.Request{
-		Method:      r.Method,
-		Path:        r.URL.Path,
-		Query:       r.URL.RawQuery,
-		ContentType: r.Header.Get("Content-Type"),
-		Body:        x.Request.Body,
+	// A bug in a verdict must cost that verdict, never the webhook.
+	x.Event = exchange.Event{Kind: exchange.KindUnknown}
+	h.guard("classify", func() {
+		x.Event = cfg.Classify(classify.Request{
+			Method:      r.Method,
+			Path:        r.URL.Path,
+			Query:       r.URL.RawQuery,
+			ContentType: r.Header.Get("Content-Type"),
+			Body:        x.Request.Body,
+		})
 	})
-	h.verify(x, r, verifyURL, full)
+	h.guard("signature check", func() { h.verify(x, r, verifyURL, full) })
+	if x.Signature.Status == "" {
+		x.Signature = exchange.Signature{Status: exchange.SigUnchecked, Hint: "swhook could not check this signature (internal error)"}
+	}
 
 	var ans answer
 	switch {
@@ -116,11 +123,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if x.ResponseCheck.Status == "" {
-		x.ResponseCheck = cfg.Check(x.Event, respcheck.Response{
-			Status:      x.Response.Status,
-			ContentType: x.Response.Headers.Get("Content-Type"),
-			Body:        x.Response.Body,
-			Err:         x.Response.Error,
+		x.ResponseCheck = exchange.Check{Status: exchange.CheckNA, Message: "swhook could not check this answer (internal error)"}
+		h.guard("response check", func() {
+			x.ResponseCheck = cfg.Check(x.Event, respcheck.Response{
+				Status:      x.Response.Status,
+				ContentType: x.Response.Headers.Get("Content-Type"),
+				Body:        x.Response.Body,
+				Err:         x.Response.Error,
+			})
 		})
 	}
 
@@ -130,6 +140,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	writeAnswer(w, ans)
+}
+
+// guard runs a verdict, turning a panic into a logged error so the webhook
+// is still forwarded, answered and stored.
+func (h *handler) guard(what string, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			h.p.cfg.Log.Error("INTERNAL ERROR in "+what+": please report it", "panic", fmt.Sprint(v))
+		}
+	}()
+	f()
 }
 
 // readHead reads up to max bytes of body. full reports that the body ended
@@ -239,13 +260,14 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 		body = io.MultiReader(bytes.NewReader(head), rest)
 		length = r.ContentLength // -1 when the sender streamed it chunked
 	}
-	out, err := http.NewRequestWithContext(ctx, r.Method, targetURL(cfg.Forward, r).String(), body)
+	target := targetURL(cfg.Forward, r)
+	out, err := http.NewRequestWithContext(ctx, r.Method, target.String(), body)
 	if err != nil {
 		cancel()
 		msg := "build forward request: " + err.Error()
 		return h.selfAnswer(x, http.StatusBadGateway, textAnswer(msg), msg)
 	}
-	out.URL = targetURL(cfg.Forward, r)
+	out.URL = target // keeps RawPath exactly
 	out.Header = forwardHeaders(r, verifyURL)
 	out.Host = r.Host
 	out.ContentLength = length

@@ -20,7 +20,9 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/inspect"
+	"github.com/swhook/swhook/inspect/classify"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/respcheck"
 	"github.com/swhook/swhook/inspect/store"
 )
 
@@ -575,5 +577,27 @@ func TestFeedReceivesExchanges(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("nothing published")
+	}
+}
+
+// A panicking verdict costs that verdict, not the webhook.
+func TestPanickingVerdictStillForwardsAndStores(t *testing.T) {
+	rec := &recorder{}
+	boom := func() { panic("boom") }
+	e := serve(t, inspect.Config{
+		Forward:  handlerURL(t, rec),
+		Classify: func(classify.Request) exchange.Event { boom(); return exchange.Event{} },
+		Check:    func(exchange.Event, respcheck.Response) exchange.Check { boom(); return exchange.Check{} },
+	}, exchange.SourceLocal, nil)
+	resp, body := do(t, "POST", e.url+"/voice", nil, []byte("A=1"))
+	if resp.StatusCode != 200 || string(body) != "ok" || rec.count() != 1 {
+		t.Fatalf("got %d %q, handler saw %d", resp.StatusCode, body, rec.count())
+	}
+	x := e.lastExchange(t)
+	if x.Event.Kind != exchange.KindUnknown || x.ResponseCheck.Status != exchange.CheckNA || x.Response.Status != 200 {
+		t.Errorf("stored %+v %+v", x.Event, x.ResponseCheck)
+	}
+	if !strings.Contains(e.log.String(), "INTERNAL ERROR") {
+		t.Errorf("not logged: %q", e.log.String())
 	}
 }
