@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/tui/theme"
 )
@@ -152,7 +154,9 @@ func newTestModel(src Source, feed chan *exchange.Exchange, mod func(*Config)) *
 	if mod != nil {
 		mod(&cfg)
 	}
-	return New(cfg)
+	m := New(cfg)
+	m.after = func(time.Duration, tea.Msg) tea.Cmd { return nil }
+	return m
 }
 
 func containsAll(s string, subs ...string) bool {

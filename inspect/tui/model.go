@@ -64,6 +64,9 @@ type Model struct {
 	st   theme.Styles
 	keys keys.KeyMap
 	now  func() time.Time
+	// after delivers msg after d (tea.Tick); tests replace it so no
+	// command sleeps.
+	after func(d time.Duration, msg tea.Msg) tea.Cmd
 
 	mode     mode
 	prevMode mode // where help and curl return to
@@ -91,6 +94,7 @@ type Model struct {
 	status    string
 	statusAt  time.Time
 	statusBad bool
+	statusNew bool // an expiry tick is due
 
 	width, height int
 	quitting      bool
@@ -127,11 +131,14 @@ func New(cfg Config) *Model {
 		}
 	}
 	m := &Model{
-		cfg:    cfg,
-		ctx:    cfg.Context,
-		st:     st,
-		keys:   keys.Default(),
-		now:    cfg.Now,
+		cfg:  cfg,
+		ctx:  cfg.Context,
+		st:   st,
+		keys: keys.Default(),
+		now:  cfg.Now,
+		after: func(d time.Duration, msg tea.Msg) tea.Cmd {
+			return tea.Tick(d, func(time.Time) tea.Msg { return msg })
+		},
 		list:   list.New(),
 		detail: detail.New(st, cfg.Location),
 		help:   h,
@@ -170,5 +177,5 @@ func summary(x *exchange.Exchange) *exchange.Exchange {
 }
 
 func (m *Model) setStatus(s string, bad bool) {
-	m.status, m.statusAt, m.statusBad = s, m.now(), bad
+	m.status, m.statusAt, m.statusBad, m.statusNew = s, m.now(), bad, true
 }

@@ -18,9 +18,21 @@ import (
 
 var errNoSource = errors.New("no store to read from")
 
+// statusExpiredMsg only wakes the view so an old status message goes away.
+type statusExpiredMsg struct{}
+
 // Update handles one message. It never blocks: every read, replay and
 // channel wait runs as a tea.Cmd.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	if m.statusNew {
+		m.statusNew = false
+		cmd = tea.Batch(cmd, m.after(statusTTL, statusExpiredMsg{}))
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -362,3 +363,25 @@ func TestCopyKey(t *testing.T) {
 func typeName(v any) string { return strings.TrimPrefix(strings.TrimPrefix(fmtType(v), "tea."), "*") }
 
 func fmtType(v any) string { return fmt.Sprintf("%T", v) }
+
+func TestStatusMessageExpires(t *testing.T) {
+	now := t0
+	m, _ := loaded(t, fixture(), func(c *Config) { c.Now = func() time.Time { return now }; c.Info.Forward = "" })
+	var asked []tea.Msg
+	m.after = func(d time.Duration, msg tea.Msg) tea.Cmd {
+		if d != statusTTL {
+			t.Errorf("expiry after %v", d)
+		}
+		asked = append(asked, msg)
+		return nil
+	}
+	press(t, m, "r")
+	if len(asked) != 1 || !strings.Contains(m.Render(), "no forward target") {
+		t.Fatalf("status not shown or no expiry scheduled (%d)", len(asked))
+	}
+	now = now.Add(statusTTL + time.Second)
+	m.Update(asked[0])
+	if strings.Contains(m.Render(), "no forward target") {
+		t.Error("status still shown after it expired")
+	}
+}

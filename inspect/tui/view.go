@@ -38,7 +38,7 @@ func (m *Model) Render() string {
 	case modeCurl:
 		body = m.curlView()
 	default:
-		body = m.list.View(m.st, m.cfg.Location, m.emptyText())
+		body = m.list.View(m.st, m.cfg.Location, m.now(), m.emptyText())
 	}
 	var b strings.Builder
 	b.Grow((m.height + 2) * (m.width + 32))

@@ -59,7 +59,7 @@ func TestPausedCursorStaysOnItsRow(t *testing.T) {
 	for i := int64(10); i <= 20; i++ {
 		m.Insert(x(i, exchange.SigValid))
 	}
-	m.Move(-3) // #17
+	m.Move(-3)                                                 // #17
 	m.Insert(x(1, exchange.SigValid), x(2, exchange.SigValid)) // older page
 	m.Insert(x(21, exchange.SigValid))
 	if m.Selected().ID != 17 || m.NewCount() != 1 {
@@ -102,7 +102,7 @@ func TestEmptyListIsSafe(t *testing.T) {
 	if m.Selected() != nil {
 		t.Fatal("selection in an empty list")
 	}
-	if out := m.View(theme.Plain(), time.UTC, "Waiting"); !strings.Contains(out, "Waiting") {
+	if out := m.View(theme.Plain(), time.UTC, time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC), "Waiting"); !strings.Contains(out, "Waiting") {
 		t.Errorf("empty view: %q", out)
 	}
 }
@@ -116,7 +116,7 @@ func TestColumnsDropByPriority(t *testing.T) {
 	}
 	for _, w := range []int{200, 120, 80, 60, 50, 40, 30} {
 		m.SetSize(w, 6)
-		out := m.View(theme.Plain(), time.UTC, "")
+		out := m.View(theme.Plain(), time.UTC, time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC), "")
 		for _, line := range strings.Split(out, "\n") {
 			if ansi.StringWidth(line) > w {
 				t.Errorf("width %d: line of %d: %q", w, ansi.StringWidth(line), line)
@@ -167,4 +167,14 @@ func equal(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+func TestTimeShowsTheDateForOlderDays(t *testing.T) {
+	now := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
+	if got := timeText(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.UTC, now); got != "03:04:05" {
+		t.Errorf("today: %q", got)
+	}
+	if got := timeText(time.Date(2025, 12, 31, 23, 59, 0, 0, time.UTC), time.UTC, now); got != "12-31 23:59" {
+		t.Errorf("yesterday: %q", got)
+	}
 }

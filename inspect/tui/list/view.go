@@ -48,17 +48,18 @@ const (
 
 // computeLayout fits the columns into width, dropping the least important
 // ones until the path and event have room.
-func computeLayout(width int, rows []*exchange.Exchange) layout {
+func computeLayout(width int, rows []*exchange.Exchange, loc *time.Location, now time.Time) layout {
 	var l layout
-	idW, methW, eventW, pathW := 2, 6, 5, 4
+	idW, methW, eventW, pathW, timeW := 2, 6, 5, 4, 8
 	for _, x := range rows {
+		timeW = max(timeW, len(timeText(x.Time, loc, now)))
 		idW = max(idW, len(strconv.FormatInt(x.ID, 10)))
 		methW = max(methW, min(len(x.Request.Method), 7))
 		eventW = max(eventW, ansi.StringWidth(eventText(x)))
 		pathW = max(pathW, ansi.StringWidth(pathText(x)))
 	}
 	eventW = min(eventW, 28)
-	fixed := [numCols]int{colID: idW + 1, colTime: 8, colMethod: methW, colSig: theme.SigWidth, colStatus: 4, colDur: 6, colCheck: 1}
+	fixed := [numCols]int{colID: idW + 1, colTime: timeW, colMethod: methW, colSig: theme.SigWidth, colStatus: 4, colDur: 6, colCheck: 1}
 	for c := range numCols {
 		l.show[c] = true
 		l.width[c] = fixed[c]
@@ -103,6 +104,18 @@ func computeLayout(width int, rows []*exchange.Exchange) layout {
 	}
 	l.width[colEvent], l.width[colPath] = ev, max(path, 1)
 	return l
+}
+
+// timeText is the TIME column: the time of day for today's exchanges, with
+// the date for older ones so history is not mistaken for today's traffic.
+func timeText(t time.Time, loc *time.Location, now time.Time) string {
+	t = t.In(loc)
+	y1, m1, d1 := t.Date()
+	y2, m2, d2 := now.In(loc).Date()
+	if y1 == y2 && m1 == m2 && d1 == d2 {
+		return t.Format("15:04:05")
+	}
+	return t.Format("01-02 15:04")
 }
 
 func eventText(x *exchange.Exchange) string {
@@ -159,15 +172,19 @@ func fit(s string, w int, right bool) string {
 }
 
 // View draws the column header and the rows on screen; empty is shown when
-// nothing passes the filter. loc is the time zone for the TIME column.
-func (m *Model) View(st theme.Styles, loc *time.Location, empty string) string {
+// nothing passes the filter. loc is the time zone for the TIME column and
+// now decides which rows are today's.
+func (m *Model) View(st theme.Styles, loc *time.Location, now time.Time, empty string) string {
+	if loc == nil {
+		loc = time.Local
+	}
 	n := m.Len()
 	end := min(m.offset+m.height, n)
 	window := make([]*exchange.Exchange, 0, end-m.offset)
 	for i := m.offset; i < end; i++ {
 		window = append(window, m.at(i))
 	}
-	l := computeLayout(m.width, window)
+	l := computeLayout(m.width, window, loc, now)
 
 	var b strings.Builder
 	b.Grow((m.height + 1) * (m.width + 16))
@@ -187,17 +204,14 @@ func (m *Model) View(st theme.Styles, loc *time.Location, empty string) string {
 		b.WriteString(st.Dim.Render(fit(" "+empty, m.width, false)))
 		return b.String()
 	}
-	if loc == nil {
-		loc = time.Local
-	}
 	for i, x := range window {
 		b.WriteString("\n")
-		b.WriteString(m.row(st, l, x, m.offset+i == m.cursor, loc))
+		b.WriteString(m.row(st, l, x, m.offset+i == m.cursor, loc, now))
 	}
 	return b.String()
 }
 
-func (m *Model) row(st theme.Styles, l layout, x *exchange.Exchange, selected bool, loc *time.Location) string {
+func (m *Model) row(st theme.Styles, l layout, x *exchange.Exchange, selected bool, loc *time.Location, now time.Time) string {
 	plain := lipgloss.NewStyle()
 	style := func(s lipgloss.Style) lipgloss.Style {
 		if selected {
@@ -219,7 +233,7 @@ func (m *Model) row(st theme.Styles, l layout, x *exchange.Exchange, selected bo
 		b.WriteString(" ")
 	}
 	cell(colID, strconv.FormatInt(x.ID, 10), st.Dim, true)
-	cell(colTime, x.Time.In(loc).Format("15:04:05"), st.Dim, false)
+	cell(colTime, timeText(x.Time, loc, now), st.Dim, false)
 	cell(colMethod, termsafe.String(x.Request.Method), plain, false)
 	pathStyle := plain
 	if x.ReplayOf != 0 {
