@@ -90,7 +90,17 @@ func (m *Model) emptyText() string {
 	if !m.loaded {
 		return "Loading…"
 	}
-	return "Waiting for webhooks…"
+	url := m.cfg.Info.PublicURL
+	if m.tunnel.URL != "" {
+		url = m.tunnel.URL
+	}
+	if url == "" {
+		url = m.cfg.Info.LocalURL
+	}
+	if url == "" {
+		return "Waiting for webhooks…"
+	}
+	return "Waiting for webhooks…\n\nTo send a test one:\n  swhook trigger call.inbound --to " + termsafe.String(url)
 }
 
 // statusLine is the filter being typed, or the latest message, with the

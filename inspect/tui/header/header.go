@@ -98,7 +98,10 @@ func View(st theme.Styles, width int, info Info, t Tunnel, c Counts) string {
 		state, stateStyle = "○ local only", st.Dim
 	}
 	var line1 string
-	if url != "" {
+	waiting := t.State == TunnelConnecting || t.State == TunnelReconnecting
+	if url == "" && waiting {
+		line1 = st.Label.Render(" Send webhooks to ") + st.Dim.Render("(waiting for the tunnel…) locally: "+termsafe.String(info.LocalURL))
+	} else if url != "" {
 		line1 = st.Label.Render(" Send webhooks to ") + st.Title.Render(termsafe.String(url))
 	} else {
 		line1 = st.Label.Render(" Send webhooks to ") + st.Title.Render(termsafe.String(info.LocalURL)) +

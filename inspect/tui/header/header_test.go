@@ -25,6 +25,8 @@ func TestHeader(t *testing.T) {
 			[]string{"http://127.0.0.1:4747 (local only)", "swhook answers itself", "no signing key", "0 webhooks"}, nil},
 		{"reconnecting", info, Tunnel{State: TunnelReconnecting, Message: "edge closed"}, Counts{},
 			[]string{"◌ reconnecting", "⚠ Tunnel lost, reconnecting: edge closed"}, nil},
+		{"connecting", Info{LocalURL: "http://127.0.0.1:4747"}, Tunnel{State: TunnelConnecting}, Counts{},
+			[]string{"waiting for the tunnel", "http://127.0.0.1:4747", "◌ connecting"}, []string{"local only"}},
 		{"down", info, Tunnel{State: TunnelDown, Message: "bad authtoken"}, Counts{},
 			[]string{"✗ tunnel down", "bad authtoken", "only local traffic"}, nil},
 		{"changed", info, Tunnel{State: TunnelUp, URL: "https://b.ngrok-free.app", URLChanged: true, PrevURL: "https://a.ngrok-free.app"}, Counts{},

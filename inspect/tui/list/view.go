@@ -200,8 +200,10 @@ func (m *Model) View(st theme.Styles, loc *time.Location, now time.Time, empty s
 	}
 	b.WriteString(st.ColHeader.Render(strings.TrimRight(hdr.String(), " ")))
 	if n == 0 {
-		b.WriteString("\n")
-		b.WriteString(st.Dim.Render(fit(" "+empty, m.width, false)))
+		for _, line := range strings.Split(empty, "\n") {
+			b.WriteString("\n")
+			b.WriteString(st.Dim.Render(fit(" "+line, m.width, false)))
+		}
 		return b.String()
 	}
 	for i, x := range window {
