@@ -147,6 +147,7 @@ func New(cfg Config) *Model {
 		width:  80,
 		height: 24,
 	}
+	m.loaded = cfg.Source == nil // nothing to load: live rows only
 	if cfg.Feed != nil {
 		m.feed = &feedReader{ch: cfg.Feed, ctx: cfg.Context, interval: time.Second / 30, max: 10000}
 	}

@@ -129,9 +129,9 @@ func (m *Model) statusLine() string {
 		right = m.st.Dim.Render(fmt.Sprintf("%3.f%%", m.detail.ScrollPercent()*100))
 	case m.mode != modeList:
 	case m.list.Following():
-		right = m.st.Good.Render("● following")
+		right = m.st.Good.Render("● following") + m.st.Dim.Render(" (p pauses)")
 	case m.list.NewCount() > 0:
-		right = m.st.SigMissing.Render(fmt.Sprintf("‖ paused · %d new ↓ (G)", m.list.NewCount()))
+		right = m.st.SigMissing.Render(fmt.Sprintf("‖ paused · %d new ↓ (G follows)", m.list.NewCount()))
 	default:
 		right = m.st.Dim.Render("‖ paused (G follows)")
 	}

@@ -22,8 +22,6 @@ type KeyMap struct {
 	Quit           key.Binding
 	// Filter-input bindings.
 	Apply, Cancel key.Binding
-	// Move and Scroll only label ↑/↓ j/k in the footer, where room is short.
-	Move, Scroll key.Binding
 }
 
 // Default is the keymap swhook ships with.
@@ -38,20 +36,18 @@ func Default() KeyMap {
 		Bottom:       b("G", "newest, follow", "G", "end"),
 		PageUp:       b("pgup", "page up", "pgup", "ctrl+b"),
 		PageDn:       b("pgdn", "page down", "pgdown", "ctrl+f", "space"),
-		Open:         b("enter", "details", "enter"),
+		Open:         b("enter", "open", "enter"),
 		Back:         b("esc", "back", "esc", "backspace"),
 		NextTab:      b("tab", "next tab", "tab", "right", "l"),
 		PrevTab:      b("shift+tab", "previous tab", "shift+tab", "left", "h"),
 		Filter:       b("/", "filter", "/"),
 		Replay:       b("r", "replay", "r"),
-		ReplayResign: b("R", "re-signed", "R"),
+		ReplayResign: b("R", "re-sign", "R"),
 		Copy:         b("c", "curl", "c"),
 		Pause:        b("p", "pause", "p"),
 		Help:         b("?", "help", "?"),
 		Quit:         b("q", "quit", "q", "ctrl+c"),
 		Apply:        b("enter", "apply", "enter"),
-		Move:         b("↑↓", "move", "up", "down"),
-		Scroll:       b("↑↓", "scroll", "up", "down"),
 		Cancel:       b("esc", "clear", "esc"),
 	}
 }
@@ -72,13 +68,15 @@ const (
 func (k KeyMap) Short(c Context) []key.Binding {
 	switch c {
 	case InDetail:
-		return []key.Binding{k.NextTab, k.Scroll, k.Back, k.Replay, k.ReplayResign, k.Copy, k.Help, k.Quit}
+		return []key.Binding{k.NextTab, k.Back, k.Replay, k.ReplayResign, k.Copy, k.Help, k.Quit}
 	case InFilter:
 		return []key.Binding{k.Apply, k.Cancel}
 	case InHelp, InCurl:
 		return []key.Binding{k.Back, k.Quit}
 	}
-	return []key.Binding{k.Move, k.Open, k.Filter, k.Replay, k.ReplayResign, k.Copy, k.Pause, k.Help, k.Quit}
+	// No arrows here (everyone tries them) and p is offered on the status
+	// line beside the follow state: 80 columns must show q.
+	return []key.Binding{k.Open, k.Filter, k.Replay, k.ReplayResign, k.Copy, k.Help, k.Quit}
 }
 
 // Full is the `?` screen, in columns.
