@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/viewport"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/swhook/swhook/inspect/exchange"
@@ -173,18 +174,27 @@ func (m *Model) section(b *strings.Builder, name string) {
 
 // table writes aligned name/value lines, both sanitised.
 func (m *Model) table(b *strings.Builder, rows [][2]string) {
+	m.styledTable(b, rows, nil)
+}
+
+// styledTable is table with a style per value (nil: none).
+func (m *Model) styledTable(b *strings.Builder, rows [][2]string, style func(i int) lipgloss.Style) {
 	w := 0
 	for _, r := range rows {
 		w = max(w, ansi.StringWidth(termsafe.String(r[0])))
 	}
 	w = min(w, 28)
-	for _, r := range rows {
+	for i, r := range rows {
 		name := termsafe.String(r[0])
 		pad := max(w-ansi.StringWidth(name), 0)
 		b.WriteString("  ")
 		b.WriteString(m.st.Label.Render(name))
 		b.WriteString(strings.Repeat(" ", pad+2))
-		b.WriteString(termsafe.String(r[1]))
+		v := termsafe.String(r[1])
+		if style != nil {
+			v = style(i).Render(v)
+		}
+		b.WriteString(v)
 		b.WriteString("\n")
 	}
 }
@@ -333,9 +343,7 @@ func (m *Model) signature() string {
 	x := m.x
 	s := x.Signature
 	var b strings.Builder
-	rows := [][2]string{}
-	verdict := m.st.SigStyle(s.Status).Render(theme.SigText(s.Status))
-	b.WriteString("  " + m.st.Label.Render("Verdict ") + "  " + verdict + "\n")
+	rows := [][2]string{{"Verdict", theme.SigText(s.Status)}}
 	if s.Scheme != "" {
 		rows = append(rows, [2]string{"Scheme", s.Scheme})
 	}
@@ -346,7 +354,12 @@ func (m *Model) signature() string {
 		}
 	}
 	rows = append(rows, [2]string{"URL used", x.Request.URL})
-	m.table(&b, rows)
+	m.styledTable(&b, rows, func(i int) lipgloss.Style {
+		if i == 0 {
+			return m.st.SigStyle(s.Status)
+		}
+		return lipgloss.NewStyle()
+	})
 	b.WriteString("\n")
 	switch s.Status {
 	case exchange.SigUnchecked:
