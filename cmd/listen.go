@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -218,8 +217,20 @@ func (b *byteSize) Type() string { return "size" }
 func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error {
 	useTUI := o.IO.IsStdoutTTY() && !o.NoTUI && !o.JSON
 	logOut := o.IO.ErrOut
+	var held *tailBuffer
 	if useTUI {
-		logOut = io.Discard // the screen is the TUI's; it shows the verdicts itself
+		// The screen is the TUI's: warnings (a stuck store, an internal
+		// error) are held and printed once it has closed.
+		held = &tailBuffer{max: 50}
+		logOut = held
+		defer func() {
+			if lines := held.Lines(); len(lines) > 0 {
+				fmt.Fprintf(o.IO.ErrOut, "swhook: %d warning(s) while the live view was open:\n", held.Total())
+				for _, l := range lines {
+					fmt.Fprintln(o.IO.ErrOut, "  "+l)
+				}
+			}
+		}()
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
@@ -476,6 +487,41 @@ func tunnelEvent(s tunnel.Status) logview.TunnelEvent {
 	}
 	return logview.TunnelEvent{Time: t, State: string(s.State), URL: s.URL, Message: s.Message,
 		URLChanged: s.URLChanged, PrevURL: s.PrevURL}
+}
+
+// tailBuffer keeps the last max lines written to it.
+type tailBuffer struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+	total int
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, l := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		b.total++
+		b.lines = append(b.lines, l)
+		if len(b.lines) > b.max {
+			b.lines = b.lines[1:]
+		}
+	}
+	return len(p), nil
+}
+
+// Lines returns the kept lines.
+func (b *tailBuffer) Lines() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.lines...)
+}
+
+// Total is how many lines were written in all.
+func (b *tailBuffer) Total() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.total
 }
 
 func firstNonEmpty(s ...string) string {

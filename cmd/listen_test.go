@@ -140,3 +140,12 @@ func FuzzByteSize(f *testing.F) {
 		}
 	})
 }
+
+func TestTailBufferKeepsTheLastLines(t *testing.T) {
+	b := &tailBuffer{max: 2}
+	b.Write([]byte("one\ntwo\n"))
+	b.Write([]byte("three\n"))
+	if got := strings.Join(b.Lines(), "|"); got != "two|three" || b.Total() != 3 {
+		t.Errorf("lines %q total %d", got, b.Total())
+	}
+}
