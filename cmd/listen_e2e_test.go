@@ -377,7 +377,7 @@ func TestListenE2EHundredWebhooks(t *testing.T) {
 		select {
 		case line := <-p.lines:
 			var x struct {
-				Type    string `json:"type"`
+				Type    string                `json:"type"`
 				Request struct{ Path string } `json:"request"`
 			}
 			if json.Unmarshal([]byte(line), &x) == nil && x.Type == "exchange" {
