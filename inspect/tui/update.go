@@ -419,5 +419,15 @@ func (m *Model) layout() {
 }
 
 func (m *Model) bodyHeight() int {
-	return max(m.height-header.Lines(m.tunnel)-2, 2)
+	h := header.Lines(m.tunnel)
+	if m.compactHeader() {
+		h = 1
+	}
+	return max(m.height-h-2, 1)
+}
+
+// compactHeader keeps only the header's first line (where to send
+// webhooks) when the window is too short for the header and a few rows.
+func (m *Model) compactHeader() bool {
+	return m.height < header.Lines(m.tunnel)+2+4
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/tui/detail"
@@ -383,5 +384,29 @@ func TestStatusMessageExpires(t *testing.T) {
 	m.Update(asked[0])
 	if strings.Contains(m.Render(), "no forward target") {
 		t.Error("status still shown after it expired")
+	}
+}
+
+// TestResizeKeepsEveryScreenInTheWindow: whatever the mode and size, the
+// screen is exactly the window's height and no line is wider than it.
+func TestResizeKeepsEveryScreenInTheWindow(t *testing.T) {
+	m, _ := loaded(t, fixture(), nil)
+	modes := map[string][]string{"list": nil, "detail": {"enter"}, "help": {"?"}, "curl": {"c"}, "filter": {"/", "x"}}
+	for name, keys := range modes {
+		for _, size := range [][2]int{{120, 40}, {80, 24}, {60, 15}, {40, 10}, {20, 6}} {
+			m, _ = loaded(t, fixture(), nil)
+			press(t, m, keys...)
+			m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			out := m.Render()
+			lines := strings.Split(out, "\n")
+			if len(lines) != size[1] {
+				t.Errorf("%s at %dx%d: %d lines", name, size[0], size[1], len(lines))
+			}
+			for _, l := range lines {
+				if w := ansi.StringWidth(l); w > size[0] {
+					t.Errorf("%s at %dx%d: line %d wide: %q", name, size[0], size[1], w, l)
+				}
+			}
+		}
 	}
 }

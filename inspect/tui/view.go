@@ -28,6 +28,9 @@ func (m *Model) Render() string {
 		return ""
 	}
 	hdr := header.View(m.st, m.width, m.cfg.Info, m.tunnel, m.counts)
+	if m.compactHeader() {
+		hdr, _, _ = strings.Cut(hdr, "\n")
+	}
 	bodyH := m.bodyHeight()
 	var body string
 	switch m.mode {
@@ -134,6 +137,9 @@ func (m *Model) statusLine() string {
 		right = m.st.SigMissing.Render(fmt.Sprintf("‖ paused · %d new ↓ (G follows)", m.list.NewCount()))
 	default:
 		right = m.st.Dim.Render("‖ paused (G follows)")
+	}
+	if ansi.StringWidth(right) > m.width {
+		right = ansi.Truncate(right, m.width, "…")
 	}
 	lw, rw := ansi.StringWidth(left), ansi.StringWidth(right)
 	if lw+rw+1 > m.width {

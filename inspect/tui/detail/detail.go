@@ -228,10 +228,14 @@ func (m *Model) body(b *strings.Builder, contentType string, body []byte, size i
 	} else {
 		text = termsafe.Text(pretty.Body(contentType, body))
 	}
+	// Wrap here, inside the indent, so continuation lines stay indented.
+	inner := max(m.width-3, 10)
 	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		b.WriteString("  ")
-		b.WriteString(line)
-		b.WriteString("\n")
+		for _, part := range strings.Split(ansi.Wrap(line, inner, " /&,"), "\n") {
+			b.WriteString("  ")
+			b.WriteString(part)
+			b.WriteString("\n")
+		}
 	}
 	if truncated {
 		b.WriteString(m.st.SigMissing.Render(fmt.Sprintf("  … truncated: %d of %d bytes kept", len(body), size)))
