@@ -410,3 +410,28 @@ func TestResizeKeepsEveryScreenInTheWindow(t *testing.T) {
 		}
 	}
 }
+
+func TestDetailTabAliasesAndBackspace(t *testing.T) {
+	m, _ := loaded(t, fixture(), nil)
+	press(t, m, "enter")
+	steps := []struct {
+		key  string
+		want detail.Tab
+	}{{"l", detail.TabResponse}, {"right", detail.TabSignature}, {"h", detail.TabResponse}, {"left", detail.TabRequest}}
+	for _, s := range steps {
+		if s.key == "right" {
+			m.Update(tea.KeyPressMsg{Code: tea.KeyRight})
+		} else if s.key == "left" {
+			m.Update(tea.KeyPressMsg{Code: tea.KeyLeft})
+		} else {
+			press(t, m, s.key)
+		}
+		if m.detail.Tab() != s.want {
+			t.Errorf("%s: tab %v, want %v", s.key, m.detail.Tab(), s.want)
+		}
+	}
+	press(t, m, "backspace")
+	if m.mode != modeList {
+		t.Error("backspace did not go back to the list")
+	}
+}

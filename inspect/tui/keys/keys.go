@@ -48,7 +48,7 @@ func Default() KeyMap {
 		Help:         b("?", "help", "?"),
 		Quit:         b("q", "quit", "q", "ctrl+c"),
 		Apply:        b("enter", "apply", "enter"),
-		Cancel:       b("esc", "clear", "esc"),
+		Cancel:       b("esc", "cancel", "esc"),
 	}
 }
 
