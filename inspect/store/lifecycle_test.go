@@ -1,0 +1,269 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+func TestPermissions(t *testing.T) {
+	old := syscall.Umask(0) // the most permissive umask must not leak the store
+	defer syscall.Umask(old)
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "state", "swhook")
+	path := filepath.Join(dir, "swhook.db")
+	st, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(ctx, &exchange.Exchange{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Dir(dir), dir} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v %v, want 0700", p, fi.Mode().Perm(), err)
+		}
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, want 0600 (%v)", p, fi.Mode().Perm(), err)
+		}
+	}
+	st.Close()
+}
+
+func TestExistingDirectoryLeftAlone(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	st, err := Open(context.Background(), filepath.Join(dir, "s.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o755 {
+		t.Errorf("an existing directory was changed to %v", fi.Mode().Perm())
+	}
+}
+
+func TestMustExist(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nope")
+	_, err := Open(context.Background(), filepath.Join(dir, "s.db"), Options{MustExist: true})
+	if !errors.Is(err, ErrNoStore) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("MustExist created the directory")
+	}
+}
+
+func TestTwoStoresOnOneFile(t *testing.T) {
+	ctx := context.Background()
+	a, path := openTemp(t, Options{})
+	b, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	const N = 100
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i, st := range []*Store{a, b} {
+		wg.Add(2)
+		go func() { // a writer per store, as listen and a replay in another terminal
+			defer wg.Done()
+			for j := 0; j < N; j++ {
+				x := &exchange.Exchange{Request: exchange.Request{Path: fmt.Sprintf("/%d/%d", i, j)}}
+				if err := st.Save(ctx, x); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+		go func() { // and a reader listing while they write
+			defer wg.Done()
+			for j := 0; j < 50; j++ {
+				if _, err := st.List(ctx, Query{Limit: 20, Summary: true}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for _, st := range []*Store{a, b} {
+		if n, _ := st.Count(ctx, Query{}); n != 2*N {
+			t.Errorf("count %d, want %d", n, 2*N)
+		}
+		if id, _ := st.LatestID(ctx); id != 2*N {
+			t.Errorf("LatestID %d, want %d", id, 2*N)
+		}
+	}
+}
+
+// lockFile holds the database's write lock from a separate connection, as
+// a stuck writer in another process would.
+func lockFile(t *testing.T, path string) (release func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() { tx.Rollback(); db.Close() }
+}
+
+func TestSaveHonoursContextButStillWrites(t *testing.T) {
+	ctx := context.Background()
+	st, path := openTemp(t, Options{BusyTimeout: 20 * time.Second})
+	release := lockFile(t, path)
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	x := &exchange.Exchange{Request: exchange.Request{Path: "/late"}}
+	err := st.Save(short, x)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Save with a stuck store: %v, want the context's error", err)
+	}
+	if x.ID != 0 {
+		t.Errorf("ID set although Save gave up: %d", x.ID)
+	}
+	release()
+	st.Close() // flushes
+	st2, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	last, err := st2.Last(ctx)
+	if err != nil || last.Request.Path != "/late" {
+		t.Errorf("the exchange whose caller gave up was not written: %v %v", last, err)
+	}
+}
+
+func TestCloseFlushesAndIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	st, path := openTemp(t, Options{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var saved []int64
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 100; i++ {
+				x := &exchange.Exchange{}
+				err := st.Save(ctx, x)
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				saved = append(saved, x.ID)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(5 * time.Millisecond) // let some Saves be in flight
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	wg.Wait()
+	if err := st.Save(ctx, &exchange.Exchange{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Save after Close: %v", err)
+	}
+	st2, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	for _, id := range saved {
+		if _, err := st2.Get(ctx, id); err != nil {
+			t.Fatalf("#%d acknowledged but missing after Close: %v", id, err)
+		}
+	}
+}
+
+func TestMigrationsFromAnOldFile(t *testing.T) {
+	ctx := context.Background()
+	// A version-1 store with data in it.
+	st, path := openTemp(t, Options{})
+	x := full()
+	if err := st.Save(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	// A later swhook adds a migration.
+	orig := migrations
+	migrations = append(slices_clone(orig), `ALTER TABLE exchanges ADD COLUMN note TEXT NOT NULL DEFAULT ''; CREATE INDEX exchanges_note ON exchanges(note);`)
+	defer func() { migrations = orig }()
+	st2, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("migrating: %v", err)
+	}
+	var v int
+	if err := st2.db.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != 2 {
+		t.Errorf("user_version %d, %v; want 2", v, err)
+	}
+	got, err := st2.Get(ctx, x.ID)
+	if err != nil || string(got.Request.Body) != string(x.Request.Body) {
+		t.Errorf("data lost in migration: %v", err)
+	}
+	st2.Close()
+	migrations = orig
+
+	// And the older swhook refuses the newer file with a clear error.
+	_, err = Open(ctx, path, Options{})
+	if err == nil || !strings.Contains(err.Error(), "newer swhook") || !strings.Contains(err.Error(), "schema version 2") {
+		t.Errorf("opening a newer store: %v", err)
+	}
+}
+
+func TestMigratesAnEmptyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Save(context.Background(), &exchange.Exchange{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNotADatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	os.WriteFile(path, []byte(strings.Repeat("this is not sqlite\n", 100)), 0o600)
+	_, err := Open(context.Background(), path, Options{})
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func slices_clone(s []string) []string { return append([]string(nil), s...) }
