@@ -161,10 +161,11 @@ func (m *Model) helpView() string {
 	b.WriteString(m.st.Section.Render(" Filter"))
 	b.WriteString(m.st.Dim.Render("  / then type; every word must match; esc clears"))
 	b.WriteString("\n")
-	for i := 0; i < len(filter.Keys); i += 2 {
-		line := "  " + m.st.HelpKey.Render(filter.Keys[i])
-		if i+1 < len(filter.Keys) {
-			line += "   " + m.st.HelpKey.Render(filter.Keys[i+1])
+	syntax := filter.Syntax()
+	for i := 0; i < len(syntax); i += 2 {
+		line := "  " + m.st.HelpKey.Render(syntax[i])
+		if i+1 < len(syntax) {
+			line += "   " + m.st.HelpKey.Render(syntax[i+1])
 		}
 		b.WriteString(line + "\n")
 	}

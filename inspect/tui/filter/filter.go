@@ -22,8 +22,10 @@ type Filter struct {
 	Methods  []string // upper case
 }
 
-// Keys lists the qualifiers the filter understands, for help text.
-var Keys = []string{"sig:valid|invalid|unsigned|nokey", "status:2xx|4xx|5xx|404|error", "event:call|message.status|ringing", "method:GET"}
+// Syntax lists the qualifiers the filter understands, for help text.
+func Syntax() []string {
+	return []string{"sig:valid|invalid|unsigned|nokey", "status:2xx|4xx|5xx|404|error", "event:call|message.status|ringing", "method:GET"}
+}
 
 // Parse reads a filter. A word of the form key:value with a known key is a
 // qualifier; anything else (including unknown keys, so "http://x" works) is
