@@ -267,3 +267,37 @@ func TestNotADatabase(t *testing.T) {
 }
 
 func slices_clone(s []string) []string { return append([]string(nil), s...) }
+
+func TestConcurrentOpensOfANewFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new", "s.db")
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := Open(context.Background(), path, Options{})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer st.Close()
+			errs <- st.Save(context.Background(), &exchange.Exchange{})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	st, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n, _ := st.Count(context.Background(), Query{}); n != 6 {
+		t.Errorf("%d exchanges, want 6", n)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -307,6 +308,9 @@ func (s *Store) writer(conn *sql.Conn, ins *inserts) {
 	batch := make([]*writeReq, 0, maxBatch)
 	for r := range s.reqs {
 		batch = append(batch[:0], r)
+		// Let savers woken by the last commit enqueue before this batch is
+		// cut: on a busy machine that turns batches of 2 into batches of 8.
+		runtime.Gosched()
 	fill:
 		for len(batch) < maxBatch {
 			select {
