@@ -2,7 +2,9 @@
 # Side-by-side load test: the same signed webhook, at the same concurrency, sent
 # with wrk to (1) the handler directly, (2) Caddy's reverse_proxy in front of it,
 # (3) `swhook listen` in front of it (verifying the signature, storing every
-# exchange durably, checking the answer). Prints requests/sec and p50/p99 for
+# exchange durably, checking the answer; run with --enforce-signature so a bad
+# signature could not go unnoticed, and --keep 0 so every answered webhook can
+# be counted in the store afterwards). Prints requests/sec and p50/p99 for
 # each, the swhook/Caddy throughput ratio and swhook's p50 added latency over
 # the direct baseline.
 #
@@ -27,7 +29,7 @@ install=1
 swhook_bin=""
 
 usage() {
-	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 die() {
