@@ -19,6 +19,9 @@ func TestListGolden(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	storeGolden(t, "list.golden", stdout)
+	if strings.Contains(stdout+stderr, testSigningKeySecret) {
+		t.Error("the signing key was printed")
+	}
 	if strings.ContainsAny(stdout, "\x1b\x07\r\x00") {
 		t.Errorf("control bytes reached the table: %q", stdout)
 	}

@@ -22,7 +22,10 @@ func TestShowGolden(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
 			storeGolden(t, "show_"+ref+".golden", stdout)
-			if strings.ContainsAny(stdout, "\x1b\x07\r\x00") {
+			if strings.Contains(stdout+stderr, testSigningKeySecret) {
+		t.Error("the signing key was printed")
+	}
+	if strings.ContainsAny(stdout, "\x1b\x07\r\x00") {
 				t.Errorf("control bytes reached the terminal: %q", stdout)
 			}
 		})

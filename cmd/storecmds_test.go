@@ -86,8 +86,12 @@ func seedStore(t *testing.T) (map[string]string, []*exchange.Exchange) {
 			t.Fatal(err)
 		}
 	}
-	return map[string]string{cmdutil.EnvStore: path}, xs
+	// A signing key in the environment: none of these commands needs it,
+	// and none may print it.
+	return map[string]string{cmdutil.EnvStore: path, cmdutil.EnvSigningKey: testSigningKeySecret}, xs
 }
+
+const testSigningKeySecret = "PSK_store_cmds_secret_0123456789"
 
 const formCT = "application/x-www-form-urlencoded"
 

@@ -159,14 +159,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// commits, and even then the file is never corrupted. FULL would add an
 	// fsync per batch to every webhook's latency for that rarer case; it is
 	// available as Options.FullSync.
-	sync := "NORMAL"
+	syncMode := "NORMAL"
 	if opts.FullSync {
-		sync = "FULL"
+		syncMode = "FULL"
 	}
 	q := url.Values{}
 	q.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", sync)
+	q.Set("_synchronous", syncMode)
 	// Writes take the write lock at BEGIN, so two processes never deadlock
 	// upgrading read locks; the busy timeout then queues them.
 	q.Set("_txlock", "immediate")
