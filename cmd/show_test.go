@@ -23,9 +23,9 @@ func TestShowGolden(t *testing.T) {
 			}
 			storeGolden(t, "show_"+ref+".golden", stdout)
 			if strings.Contains(stdout+stderr, testSigningKeySecret) {
-		t.Error("the signing key was printed")
-	}
-	if strings.ContainsAny(stdout, "\x1b\x07\r\x00") {
+				t.Error("the signing key was printed")
+			}
+			if strings.ContainsAny(stdout, "\x1b\x07\r\x00") {
 				t.Errorf("control bytes reached the terminal: %q", stdout)
 			}
 		})

@@ -21,14 +21,14 @@ func seedQuery(t *testing.T) *Store {
 		err    string
 		sig    exchange.SignatureStatus
 	}{
-		{exchange.KindCallInbound, 200, "", exchange.SigValid},                 // 1
-		{exchange.KindCallStatus, 500, "", exchange.SigInvalid},                // 2
+		{exchange.KindCallInbound, 200, "", exchange.SigValid},                       // 1
+		{exchange.KindCallStatus, 500, "", exchange.SigInvalid},                      // 2
 		{exchange.KindMessageStatus, 502, "connection refused", exchange.SigMissing}, // 3
-		{exchange.KindRelayCallState, 404, "", exchange.SigValid},              // 4
-		{exchange.KindCallStatus, 204, "", exchange.SigUnchecked},              // 5
-		{"caller.custom", 200, "", exchange.SigValid},                          // 6: "call" must not match it
-		{exchange.KindSWMLCall, 301, "", exchange.SigInvalid},                  // 7
-		{exchange.KindCallInbound, 0, "timeout", exchange.SigValid},            // 8
+		{exchange.KindRelayCallState, 404, "", exchange.SigValid},                    // 4
+		{exchange.KindCallStatus, 204, "", exchange.SigUnchecked},                    // 5
+		{"caller.custom", 200, "", exchange.SigValid},                                // 6: "call" must not match it
+		{exchange.KindSWMLCall, 301, "", exchange.SigInvalid},                        // 7
+		{exchange.KindCallInbound, 0, "timeout", exchange.SigValid},                  // 8
 	}
 	for i, s := range specs {
 		x := &exchange.Exchange{

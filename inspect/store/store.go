@@ -112,8 +112,8 @@ type Store struct {
 	// commits and rows count the writer's transactions and the exchanges
 	// they carried, so benchmarks can report the group-commit batch size.
 	commits, rows atomic.Int64
-	closeOnce  sync.Once
-	closeErr   error
+	closeOnce     sync.Once
+	closeErr      error
 }
 
 // writeReq is one unit of work for the writer goroutine: a row to insert,
