@@ -274,3 +274,26 @@ func TestConcurrentOpensOfANewFile(t *testing.T) {
 		t.Errorf("%d exchanges, want 6", n)
 	}
 }
+
+// A writer in another process holding the lock longer than the busy timeout
+// delays a Save; it does not lose it.
+func TestSaveOutlastsALongLock(t *testing.T) {
+	ctx := context.Background()
+	st, path := openTemp(t, Options{BusyTimeout: 50 * time.Millisecond})
+	release := lockFile(t, path)
+	done := make(chan error, 1)
+	x := &exchange.Exchange{Request: exchange.Request{Path: "/patient"}}
+	go func() { done <- st.Save(ctx, x) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Save returned while the file was locked: %v", err)
+	case <-time.After(400 * time.Millisecond): // several busy timeouts
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatalf("Save after the lock went away: %v", err)
+	}
+	if got, err := st.Get(ctx, x.ID); err != nil || got.Request.Path != "/patient" {
+		t.Errorf("Get: %v %v", got, err)
+	}
+}

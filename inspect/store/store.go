@@ -36,7 +36,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/swhook/swhook/inspect/exchange"
 )
@@ -109,6 +109,7 @@ type Store struct {
 	reqs   chan *writeReq
 
 	writerDone chan struct{}
+	closing    chan struct{} // closed when Close starts: stop retrying a locked file
 	// commits and rows count the writer's transactions and the exchanges
 	// they carried, so benchmarks can report the group-commit batch size.
 	commits, rows atomic.Int64
@@ -199,6 +200,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db:         db,
 		reqs:       make(chan *writeReq, queueDepth),
 		writerDone: make(chan struct{}),
+		closing:    make(chan struct{}),
 	}
 	if opts.Keep > 0 {
 		// A smaller Keep than last time applies at once, before anyone reads.
@@ -361,12 +363,12 @@ func (s *Store) commit(ctx context.Context, conn *sql.Conn, ins *inserts, batch 
 		}
 		rows := batch[:j]
 		batch = batch[j:]
-		ids, err := insertRows(ctx, conn, ins, rows, keep)
+		ids, err := s.insertPatiently(ctx, conn, ins, rows, keep)
 		keep = 0
 		if err != nil && len(rows) > 1 {
 			// One bad row must not fail its neighbours: retry one by one.
 			for _, r := range rows {
-				ids, err := insertRows(ctx, conn, ins, []*writeReq{r}, 0)
+				ids, err := s.insertPatiently(ctx, conn, ins, []*writeReq{r}, 0)
 				if err == nil {
 					inserted++
 					r.done <- writeResult{id: ids[0]}
@@ -386,6 +388,41 @@ func (s *Store) commit(ctx context.Context, conn *sql.Conn, ins *inserts, batch 
 		}
 	}
 	return inserted
+}
+
+// maxLocked bounds how long the writer keeps retrying while another
+// process holds the write lock. Each attempt already waits BusyTimeout.
+const maxLocked = 2 * time.Minute
+
+// insertPatiently is insertRows that outlasts another process holding the
+// write lock longer than the busy timeout: a webhook is never dropped
+// because a replay in another terminal was slow. The savers may have
+// stopped waiting (their ctx ended); their exchanges are still written.
+// It gives up after maxLocked, or at once when Close has started and an
+// attempt has failed.
+func (s *Store) insertPatiently(ctx context.Context, conn *sql.Conn, ins *inserts, rows []*writeReq, keep int) ([]int64, error) {
+	start := time.Now()
+	for {
+		ids, err := insertRows(ctx, conn, ins, rows, keep)
+		if err == nil || !isLocked(err) || time.Since(start) > maxLocked {
+			return ids, err
+		}
+		select {
+		case <-s.closing:
+			return ids, err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// isLocked reports SQLITE_BUSY and SQLITE_LOCKED (and their extended codes).
+func isLocked(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == 5 || c == 6
+	}
+	return false
 }
 
 // inserts are the writer's prepared statements.
@@ -606,6 +643,7 @@ func (s *Store) Clear(ctx context.Context) error {
 // Close flushes pending writes and closes the file. Closing twice is safe.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.closing)
 		s.mu.Lock()
 		s.closed = true
 		close(s.reqs)
