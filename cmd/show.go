@@ -133,7 +133,11 @@ func renderExchange(x *exchange.Exchange, now time.Time, color bool) string {
 	if x.Event.Detail != "" {
 		event += " " + x.Event.Detail
 	}
-	fmt.Fprintf(&b, "%s  %s  %s\n", paint("1", head), termsafe.String(event), formatTime(x.Time, now))
+	fmt.Fprintf(&b, "%s  %s\n", paint("1", head), termsafe.String(event))
+	if !x.Time.IsZero() {
+		// The detail view gives the exact moment, date and zone included.
+		field("Time", x.Time.In(now.Location()).Format("2006-01-02 15:04:05.000 MST"))
+	}
 	source := string(x.Source)
 	if x.ReplayOf > 0 {
 		source += fmt.Sprintf(" of #%d", x.ReplayOf)
@@ -158,6 +162,8 @@ func renderExchange(x *exchange.Exchange, now time.Time, color bool) string {
 	field("Signature", verdict)
 	if x.Signature.Hint != "" {
 		field("", termsafe.String(x.Signature.Hint))
+	} else if x.Signature.Status == exchange.SigUnchecked {
+		field("", fmt.Sprintf("no signing key was set when it arrived; 'swhook verify %d' checks it with $%s", x.ID, cmdutil.EnvSigningKey))
 	}
 
 	// Request.
