@@ -42,6 +42,7 @@ func swhookBinary(t *testing.T) string {
 		t.Skip("builds and runs the binary")
 	}
 	binOnce.Do(func() {
+		removeStaleBinaries()
 		dir, err := os.MkdirTemp("", "swhook-e2e-")
 		if err != nil {
 			binErr = err
@@ -57,6 +58,18 @@ func swhookBinary(t *testing.T) string {
 		t.Fatal(binErr)
 	}
 	return binPath
+}
+
+// removeStaleBinaries deletes binaries earlier runs built (there is no
+// hook at the end of a package's tests to remove this run's own); an hour
+// is far longer than any run that might still be using one.
+func removeStaleBinaries() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "swhook-e2e-*"))
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 // testKey is a signing key used only by these tests; it must never appear
