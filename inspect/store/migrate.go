@@ -50,9 +50,6 @@ var migrations = []string{
 	CREATE INDEX exchanges_failed ON exchanges(resp_status) WHERE ` + failedCond + `;`,
 }
 
-// SchemaVersion is the schema this build writes.
-var SchemaVersion = len(migrations)
-
 // migrate brings the schema up to date. Each step runs in its own immediate
 // transaction and re-reads the version inside it, so two processes opening a
 // new store at once do not both run a step.

@@ -59,7 +59,9 @@ type Options struct {
 	// store may briefly hold up to ~10% (at most 1000) more than Keep; Close
 	// prunes exactly.
 	Keep int
-	// Now is the clock (tests inject one).
+	// Now is the clock for anything the store stamps itself. Nothing does
+	// yet (an exchange carries its own time); it is here so callers need not
+	// change when something does.
 	Now func() time.Time
 	// MustExist makes Open fail with ErrNoStore (wrapping fs.ErrNotExist)
 	// instead of creating the file.
