@@ -92,6 +92,11 @@ func runShow(ctx context.Context, f *cmdutil.Factory, opts *ShowOptions) error {
 	case opts.JSON:
 		return writeJSON(opts.IO.Out, x)
 	case opts.Raw:
+		if x.Request.Truncated {
+			// The pipe gets what was kept; say so where a person will see it.
+			fmt.Fprintf(opts.IO.ErrOut, "warning: exchange #%d's body was truncated when captured: writing the first %d of %d bytes\n",
+				x.ID, len(x.Request.Body), x.Request.BodySize)
+		}
 		_, err := opts.IO.Out.Write(x.Request.Body)
 		return err
 	case opts.Curl:

@@ -80,12 +80,19 @@ func TestShowJSONIsTheStoredExchange(t *testing.T) {
 
 func TestShowRawWritesExactBytes(t *testing.T) {
 	env, saved := seedStore(t)
-	code, stdout, _ := storeRun{env: env}.run(t, "show", "6", "--raw")
+	code, stdout, stderr := storeRun{env: env}.run(t, "show", "6", "--raw")
 	if code != 0 || !bytes.Equal([]byte(stdout), saved[5].Request.Body) {
 		t.Errorf("exit %d, raw %q, want %q", code, stdout, saved[5].Request.Body)
 	}
+	if !strings.Contains(stderr, "truncated") || !strings.Contains(stderr, "first 18 of 20971520 bytes") {
+		t.Errorf("no truncation warning: %q", stderr)
+	}
+	code, stdout, stderr = storeRun{env: env}.run(t, "show", "2", "--raw")
+	if code != 0 || stdout != string(saved[1].Request.Body) || stderr != "" {
+		t.Errorf("exit %d, raw %q, stderr %q", code, stdout, stderr)
+	}
 	// On a terminal it refuses: raw bytes could carry escape sequences.
-	code, stdout, stderr := storeRun{env: env, stdoutTTY: true}.run(t, "show", "6", "--raw")
+	code, stdout, stderr = storeRun{env: env, stdoutTTY: true}.run(t, "show", "6", "--raw")
 	if code != 2 || stdout != "" || !strings.Contains(stderr, "pipe") || strings.Contains(stderr, "\x1b") {
 		t.Errorf("raw on a terminal: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
