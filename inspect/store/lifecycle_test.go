@@ -297,3 +297,32 @@ func TestSaveOutlastsALongLock(t *testing.T) {
 		t.Errorf("Get: %v %v", got, err)
 	}
 }
+
+// Even when the queue is full because the file is stuck, a Save whose
+// caller gives up is still written once the file frees up.
+func TestSavesBeyondAFullQueueAreNotDropped(t *testing.T) {
+	ctx := context.Background()
+	st, path := openTemp(t, Options{BusyTimeout: 20 * time.Second})
+	release := lockFile(t, path)
+	const n = queueDepth + 200
+	for i := 0; i < n; i++ {
+		short, cancel := context.WithTimeout(ctx, time.Millisecond)
+		err := st.Save(short, &exchange.Exchange{Request: exchange.Request{Path: fmt.Sprint("/", i)}})
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("save %d: %v, want the context's error while the file is locked", i, err)
+		}
+	}
+	release()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	if got, _ := st2.Count(ctx, Query{}); got != n {
+		t.Errorf("%d exchanges written, want all %d", got, n)
+	}
+}

@@ -36,7 +36,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // the "sqlite" driver, and its error codes
 
 	"github.com/swhook/swhook/inspect/exchange"
 )
@@ -287,7 +287,18 @@ func (s *Store) do(ctx context.Context, r *writeReq) (writeResult, error) {
 	case s.reqs <- r:
 		s.mu.RUnlock()
 	case <-ctx.Done():
-		s.mu.RUnlock()
+		if r.row == nil {
+			s.mu.RUnlock()
+			return writeResult{}, ctx.Err()
+		}
+		// The queue is full (the file is stuck) and the caller stops
+		// waiting, but a webhook is never dropped: a goroutine finishes the
+		// enqueue. It inherits this read lock, so Close, which takes the
+		// lock exclusively before closing the queue, waits for it.
+		go func() {
+			defer s.mu.RUnlock()
+			s.reqs <- r
+		}()
 		return writeResult{}, ctx.Err()
 	}
 	select {
