@@ -48,6 +48,15 @@ var migrations = []string{
 	CREATE INDEX exchanges_kind ON exchanges(kind);
 	CREATE INDEX exchanges_unverified ON exchanges(sig_status) WHERE sig_status <> 'valid';
 	CREATE INDEX exchanges_failed ON exchanges(resp_status) WHERE ` + failedCond + `;`,
+
+	// 2: the request's URL, query and host as columns. JSON turns invalid
+	// UTF-8 into U+FFFD, and these come off the wire; SQLite keeps text
+	// bytes as given, so the columns are what is read back. (Headers moved
+	// to a byte-exact BLOB encoding at the same time; rows written before
+	// keep their JSON TEXT, told apart by type.)
+	`ALTER TABLE exchanges ADD COLUMN url TEXT NOT NULL DEFAULT '';
+	ALTER TABLE exchanges ADD COLUMN query TEXT NOT NULL DEFAULT '';
+	ALTER TABLE exchanges ADD COLUMN host TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate brings the schema up to date. Each step runs in its own immediate

@@ -181,7 +181,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(4)
 
-	if err := migrate(ctx, db, path); err != nil {
+	if err := retryLocked(ctx, opts.BusyTimeout, func() error { return migrate(ctx, db, path) }); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -423,6 +423,26 @@ func (s *Store) insertPatiently(ctx context.Context, conn *sql.Conn, ins *insert
 		select {
 		case <-s.closing:
 			return ids, err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// retryLocked runs f until it does not fail with a lock error, for up to
+// limit. SQLite returns SQLITE_BUSY without calling the busy handler in a
+// few cases — notably while another connection is switching a new file to
+// WAL or recovering the WAL — which several swhook processes starting at
+// once can hit.
+func retryLocked(ctx context.Context, limit time.Duration, f func() error) error {
+	deadline := time.Now().Add(limit)
+	for {
+		err := f()
+		if err == nil || !isLocked(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -765,7 +785,8 @@ func (q Query) where() (string, []any, error) {
 	return hint + " WHERE " + strings.Join(conds, " AND "), args, nil
 }
 
-// headersDoc is what the headers column holds.
+// headersDoc is what the headers column held, as JSON, in rows written
+// before schema version 2.
 type headersDoc struct {
 	Request  http.Header `json:"request"`
 	Response http.Header `json:"response"`
@@ -773,23 +794,26 @@ type headersDoc struct {
 
 const insertSQL = `INSERT INTO exchanges (
 	time_s, time_ns, source, replay_of, method, path, kind, detail, sig_status,
-	resp_status, resp_error, duration_ms, check_status, summary
-) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	resp_status, resp_error, duration_ms, check_status, url, query, host, summary
+) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 const insertPayloadSQL = `INSERT INTO payloads (id, headers, req_body, resp_body) VALUES (?,?,?,?)`
 
 // nExchangeCols is how many leading insert arguments go to the exchanges
 // table; the rest go to payloads.
-const nExchangeCols = 14
+const nExchangeCols = 17
 
+// The summary reads the text columns that came off the wire next to the
+// JSON, because those columns keep their bytes exactly (see migration 2).
 const (
-	summaryFrom = `SELECT id, time_s, time_ns, summary FROM exchanges`
-	fullFrom    = `SELECT exchanges.id, time_s, time_ns, summary, headers, req_body, resp_body
+	summaryFrom = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host FROM exchanges`
+	fullFrom    = `SELECT exchanges.id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host,
+		headers, req_body, resp_body
 		FROM exchanges LEFT JOIN payloads USING (id)`
 )
 
 // encode turns x into insert arguments. It runs in the saving goroutine, so
-// the JSON work is spread over the callers and the writer only writes.
+// the encoding work is spread over the callers and the writer only writes.
 func encode(x *exchange.Exchange) ([]any, error) {
 	c := *x
 	c.ID = 0
@@ -800,16 +824,13 @@ func encode(x *exchange.Exchange) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	headers, err := json.Marshal(headersDoc{Request: x.Request.Headers, Response: x.Response.Headers})
-	if err != nil {
-		return nil, err
-	}
 	return []any{
 		x.Time.Unix(), x.Time.Nanosecond(), string(x.Source), x.ReplayOf,
 		x.Request.Method, x.Request.Path, string(x.Event.Kind), x.Event.Detail,
 		string(x.Signature.Status), x.Response.Status, x.Response.Error,
 		x.Response.DurationMS, string(x.ResponseCheck.Status),
-		string(summary), string(headers), blob(x.Request.Body), blob(x.Response.Body),
+		x.Request.URL, x.Request.Query, x.Request.Host, string(summary),
+		encodeHeaders(x.Request.Headers, x.Response.Headers), blob(x.Request.Body), blob(x.Response.Body),
 	}, nil
 }
 
@@ -840,12 +861,13 @@ func unblob(v any) exchange.Body {
 
 func scan(rows *sql.Rows, summary bool) (*exchange.Exchange, error) {
 	var (
-		id, sec, nsec  int64
-		sum            string
-		headers        sql.NullString
-		reqBody, rBody any
+		id, sec, nsec                 int64
+		sum                           string
+		method, path, detail, respErr string
+		rawURL, query, host           string
+		headers, reqBody, rBody       any
 	)
-	dest := []any{&id, &sec, &nsec, &sum}
+	dest := []any{&id, &sec, &nsec, &sum, &method, &path, &detail, &respErr, &rawURL, &query, &host}
 	if !summary {
 		dest = append(dest, &headers, &reqBody, &rBody)
 	}
@@ -858,14 +880,34 @@ func scan(rows *sql.Rows, summary bool) (*exchange.Exchange, error) {
 	}
 	x.ID = id
 	x.Time = time.Unix(sec, nsec).UTC()
+	// The columns hold the exact bytes; the JSON may have replaced invalid
+	// UTF-8. (Rows from before migration 2 have empty url/query/host
+	// columns: their JSON values stand.)
+	x.Request.Method, x.Request.Path, x.Event.Detail, x.Response.Error = method, path, detail, respErr
+	if rawURL != "" {
+		x.Request.URL = rawURL
+	}
+	if query != "" {
+		x.Request.Query = query
+	}
+	if host != "" {
+		x.Request.Host = host
+	}
 	x.Request.Body, x.Response.Body = nil, nil
 	if !summary {
-		if headers.Valid {
-			var h headersDoc
-			if err := json.Unmarshal([]byte(headers.String), &h); err != nil {
+		switch h := headers.(type) {
+		case []byte:
+			req, resp, err := decodeHeaders(h)
+			if err != nil {
 				return nil, fmt.Errorf("read exchange #%d headers: %w", id, err)
 			}
-			x.Request.Headers, x.Response.Headers = h.Request, h.Response
+			x.Request.Headers, x.Response.Headers = req, resp
+		case string: // JSON, before schema version 2
+			var d headersDoc
+			if err := json.Unmarshal([]byte(h), &d); err != nil {
+				return nil, fmt.Errorf("read exchange #%d headers: %w", id, err)
+			}
+			x.Request.Headers, x.Response.Headers = d.Request, d.Response
 		}
 		x.Request.Body, x.Response.Body = unblob(reqBody), unblob(rBody)
 	}
