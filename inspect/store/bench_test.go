@@ -150,6 +150,14 @@ func BenchmarkListSummaryPage(b *testing.B) {
 			}
 		}
 	})
+	b.Run("filtered exact kind", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			xs, err := st.List(ctx, Query{Limit: 100, Kind: "fax.status", Summary: true})
+			if err != nil || len(xs) != 100 {
+				b.Fatal(len(xs), err)
+			}
+		}
+	})
 	b.Run("filtered prefix", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			xs, err := st.List(ctx, Query{Limit: 100, Kind: "call", Summary: true})

@@ -22,7 +22,7 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 		{Query{Status: "error"}, "exchanges_failed"},
 		{Query{Status: "404"}, "exchanges_failed"},
 		{Query{Kind: "call", Limit: 100}, "exchanges_kind"},
-		{Query{Kind: "fax.status", Limit: 100}, "exchanges_kind"},
+		{Query{Kind: "fax.status", Limit: 100}, "exchanges_kind (kind=?)"},
 	} {
 		where, args, err := c.q.where()
 		if err != nil {

@@ -739,7 +739,12 @@ func (q Query) where() (string, []any, error) {
 			}
 		}
 	}
-	if k := strings.TrimSuffix(strings.TrimSpace(q.Kind), "."); k != "" {
+	if k := strings.TrimSuffix(strings.TrimSpace(q.Kind), "."); k != "" && isLeafKind(k) {
+		// A whole kind: equality, so the index yields IDs newest first and
+		// a page stops after its last row, with no sort.
+		conds = append(conds, "kind = ?")
+		args = append(args, k)
+	} else if k != "" {
 		// "call" matches call and call.*. One range on the kind index
 		// (['call', 'call/'), '/' being the byte after '.'), then a residual
 		// test kept off the index with '+': written as a top-level OR,
@@ -783,6 +788,21 @@ func (q Query) where() (string, []any, error) {
 		hint = " INDEXED BY exchanges_failed"
 	}
 	return hint + " WHERE " + strings.Join(conds, " AND "), args, nil
+}
+
+// isLeafKind reports a known kind that no other kind extends ("call.status",
+// not "call" or "relay.call").
+func isLeafKind(k string) bool {
+	known := false
+	for _, kind := range exchange.Kinds {
+		switch {
+		case string(kind) == k:
+			known = true
+		case strings.HasPrefix(string(kind), k+"."):
+			return false
+		}
+	}
+	return known
 }
 
 // headersDoc is what the headers column held, as JSON, in rows written
