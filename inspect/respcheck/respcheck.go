@@ -84,6 +84,12 @@ func checkDocument(d domain, resp Response) exchange.Check {
 	switch body[0] {
 	case '<':
 		kind = "xml"
+		// An XML declaration is only allowed as the very first bytes: a
+		// newline printed before it (a stray echo, a blank line before
+		// "<?php") is a classic cause of the document parse error.
+		if bytes.HasPrefix(body, []byte("<?xml")) && !bytes.HasPrefix(bytes.TrimPrefix(resp.Body, []byte("\xef\xbb\xbf")), []byte("<?xml")) {
+			return errorf("text before <?xml ...?>; the XML declaration must come first: %s", d.consequence())
+		}
 		c = checkCXML(d, body, resp.Truncated)
 	case '{':
 		kind = "json"

@@ -32,8 +32,7 @@ func TestCheck(t *testing.T) {
 	}{
 		// Good answers.
 		{"empty Response", callInbound, Response{Status: 200, ContentType: "text/xml", Body: []byte(`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)}, exchange.CheckOK, ""},
-		{"Say and Dial", callInbound, Response{Status: 200, ContentType: "application/xml; charset=utf-8", Body: []byte(`
-<?xml version="1.0" encoding="UTF-8"?>
+		{"Say and Dial", callInbound, Response{Status: 200, ContentType: "application/xml; charset=utf-8", Body: []byte(`<?xml version="1.0" encoding="UTF-8"?>
 <!-- greet, then connect -->
 <Response>
   <Say voice="woman">Hello &amp; welcome</Say>
@@ -44,6 +43,8 @@ func TestCheck(t *testing.T) {
 `)}, exchange.CheckOK, ""},
 		{"SSML inside Say is not checked", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<Response><Say>Hi <break time="1s"/><prosody rate="slow">there</prosody></Say></Response>`)}, exchange.CheckOK, ""},
 		{"BOM and leading blank lines", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte("\xef\xbb\xbf\n\n<Response/>")}, exchange.CheckOK, ""},
+		{"BOM before the declaration", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte("\xef\xbb\xbf<?xml version=\"1.0\"?><Response/>")}, exchange.CheckOK, ""},
+		{"trailing newline", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte("<?xml version=\"1.0\"?><Response/>\n\n")}, exchange.CheckOK, ""},
 		{"latin-1 declaration", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<?xml version="1.0" encoding="ISO-8859-1"?><Response><Say>caf` + "\xe9" + `</Say></Response>`)}, exchange.CheckOK, ""},
 		{"Connect Stream", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<Response><Connect><Stream url="wss://x.example/s"><Parameter name="a" value="b"/></Stream></Connect></Response>`)}, exchange.CheckOK, ""},
 		{"default namespace", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<Response xmlns="http://example.com/cxml"><Say>hi</Say></Response>`)}, exchange.CheckOK, ""},
@@ -120,6 +121,8 @@ func TestCheck(t *testing.T) {
 			exchange.CheckError, "handler answered 302; the call will fail with a document parse error"},
 		{"HTML page", callInbound, Response{Status: 200, ContentType: "text/html", Body: []byte("<!DOCTYPE html>\n<html><body>Welcome</body></html>")},
 			exchange.CheckError, "answer is an HTML page, not cXML; the call will fail with a document parse error"},
+		{"newline before the XML declaration", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte("\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response/>")},
+			exchange.CheckError, "text before <?xml ...?>; the XML declaration must come first: the call will fail with a document parse error"},
 		{"another root", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<Say>hi</Say>`)},
 			exchange.CheckError, "root element is <Say>; cXML needs a <Response> root"},
 		{"malformed XML", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte("<Response>\n<Say>hi</Sya>\n</Response>")},
