@@ -64,8 +64,8 @@ func Diagnose(key string, r Request, opts DiagnoseOptions) Diagnosis {
 		res.Found = true
 		return res
 	}
-	return Diagnosis{Sentence: fmt.Sprintf("the signature in %s matches no variant of the URL, body or scheme: the signing key is probably not the one SignalWire signed with (the key used here is %d characters) — copy the Signing Key from the API page of your SignalWire space",
-		s.name, utf8.RuneCountInString(key))}
+	return Diagnosis{Sentence: fmt.Sprintf("the signature in %s matches no variant of the URL, body or scheme: the signing key is probably not the one SignalWire signed with — copy the Signing Key from the API page of the SignalWire space that sent it",
+		s.name)}
 }
 
 // probe is one way to compute a signature: a scheme (or a wrong scheme a
