@@ -1,101 +1,24 @@
 package replay
 
 import (
-	"fmt"
-	"net/http"
-	"sort"
-	"strings"
-	"unicode/utf8"
-
+	"github.com/swhook/swhook/inspect/curl"
 	"github.com/swhook/swhook/inspect/exchange"
-	"github.com/swhook/swhook/inspect/termsafe"
 )
 
-// Curl returns a POSIX shell command that sends r again with curl: same
-// method, URL (the one the signature was made for), headers — signature
-// included — and exact body bytes. Text is single-quoted; anything a
-// terminal could misread (control bytes, invalid UTF-8) is written as printf
-// octal escapes, so the command is both exact and safe to print.
-//
-// Left out: headers the connection computes (Host, Content-Length,
-// hop-by-hop) and Accept-Encoding, so curl prints a readable answer.
+// Curl is curl.Command for a stored request, which may have been recorded
+// without its URL: one is then built from its Host, path and query with
+// TargetURL's safeguards, so a malformed recorded path cannot move into the
+// host, query or fragment.
 func Curl(r exchange.Request) string {
-	target := r.URL
-	if target == "" {
+	if r.URL == "" {
 		host := r.Host
 		if host == "" {
 			host = "localhost"
 		}
 		var err error
-		if target, err = TargetURL("http://"+host, r); err != nil {
-			target = "http://localhost/"
+		if r.URL, err = TargetURL("http://"+host, r); err != nil {
+			r.URL = "http://localhost/"
 		}
 	}
-	method := r.Method
-	if method == "" {
-		method = http.MethodPost
-	}
-	var b strings.Builder
-	if len(r.Body) > 0 && !shellSafe(string(r.Body)) {
-		b.WriteString("printf '" + printfEscape(r.Body) + "' | ")
-	}
-	b.WriteString("curl --globoff")
-	if !(method == http.MethodGet && len(r.Body) == 0) && !(method == http.MethodPost && len(r.Body) > 0) {
-		b.WriteString(" -X " + shellQuote(method))
-	}
-	b.WriteString(" --url " + shellQuote(target)) // --url: a URL is never read as an option
-
-	h := cleanHeaders(r.Headers)
-	h.Del("Accept-Encoding")
-	names := make([]string, 0, len(h))
-	for k := range h {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		for _, v := range h[k] {
-			b.WriteString(" \\\n  -H " + shellQuote(k+": "+v))
-		}
-	}
-	switch {
-	case len(r.Body) == 0:
-	case shellSafe(string(r.Body)):
-		// --data-raw: no @file interpretation, bytes as given.
-		// Single quotes keep newlines (a substitution would drop trailing ones).
-		b.WriteString(" \\\n  --data-raw '" + strings.ReplaceAll(string(r.Body), "'", `'\''`) + "'")
-	default:
-		b.WriteString(" \\\n  --data-binary @-")
-	}
-	return b.String()
-}
-
-// shellSafe reports whether s can be printed inside single quotes as is:
-// valid UTF-8 that termsafe leaves unchanged (newlines allowed, no tabs or
-// carriage returns, which termsafe would rewrite).
-func shellSafe(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsAny(s, "\t\r") && termsafe.Text(s) == s
-}
-
-// shellQuote quotes s for a POSIX shell. Strings a terminal could misread
-// become "$(printf '…')", which command substitution reproduces exactly
-// (they never end in a newline: they are header values and URLs).
-func shellQuote(s string) string {
-	if shellSafe(s) && !strings.Contains(s, "\n") {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
-	return `"$(printf '` + printfEscape([]byte(s)) + `')"`
-}
-
-// printfEscape writes b as a printf format that prints exactly b: printable
-// ASCII as itself, everything else (and %, \ and ') as a \ooo escape.
-func printfEscape(b []byte) string {
-	var s strings.Builder
-	for _, c := range b {
-		if c >= 0x20 && c < 0x7f && c != '%' && c != '\\' && c != '\'' {
-			s.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&s, `\%03o`, c)
-	}
-	return s.String()
+	return curl.Command(r)
 }

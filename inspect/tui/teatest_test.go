@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/swhook/swhook/inspect/curl"
 	"github.com/swhook/swhook/inspect/exchange"
 )
 
@@ -147,7 +148,7 @@ func TestCopyReachesTheTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(Curl(fixture()[5])))
+	want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(curl.Command(fixture()[5].Request)))
 	if !bytes.Contains(out, []byte(want)) {
 		t.Errorf("no OSC 52 with the curl line in the terminal output")
 	}

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/swhook/swhook/inspect/curl"
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/termsafe"
 	"github.com/swhook/swhook/inspect/tui/filter"
@@ -328,7 +329,7 @@ func (m *Model) onDetail(msg detailMsg) tea.Cmd {
 }
 
 func (m *Model) showCurl(x *exchange.Exchange) tea.Cmd {
-	m.curl = Curl(x)
+	m.curl = curl.Command(x.Request)
 	m.curlVP.SetContent(termsafe.Text(m.curl))
 	m.curlVP.GotoTop()
 	if m.mode != modeCurl {

@@ -352,7 +352,7 @@ func TestCopyKey(t *testing.T) {
 		t.Errorf("c returned %T, want the clipboard command", got)
 	}
 	out := m.Render()
-	if m.mode != modeCurl || !strings.Contains(out, "curl -X POST https://abc123.ngrok-free.app/recording") {
+	if m.mode != modeCurl || !strings.Contains(out, "curl --globoff --url 'https://abc123.ngrok-free.app/recording'") {
 		t.Fatalf("curl not shown:\n%s", out)
 	}
 	press(t, m, "esc")

@@ -1,4 +1,4 @@
-package replay
+package curl
 
 import (
 	"bytes"
@@ -11,8 +11,8 @@ import (
 	"github.com/swhook/swhook/inspect/exchange"
 )
 
-// parsedCurl is what a shell and curl would make of a Curl command: parsed
-// here without either, by the POSIX quoting rules Curl relies on, so the
+// parsedCurl is what a shell and curl would make of a Command: parsed
+// here without either, by the POSIX quoting rules Command relies on, so the
 // round trip is checked on machines without curl too.
 type parsedCurl struct {
 	method, url string
@@ -86,7 +86,7 @@ func parseCurl(cmd string) (parsedCurl, error) {
 }
 
 // shellWords splits on spaces, honouring single quoting, the escaped quote and
-// "$(printf '…')" substitutions, which is all Curl writes.
+// "$(printf '…')" substitutions, which is all Command writes.
 func shellWords(s string) ([]string, error) {
 	var words []string
 	var cur bytes.Buffer
@@ -137,7 +137,7 @@ func shellWords(s string) ([]string, error) {
 	return words, nil
 }
 
-// unprintf decodes the printf formats Curl writes: literal bytes and \ooo.
+// unprintf decodes the printf formats Command writes: literal bytes and \ooo.
 func unprintf(f string) ([]byte, error) {
 	var out []byte
 	for i := 0; i < len(f); i++ {
@@ -174,19 +174,18 @@ func FuzzCurlRoundTrip(f *testing.F) {
 			return // not a request HTTP can carry
 		}
 		h := http.Header{hn: {hv}}
-		dropped := cleanHeaders(h)
-		dropped.Del("Accept-Encoding")
+		dropped := sendable(h)
 		r := exchange.Request{Method: method, URL: u, Headers: h, Body: body}
-		got, err := parseCurl(Curl(r))
+		got, err := parseCurl(Command(r))
 		if err != nil {
-			t.Fatalf("%v\n%s", err, Curl(r))
+			t.Fatalf("%v\n%s", err, Command(r))
 		}
 		if got.method != method || got.url != u || !bytes.Equal(got.body, body) {
-			t.Fatalf("round trip: %q %q %q\ncommand:\n%s", got.method, got.url, got.body, Curl(r))
+			t.Fatalf("round trip: %q %q %q\ncommand:\n%s", got.method, got.url, got.body, Command(r))
 		}
 		for k, v := range dropped {
 			if got.header.Get(k) != v[0] {
-				t.Fatalf("header %s: %q, want %q\n%s", k, got.header.Get(k), v[0], Curl(r))
+				t.Fatalf("header %s: %q, want %q\n%s", k, got.header.Get(k), v[0], Command(r))
 			}
 		}
 	})

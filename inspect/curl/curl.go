@@ -1,0 +1,127 @@
+// Package curl writes a captured request as a curl command a developer can
+// paste into a shell. It is shared by `swhook show --curl` and the live
+// view's copy key, so both hand out the same, tested command; it is a leaf
+// (it imports only exchange and termsafe) so the screen can use it without
+// importing replay.
+package curl
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/termsafe"
+)
+
+// Command returns a POSIX shell command that sends r again with curl: same
+// method, r.URL (the URL the signature was made for), headers — signature
+// included — and exact body bytes. Text is single-quoted; anything a
+// terminal could misread (control bytes, invalid UTF-8) is written as printf
+// octal escapes, so the command is both exact and safe to print.
+//
+// Left out: headers the connection computes (Host, Content-Length,
+// hop-by-hop) and Accept-Encoding, so curl prints a readable answer. A body
+// that was captured only in part is sent as captured, with a comment line
+// that says so, because a command that silently sends less would lie.
+func Command(r exchange.Request) string {
+	method := r.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	var b strings.Builder
+	if len(r.Body) > 0 && !shellSafe(string(r.Body)) {
+		b.WriteString("printf '" + printfEscape(r.Body) + "' | ")
+	}
+	b.WriteString("curl --globoff")
+	if !(method == http.MethodGet && len(r.Body) == 0) && !(method == http.MethodPost && len(r.Body) > 0) {
+		b.WriteString(" -X " + shellQuote(method))
+	}
+	b.WriteString(" --url " + shellQuote(r.URL)) // --url: a URL is never read as an option
+
+	h := sendable(r.Headers)
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range h[k] {
+			b.WriteString(" \\\n  -H " + shellQuote(k+": "+v))
+		}
+	}
+	switch {
+	case len(r.Body) == 0:
+	case shellSafe(string(r.Body)):
+		// --data-raw: no @file interpretation, bytes as given.
+		// Single quotes keep newlines (a substitution would drop trailing ones).
+		b.WriteString(" \\\n  --data-raw '" + strings.ReplaceAll(string(r.Body), "'", `'\''`) + "'")
+	default:
+		b.WriteString(" \\\n  --data-binary @-")
+	}
+	if r.Truncated {
+		fmt.Fprintf(&b, "\n# warning: only %d of %d body bytes were captured", len(r.Body), r.BodySize)
+	}
+	return b.String()
+}
+
+// computed are the headers a new connection works out for itself: sending
+// the recorded ones would lie about the request or break it.
+var computed = []string{
+	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
+	"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Host",
+	"Accept-Encoding",
+}
+
+// sendable copies h without the computed headers, nor those the request's
+// Connection header names as hop-by-hop.
+func sendable(h http.Header) http.Header {
+	out := h.Clone()
+	if out == nil {
+		return http.Header{}
+	}
+	for _, v := range out.Values("Connection") {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				out.Del(name)
+			}
+		}
+	}
+	for _, name := range computed {
+		out.Del(name)
+	}
+	return out
+}
+
+// shellSafe reports whether s can be printed inside single quotes as is:
+// valid UTF-8 that termsafe leaves unchanged (newlines allowed, no tabs or
+// carriage returns, which termsafe would rewrite).
+func shellSafe(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsAny(s, "\t\r") && termsafe.Text(s) == s
+}
+
+// shellQuote quotes s for a POSIX shell. Strings a terminal could misread
+// become "$(printf '…')", which command substitution reproduces exactly
+// (they never end in a newline: they are header values and URLs).
+func shellQuote(s string) string {
+	if shellSafe(s) && !strings.Contains(s, "\n") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return `"$(printf '` + printfEscape([]byte(s)) + `')"`
+}
+
+// printfEscape writes b as a printf format that prints exactly b: printable
+// ASCII as itself, everything else (and %, \ and ') as a \ooo escape.
+func printfEscape(b []byte) string {
+	var s strings.Builder
+	for _, c := range b {
+		if c >= 0x20 && c < 0x7f && c != '%' && c != '\\' && c != '\'' {
+			s.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&s, `\%03o`, c)
+	}
+	return s.String()
+}
