@@ -17,6 +17,8 @@ import (
 	"mime"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/swhook/swhook/inspect/signature"
 )
 
 // Param is one form parameter, in submission order.
@@ -40,15 +42,11 @@ func Params(contentType string, body []byte) (params []Param, ok bool) {
 	default:
 		return nil, false
 	}
-	s := string(body)
-	for s != "" {
-		var pair string
-		pair, s, _ = strings.Cut(s, "&")
-		if pair == "" {
-			continue
-		}
-		name, value, _ := strings.Cut(pair, "=")
-		params = append(params, Param{Name: unescape(name), Value: unescape(value)})
+	// The signature check reads the form the same way; sharing its parser
+	// means the table shows exactly the parameters that were signed.
+	parsed, _ := signature.ParseForm(string(body))
+	for _, p := range parsed {
+		params = append(params, Param{Name: p.Key, Value: p.Value})
 	}
 	return params, true
 }
@@ -65,43 +63,6 @@ func looksLikeForm(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// unescape decodes form escapes: '+' is a space, %XX a byte; a malformed
-// escape stays as written.
-func unescape(s string) string {
-	if !strings.ContainsAny(s, "%+") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '+':
-			b.WriteByte(' ')
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
 }
 
 func mediaType(contentType string) string {
