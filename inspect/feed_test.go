@@ -3,6 +3,7 @@ package inspect_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -87,5 +88,64 @@ func TestWatchPublishesOtherWriters(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the watcher did not publish the new exchange")
+	}
+}
+
+// countingLister counts the store reads Follow makes.
+type countingLister struct {
+	inspect.Lister
+	lists int
+}
+
+func (c *countingLister) List(ctx context.Context, q store.Query) ([]*exchange.Exchange, error) {
+	c.lists++
+	return c.Lister.List(ctx, q)
+}
+
+// Saves committed together finish in any order: Follow puts them back in
+// order from what arrives live, without reading the store.
+func TestFollowReordersWithoutStore(t *testing.T) {
+	e := serve(t, inspect.Config{}, exchange.SourceLocal, nil)
+	st := &countingLister{Lister: e.store}
+	ch := make(chan *exchange.Exchange, 10)
+	for _, id := range []int64{2, 4, 1, 3, 5} {
+		ch <- &exchange.Exchange{ID: id}
+	}
+	close(ch)
+	var got []int64
+	inspect.Follow(context.Background(), ch, st, 0, func(x *exchange.Exchange) { got = append(got, x.ID) })
+	if want := []int64{1, 2, 3, 4, 5}; !slices.Equal(got, want) {
+		t.Errorf("Follow delivered %v, want %v", got, want)
+	}
+	if st.lists != 0 {
+		t.Errorf("Follow read the store %d times for gaps that closed live", st.lists)
+	}
+}
+
+// A gap that does not close live is filled from the store after a short
+// wait, while the channel stays open.
+func TestFollowFillsLastingGapWhileOpen(t *testing.T) {
+	e := serve(t, inspect.Config{}, exchange.SourceLocal, nil)
+	for range 3 {
+		do(t, "POST", e.url+"/voice", nil, []byte("A=1"))
+	}
+	xs, err := e.store.List(context.Background(), store.Query{})
+	if err != nil || len(xs) != 3 {
+		t.Fatalf("store has %d: %v", len(xs), err)
+	}
+	ch := make(chan *exchange.Exchange, 10)
+	defer close(ch)
+	ch <- &exchange.Exchange{ID: xs[0].ID} // the newest; the two before never arrive live
+	got := make(chan int64, 10)
+	go inspect.Follow(context.Background(), ch, e.store, xs[2].ID-1, func(x *exchange.Exchange) { got <- x.ID })
+	for i := 2; i >= 0; i-- {
+		select {
+		case id := <-got:
+			if id != xs[i].ID {
+				t.Fatalf("got #%d, want #%d", id, xs[i].ID)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the gap was never filled from the store")
+		}
 	}
 }
