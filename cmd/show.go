@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -238,11 +239,7 @@ func renderExchange(x *exchange.Exchange, now time.Time, color bool) string {
 // writeHeaders lists headers sorted by name, one value per line, so a
 // repeated header shows every value in the order received.
 func writeHeaders(b *strings.Builder, h http.Header) {
-	names := make([]string, 0, len(h))
-	for k := range h {
-		names = append(names, k)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(h))
 	for _, k := range names {
 		for _, v := range h[k] {
 			fmt.Fprintf(b, "  %s: %s\n", termsafe.String(k), termsafe.String(v))

@@ -7,8 +7,9 @@ package curl
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -42,11 +43,7 @@ func Command(r exchange.Request) string {
 	b.WriteString(" --url " + shellQuote(r.URL)) // --url: a URL is never read as an option
 
 	h := sendable(r.Headers)
-	names := make([]string, 0, len(h))
-	for k := range h {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(h))
 	for _, k := range names {
 		for _, v := range h[k] {
 			b.WriteString(" \\\n  -H " + shellQuote(k+": "+v))

@@ -9,9 +9,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -220,11 +221,7 @@ func text(b []byte) (string, string) {
 // reproducible.
 func headers(h http.Header) []NameValue {
 	out := []NameValue{}
-	names := make([]string, 0, len(h))
-	for k := range h {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(h))
 	for _, k := range names {
 		for _, v := range h[k] {
 			out = append(out, NameValue{Name: k, Value: v})

@@ -10,11 +10,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -45,11 +46,7 @@ func Sign(key, method, fullURL, contentType string, body []byte) string {
 		if err != nil {
 			return "undecodable form"
 		}
-		names := make([]string, 0, len(params))
-		for k := range params {
-			names = append(names, k)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(params))
 		for _, k := range names {
 			for _, v := range params[k] {
 				mac.Write([]byte(k + v))

@@ -5,8 +5,9 @@ package detail
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -200,11 +201,7 @@ func (m *Model) styledTable(b *strings.Builder, rows [][2]string, style func(i i
 }
 
 func headerRows(h http.Header) [][2]string {
-	names := make([]string, 0, len(h))
-	for k := range h {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(h))
 	var rows [][2]string
 	for _, k := range names {
 		for _, v := range h[k] {
