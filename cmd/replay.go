@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -185,9 +184,7 @@ func runReplay(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions) error 
 		return fmt.Errorf("store the replay: %w", err)
 	}
 	if o.JSON {
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(x); err != nil {
+		if err := writeJSON(o.IO.Out, x); err != nil {
 			return err
 		}
 	} else {
@@ -314,12 +311,10 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 		}
 	}
 	if o.JSON {
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
 		if results == nil {
 			results = []*exchange.Exchange{}
 		}
-		if err := enc.Encode(results); err != nil {
+		if err := writeJSON(o.IO.Out, results); err != nil {
 			return err
 		}
 	} else {
