@@ -115,6 +115,8 @@ type listenProc struct {
 	done   chan error
 }
 
+// lockedBuffer is output a test reads while another goroutine (a process's
+// stderr copier, the live view) writes it.
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -92,24 +91,6 @@ func TestTunnelRelayTranslatesAndStops(t *testing.T) {
 	}
 }
 
-// syncBuffer is a terminal output the test can read while the UI writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestRunTUIOverARealStore runs the whole view on a real store and feed:
 // history loads, a live exchange appears, q quits and runTUI returns nil.
 func TestRunTUIOverARealStore(t *testing.T) {
@@ -117,7 +98,7 @@ func TestRunTUIOverARealStore(t *testing.T) {
 	ios, _, _, _ := cmdutil.Test()
 	inR, inW := io.Pipe()
 	defer inW.Close()
-	out := &syncBuffer{}
+	out := &lockedBuffer{}
 	ios.In, ios.Out = inR, out
 	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
 	feed := make(chan *exchange.Exchange, 1)
@@ -165,7 +146,7 @@ func TestRunTUIEndsWithContext(t *testing.T) {
 	ios, _, _, _ := cmdutil.Test()
 	inR, inW := io.Pipe()
 	defer inW.Close()
-	ios.In, ios.Out = inR, &syncBuffer{}
+	ios.In, ios.Out = inR, &lockedBuffer{}
 	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
 	st := tuiStore(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
