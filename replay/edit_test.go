@@ -140,31 +140,6 @@ func TestApplySetsPicksTheEncoding(t *testing.T) {
 	}
 }
 
-func TestCleanHeadersDropsConnectionHeaders(t *testing.T) {
-	h := map[string][]string{
-		"Connection":             {"keep-alive, X-Private"},
-		"X-Private":              {"p"},
-		"Content-Length":         {"12"},
-		"Transfer-Encoding":      {"chunked"},
-		"Host":                   {"abc.ngrok.app"},
-		"X-Signalwire-Signature": {"sig"},
-		"Content-Type":           {"application/x-www-form-urlencoded"},
-		"X-Forwarded-Proto":      {"https"},
-	}
-	got := cleanHeaders(h)
-	want := map[string][]string{
-		"X-Signalwire-Signature": {"sig"},
-		"Content-Type":           {"application/x-www-form-urlencoded"},
-		"X-Forwarded-Proto":      {"https"},
-	}
-	if !reflect.DeepEqual(map[string][]string(got), want) {
-		t.Errorf("got %v", got)
-	}
-	if len(h) != 8 {
-		t.Error("cleanHeaders changed its input")
-	}
-}
-
 func TestLineDiff(t *testing.T) {
 	a := []byte("<Response>\n<Say>error</Say>\n</Response>\n")
 	b := []byte("<Response>\n<Say>ok</Say>\n</Response>\n")

@@ -131,7 +131,7 @@ func Prepare(orig *exchange.Exchange, opts Options) (*Plan, error) {
 	p := &Plan{
 		Orig:    orig,
 		Method:  method,
-		Header:  cleanHeaders(orig.Request.Headers),
+		Header:  orig.Request.ResendHeaders(),
 		Body:    append([]byte(nil), orig.Request.Body...),
 		key:     opts.Key,
 		now:     opts.Now,
@@ -507,33 +507,6 @@ func refreshBodyHash(query string, body []byte) string {
 	}
 	sum := sha256.Sum256(body)
 	return SetFormParam(query, "bodySHA256", hex.EncodeToString(sum[:]))
-}
-
-// hopByHop are headers that describe one connection, not the request; the
-// transport writes its own.
-var hopByHop = []string{
-	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
-	"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Host",
-}
-
-// cleanHeaders copies h without the headers the transport must compute for
-// the new connection (hop-by-hop, Content-Length, Host).
-func cleanHeaders(h http.Header) http.Header {
-	out := h.Clone()
-	if out == nil {
-		out = http.Header{}
-	}
-	for _, v := range out.Values("Connection") {
-		for _, name := range strings.Split(v, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				out.Del(name)
-			}
-		}
-	}
-	for _, name := range hopByHop {
-		out.Del(name)
-	}
-	return out
 }
 
 func headerContentType(h http.Header) string { return h.Get("Content-Type") }

@@ -42,7 +42,8 @@ func Command(r exchange.Request) string {
 	}
 	b.WriteString(" --url " + shellQuote(r.URL)) // --url: a URL is never read as an option
 
-	h := sendable(r.Headers)
+	h := r.ResendHeaders()
+	h.Del("Accept-Encoding")
 	names := slices.Sorted(maps.Keys(h))
 	for _, k := range names {
 		for _, v := range h[k] {
@@ -62,34 +63,6 @@ func Command(r exchange.Request) string {
 		fmt.Fprintf(&b, "\n# warning: only %d of %d body bytes were captured", len(r.Body), r.BodySize)
 	}
 	return b.String()
-}
-
-// computed are the headers a new connection works out for itself: sending
-// the recorded ones would lie about the request or break it.
-var computed = []string{
-	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
-	"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Host",
-	"Accept-Encoding",
-}
-
-// sendable copies h without the computed headers, nor those the request's
-// Connection header names as hop-by-hop.
-func sendable(h http.Header) http.Header {
-	out := h.Clone()
-	if out == nil {
-		return http.Header{}
-	}
-	for _, v := range out.Values("Connection") {
-		for _, name := range strings.Split(v, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				out.Del(name)
-			}
-		}
-	}
-	for _, name := range computed {
-		out.Del(name)
-	}
-	return out
 }
 
 // shellSafe reports whether s can be printed inside single quotes as is:
