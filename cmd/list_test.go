@@ -18,7 +18,7 @@ func TestListGolden(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	storeGolden(t, "list.golden", stdout)
+	checkGolden(t, "list.golden", stdout)
 	if strings.Contains(stdout+stderr, testSigningKeySecret) {
 		t.Error("the signing key was printed")
 	}
@@ -33,7 +33,7 @@ func TestListColourGolden(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	storeGolden(t, "list_color.golden", stdout)
+	checkGolden(t, "list_color.golden", stdout)
 	// Colour never skews alignment: without the SGR codes, it is the plain table.
 	_, plain, _ := storeRun{env: env}.run(t, "list")
 	if stripSGR(stdout) != plain {

@@ -2,11 +2,8 @@ package cmd
 
 import (
 	"bytes"
-	"flag"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,36 +11,6 @@ import (
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/replay/trigger"
 )
-
-// -update rewrites golden files. Registered only if no other test file of
-// the package did, so the flag can be shared.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files")
-	}
-}
-
-func updatingGoldens() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if updatingGoldens() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n%s", name, got)
-	}
-}
 
 func TestReplayComparisonGolden(t *testing.T) {
 	orig := &exchange.Exchange{ID: 12, Response: exchange.Response{
@@ -58,7 +25,7 @@ func TestReplayComparisonGolden(t *testing.T) {
 	writeReplayComparison(&b, orig, x, "POST", "http://localhost:3000/voice\x1b[2J")
 	same := &exchange.Exchange{ID: 58, ReplayOf: 12, Response: exchange.Response{Error: "dial tcp 127.0.0.1:3000: connect: connection refused", DurationMS: 0.4}}
 	writeReplayComparison(&b, &exchange.Exchange{ID: 12, Response: exchange.Response{Status: 204, DurationMS: 25}}, same, "POST", "http://localhost:3000/voice")
-	checkGolden(t, "replay_comparison.golden", b.Bytes())
+	checkGolden(t, "replay_comparison.golden", b.String())
 }
 
 func TestTriggerOutputGolden(t *testing.T) {
@@ -75,5 +42,5 @@ func TestTriggerOutputGolden(t *testing.T) {
 	o.BadSignature = true
 	writeTriggerLine(o, w, &exchange.Exchange{ID: 4, Response: exchange.Response{Status: 403},
 		ResponseCheck: exchange.Check{Status: exchange.CheckError, Message: "status callbacks want a 2xx\nsecond line"}})
-	checkGolden(t, "trigger_output.golden", out.Bytes())
+	checkGolden(t, "trigger_output.golden", out.String())
 }

@@ -21,7 +21,7 @@ func TestShowGolden(t *testing.T) {
 			if code != 0 || stderr != "" {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
-			storeGolden(t, "show_"+ref+".golden", stdout)
+			checkGolden(t, "show_"+ref+".golden", stdout)
 			if strings.Contains(stdout+stderr, testSigningKeySecret) {
 				t.Error("the signing key was printed")
 			}

@@ -1,11 +1,8 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,30 +13,7 @@ import (
 )
 
 // Shared by the list, show and clear tests: a store seeded with realistic
-// and hostile exchanges, a fixed clock, and goldens.
-
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files")
-	}
-}
-
-func storeGolden(t *testing.T, name string, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./cmd -run %s -update writes it)", err, t.Name())
-	}
-	if !bytes.Equal([]byte(got), want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n%s", path, got)
-	}
-}
+// and hostile exchanges, and a fixed clock.
 
 // testNow is the injected clock: 2026-11-22 15:30 in a fixed zone, so
 // "today" and local times do not depend on the machine.
