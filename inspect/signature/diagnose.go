@@ -384,16 +384,7 @@ func queryVariants(q string) []string {
 		out = append(out, dq)
 	}
 	params, _ := ParseForm(q)
-	var b strings.Builder
-	for i, p := range params {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(url.QueryEscape(p.Key))
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(p.Value))
-	}
-	out = append(out, b.String())
+	out = append(out, encodeForm(params))
 	return out
 }
 
