@@ -653,8 +653,9 @@ func TestListenE2EPlainHeadless(t *testing.T) {
 		out = append(out, line)
 	}
 	all := strings.Join(out, "\n")
-	if !strings.Contains(all, "Forwarding to     "+target) {
-		t.Errorf("the forward mapping is not shown:\n%s", all)
+	// Right under the URL to paste: where it leads, as ngrok prints it.
+	if want := "Forwarding        " + p.local + " -> " + target; len(out) == 0 || out[0] != want {
+		t.Errorf("the forward mapping is not the second line (want %q):\n%s", want, all)
 	}
 	var found bool
 	for _, line := range out {

@@ -47,10 +47,17 @@ type View interface {
 
 // Plain writes human-readable lines.
 type Plain struct {
-	mu     sync.Mutex
-	w      io.Writer
-	keySet bool
-	loc    *time.Location
+	mu      sync.Mutex
+	w       io.Writer
+	keySet  bool
+	loc     *time.Location
+	forward string // from Ready: a tunnel that comes up says where it leads
+}
+
+// Mapping is "public -> forward", the line a developer looks for first: the
+// URL to paste into the dashboard and the handler it reaches.
+func Mapping(from, forward string) string {
+	return termsafe.String(from) + " -> " + termsafe.String(forward)
 }
 
 // NewPlain writes to w, showing times in loc (nil: local time).
@@ -65,17 +72,21 @@ func NewPlain(w io.Writer, keySet bool, loc *time.Location) *Plain {
 func (p *Plain) Ready(r Ready) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.forward = r.Forward
 	var b strings.Builder
-	if r.PublicURL != "" {
-		fmt.Fprintf(&b, "Send webhooks to  %s\n", termsafe.String(r.PublicURL))
-		fmt.Fprintf(&b, "Local listener    %s\n", termsafe.String(r.LocalURL))
-	} else {
-		fmt.Fprintf(&b, "Send webhooks to  %s\n", termsafe.String(r.LocalURL))
+	shown := r.PublicURL
+	if shown == "" {
+		shown = r.LocalURL
 	}
+	fmt.Fprintf(&b, "Send webhooks to  %s\n", termsafe.String(shown))
 	if r.Forward != "" {
-		fmt.Fprintf(&b, "Forwarding to     %s\n", termsafe.String(r.Forward))
+		// The mapping the way ngrok prints it: which URL ends up where.
+		fmt.Fprintf(&b, "Forwarding        %s\n", Mapping(shown, r.Forward))
 	} else {
-		b.WriteString("Forwarding to     (none) swhook answers itself: empty cXML, 200 for callbacks, hangup SWML\n")
+		b.WriteString("Forwarding        (none) swhook answers itself: empty cXML, 200 for callbacks, hangup SWML\n")
+	}
+	if r.PublicURL != "" {
+		fmt.Fprintf(&b, "Local listener    %s\n", termsafe.String(r.LocalURL))
 	}
 	if !r.KeySet {
 		b.WriteString("Signing key       none: every badge will read \"no key\" (pass --signing-key or set $SIGNALWIRE_SIGNING_KEY)\n")
@@ -190,8 +201,14 @@ func (p *Plain) Exchange(x *exchange.Exchange) error {
 // Tunnel prints a tunnel state change.
 func (p *Plain) Tunnel(t TunnelEvent) error {
 	var b strings.Builder
+	p.mu.Lock()
+	forward := p.forward
+	p.mu.Unlock()
 	fmt.Fprintf(&b, "%s tunnel %s", t.Time.In(p.loc).Format("15:04:05.000"), termsafe.String(t.State))
-	if t.URL != "" {
+	switch {
+	case t.URL != "" && t.State == "up" && forward != "":
+		b.WriteString(" " + Mapping(t.URL, forward))
+	case t.URL != "":
 		b.WriteString(" " + termsafe.String(t.URL))
 	}
 	if t.Message != "" {

@@ -132,3 +132,28 @@ func TestNDJSON(t *testing.T) {
 		}
 	}
 }
+
+// The first two lines answer "what do I paste, and where does it go":
+// the public URL, then the mapping to the handler, as ngrok prints it.
+func TestPlainReadyLeadsWithTheMapping(t *testing.T) {
+	for _, tc := range []struct {
+		public, want1, want2 string
+	}{
+		{"https://abc.ngrok-free.app", "Send webhooks to  https://abc.ngrok-free.app", "Forwarding        https://abc.ngrok-free.app -> http://localhost:3000"},
+		{"", "Send webhooks to  http://127.0.0.1:4747", "Forwarding        http://127.0.0.1:4747 -> http://localhost:3000"},
+	} {
+		var b bytes.Buffer
+		p := logview.NewPlain(&b, true, time.UTC)
+		p.Ready(logview.Ready{PublicURL: tc.public, LocalURL: "http://127.0.0.1:4747", Forward: "http://localhost:3000"})
+		lines := strings.Split(b.String(), "\n")
+		if len(lines) < 2 || lines[0] != tc.want1 || lines[1] != tc.want2 {
+			t.Errorf("public %q: got %q", tc.public, lines)
+		}
+		// A tunnel that comes up later says where it leads too.
+		b.Reset()
+		p.Tunnel(logview.TunnelEvent{Time: time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC), State: "up", URL: "https://new.ngrok-free.app"})
+		if got, want := b.String(), "10:00:00.000 tunnel up https://new.ngrok-free.app -> http://localhost:3000\n"; got != want {
+			t.Errorf("tunnel up line %q, want %q", got, want)
+		}
+	}
+}

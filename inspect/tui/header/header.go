@@ -109,17 +109,30 @@ func View(st theme.Styles, width int, info Info, t Tunnel, c Counts) string {
 	}
 	lines := []string{spread(line1, stateStyle.Render(state), width)}
 
-	fwd := st.Label.Render(" Forwarding to    ")
-	if info.Forward != "" {
-		fwd += st.Value.Render(termsafe.String(info.Forward))
-	} else {
+	// The mapping as ngrok prints it — the URL to paste and the handler it
+	// reaches — or, when that does not fit, where webhooks go.
+	fwd := st.Label.Render(" Forwarding       ")
+	switch {
+	case info.Forward == "":
 		fwd += st.Dim.Render("nothing: swhook answers itself")
+	default:
+		from := url
+		if from == "" {
+			from = info.LocalURL
+		}
+		mapping := fwd + st.Value.Render(termsafe.String(from)+" → "+termsafe.String(info.Forward))
+		if from != "" && ansi.StringWidth(mapping) <= width {
+			fwd = mapping
+		} else {
+			fwd += st.Value.Render("→ " + termsafe.String(info.Forward))
+		}
 	}
+	lines = append(lines, fwd)
+
 	key := st.Good.Render("✓ signing key set")
 	if !info.KeySet {
-		key = st.SigMissing.Render("? no signing key: signatures unchecked")
+		key = st.SigMissing.Render("? no signing key")
 	}
-	lines = append(lines, spread(fwd, key, width))
 
 	plural := func(n int, one, many string) string {
 		if n == 1 {
@@ -135,7 +148,7 @@ func View(st theme.Styles, width int, info Info, t Tunnel, c Counts) string {
 	if c.Errors > 0 {
 		errs = st.Bad.Render(errs)
 	}
-	lines = append(lines, " "+plural(c.Total, "webhook", "webhooks")+st.Dim.Render(" · ")+invalid+st.Dim.Render(" · ")+errs)
+	lines = append(lines, spread(" "+plural(c.Total, "webhook", "webhooks")+st.Dim.Render(" · ")+invalid+st.Dim.Render(" · ")+errs, key, width))
 	if l := loud(t); l != "" {
 		lines = append(lines, st.Warn.Render(clip(" "+l, width)))
 	}

@@ -20,7 +20,7 @@ func TestHeader(t *testing.T) {
 		not  []string
 	}{
 		{"up", info, Tunnel{State: TunnelUp}, Counts{Total: 1, Invalid: 1, Errors: 2},
-			[]string{"https://a.ngrok-free.app", "● tunnel up", "http://localhost:3000", "✓ signing key set", "1 webhook ·", "1 invalid signature ·", "2 handler errors"}, []string{"⚠"}},
+			[]string{"https://a.ngrok-free.app", "● tunnel up", "Forwarding       https://a.ngrok-free.app → http://localhost:3000", "✓ signing key set", "1 webhook ·", "1 invalid signature ·", "2 handler errors"}, []string{"⚠"}},
 		{"local", Info{LocalURL: "http://127.0.0.1:4747"}, Tunnel{State: TunnelLocal}, Counts{},
 			[]string{"http://127.0.0.1:4747 (local only)", "swhook answers itself", "no signing key", "0 webhooks"}, nil},
 		{"reconnecting", info, Tunnel{State: TunnelReconnecting, Message: "edge closed"}, Counts{},
@@ -30,7 +30,9 @@ func TestHeader(t *testing.T) {
 		{"down", info, Tunnel{State: TunnelDown, Message: "bad authtoken"}, Counts{},
 			[]string{"✗ tunnel down", "bad authtoken", "only local traffic"}, nil},
 		{"changed", info, Tunnel{State: TunnelUp, URL: "https://b.ngrok-free.app", URLChanged: true, PrevURL: "https://a.ngrok-free.app"}, Counts{},
-			[]string{"Send webhooks to https://b.ngrok-free.app", "URL changed (was https://a.ngrok-free.app)"}, nil},
+			[]string{"Send webhooks to https://b.ngrok-free.app", "https://b.ngrok-free.app → http://localhost:3000", "URL changed (was https://a.ngrok-free.app)"}, nil},
+		{"local with forward", Info{LocalURL: "http://127.0.0.1:4747", Forward: "http://localhost:3000"}, Tunnel{State: TunnelLocal}, Counts{},
+			[]string{"Forwarding       http://127.0.0.1:4747 → http://localhost:3000"}, nil},
 	}
 	for _, tt := range tests {
 		out := View(theme.Plain(), 120, tt.info, tt.tun, tt.c)
@@ -67,5 +69,19 @@ func TestHeaderNeverShowsAKey(t *testing.T) {
 	out := View(theme.Plain(), 120, Info{KeySet: true}, Tunnel{}, Counts{})
 	if !strings.Contains(out, "signing key set") {
 		t.Error("key state not shown")
+	}
+}
+
+// Too narrow for the whole mapping: the handler is still named in full
+// rather than cut off mid-URL.
+func TestHeaderMappingFallsBackWhenNarrow(t *testing.T) {
+	info := Info{PublicURL: "https://a-long-name-for-a-tunnel.ngrok-free.app", Forward: "http://localhost:3000", KeySet: true}
+	out := View(theme.Plain(), 60, info, Tunnel{State: TunnelUp}, Counts{})
+	if !strings.Contains(out, "Forwarding       → http://localhost:3000") {
+		t.Errorf("narrow header lost the forward target:\n%s", out)
+	}
+	out = View(theme.Plain(), 120, info, Tunnel{State: TunnelUp}, Counts{})
+	if !strings.Contains(out, "https://a-long-name-for-a-tunnel.ngrok-free.app → http://localhost:3000") {
+		t.Errorf("wide header has no mapping:\n%s", out)
 	}
 }
