@@ -111,17 +111,3 @@ func valueSortedParams(p []Param) []Param {
 	})
 	return out
 }
-
-// sameOrder reports whether two parameter lists are identical, so a second
-// HMAC is computed only when the value-sorted order really differs.
-func sameOrder(a, b []Param) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}

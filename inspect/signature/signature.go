@@ -14,6 +14,7 @@ import (
 	"hash"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -370,7 +371,7 @@ func checkHeader(key string, ri *reqInfo, s sigHeader) (Verdict, bool) {
 					return valid(SchemeForm, u, note)
 				}
 			}
-			if vs := valueSortedParams(params); !sameOrder(vs, sorted) {
+			if vs := valueSortedParams(params); !slices.Equal(vs, sorted) {
 				for _, u := range urls {
 					if hmac.Equal(d.b64, m.form(u, vs)) {
 						return valid(SchemeForm, u, joinNotes(note, "repeated parameters were signed with their values sorted, not in submission order"))

@@ -2,6 +2,7 @@ package signature
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -262,7 +263,7 @@ func TestParseForm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, bad := ParseForm(tt.in)
-		if bad != tt.malformed || !sameOrder(got, tt.want) {
+		if bad != tt.malformed || !slices.Equal(got, tt.want) {
 			t.Errorf("ParseForm(%q) = %v, %v; want %v, %v", tt.in, got, bad, tt.want, tt.malformed)
 		}
 	}
@@ -271,7 +272,7 @@ func TestParseForm(t *testing.T) {
 func TestSortedParamsIsStable(t *testing.T) {
 	got := sortedParams([]Param{{"b", "2"}, {"a", "z"}, {"B", "0"}, {"a", "y"}, {"a", "x"}})
 	want := []Param{{"B", "0"}, {"a", "z"}, {"a", "y"}, {"a", "x"}, {"b", "2"}}
-	if !sameOrder(got, want) {
+	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v (byte order, repeated keys in submission order)", got, want)
 	}
 }
