@@ -1,6 +1,7 @@
 package list
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestInsertKeepsOrderAndDedupes(t *testing.T) {
 	if n := m.Insert(x(3, exchange.SigInvalid), x(7, exchange.SigValid), x(1, exchange.SigValid)); n != 2 {
 		t.Fatalf("added %d, want 2 (3 is a refresh)", n)
 	}
-	if got := ids(&m); !equal(got, []int64{1, 3, 5, 7, 9}) {
+	if got := ids(&m); !slices.Equal(got, []int64{1, 3, 5, 7, 9}) {
 		t.Fatalf("order %v", got)
 	}
 	if m.at(1).Signature.Status != exchange.SigInvalid {
@@ -78,11 +79,11 @@ func TestFilterAppliesToArrivals(t *testing.T) {
 	f, _ := filter.Parse("sig:invalid")
 	m.SetFilter(f)
 	m.Insert(x(3, exchange.SigValid), x(4, exchange.SigInvalid))
-	if got := ids(&m); !equal(got, []int64{2, 4}) {
+	if got := ids(&m); !slices.Equal(got, []int64{2, 4}) {
 		t.Fatalf("filtered %v", got)
 	}
 	m.Insert(x(0, exchange.SigInvalid)) // older, inserted in the middle of rows
-	if got := ids(&m); !equal(got, []int64{0, 2, 4}) {
+	if got := ids(&m); !slices.Equal(got, []int64{0, 2, 4}) {
 		t.Fatalf("after an older insert %v", got)
 	}
 	m.SetFilter(filter.Filter{})
@@ -155,18 +156,6 @@ func TestFormatDuration(t *testing.T) {
 			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestTimeShowsTheDateForOlderDays(t *testing.T) {
