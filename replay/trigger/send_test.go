@@ -17,30 +17,23 @@ const key = "PSK_trigger_test_key_42"
 // by SignalWire's published rules.
 func TestEveryEventIsAccepted(t *testing.T) {
 	h, srv := replaytest.Start(t, key)
-	for _, ev := range Events() {
-		for _, st := range append([]string{""}, ev.Statuses...) {
-			p := seeded()
-			p.Status = st
-			w, err := Build(ev.Name, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			x, err := Send(context.Background(), srv.Client(), w, SendOptions{URL: srv.URL + "/hook?src=test", Key: key, Now: fixedNow})
-			if err != nil {
-				t.Fatal(err)
-			}
-			reqs := h.Requests()
-			r := reqs[len(reqs)-1]
-			if !r.Valid || x.Response.Status != 200 {
-				t.Errorf("%s %s: rejected (status %d)", ev.Name, st, x.Response.Status)
-			}
-			if string(r.Body) != string(w.Body) || r.Header.Get("Content-Type") != w.ContentType || r.URI != "/hook?src=test" {
-				t.Errorf("%s: handler got %s %q", ev.Name, r.URI, r.Body)
-			}
-			if x.Source != exchange.SourceTrigger || x.Signature.Status != exchange.SigValid || x.Event.Kind != w.Event.Kind ||
-				x.Request.URL != srv.URL+"/hook?src=test" || x.Forward != srv.URL {
-				t.Errorf("%s: exchange %+v", ev.Name, x)
-			}
+	for _, b := range everyWebhook(t) {
+		w := b.w
+		x, err := Send(context.Background(), srv.Client(), w, SendOptions{URL: srv.URL + "/hook?src=test", Key: key, Now: fixedNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs := h.Requests()
+		r := reqs[len(reqs)-1]
+		if !r.Valid || x.Response.Status != 200 {
+			t.Errorf("%s %s: rejected (status %d)", b.name, b.status, x.Response.Status)
+		}
+		if string(r.Body) != string(w.Body) || r.Header.Get("Content-Type") != w.ContentType || r.URI != "/hook?src=test" {
+			t.Errorf("%s: handler got %s %q", b.name, r.URI, r.Body)
+		}
+		if x.Source != exchange.SourceTrigger || x.Signature.Status != exchange.SigValid || x.Event.Kind != w.Event.Kind ||
+			x.Request.URL != srv.URL+"/hook?src=test" || x.Forward != srv.URL {
+			t.Errorf("%s: exchange %+v", b.name, x)
 		}
 	}
 }
