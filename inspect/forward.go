@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -46,19 +47,37 @@ var hopHeaders = []string{
 	"Upgrade",
 }
 
-// removeHopHeaders deletes the hop-by-hop headers from h, including every
-// header the Connection header names.
-func removeHopHeaders(h http.Header) {
+// withoutHopHeaders returns a copy of h without the hop-by-hop headers,
+// including every header the Connection header names. The copy shares the
+// value strings and is shallow (clipped value slices, so an append to one
+// never writes into the other): cheaper than Clone, and the values are
+// never changed in place.
+func withoutHopHeaders(h http.Header) http.Header {
+	out := make(http.Header, len(h)+3) // room for the X-Forwarded-* headers
+	var named []string
 	for _, v := range h["Connection"] {
 		for _, name := range strings.Split(v, ",") {
 			if name = textproto.TrimString(name); name != "" {
-				h.Del(name)
+				named = append(named, textproto.CanonicalMIMEHeaderKey(name))
 			}
 		}
 	}
-	for _, name := range hopHeaders {
-		h.Del(name)
+	for k, v := range h {
+		if isHopHeader(k) || slices.Contains(named, k) {
+			continue
+		}
+		out[k] = v[:len(v):len(v)]
 	}
+	return out
+}
+
+func isHopHeader(k string) bool {
+	for _, name := range hopHeaders {
+		if k == name {
+			return true
+		}
+	}
+	return false
 }
 
 // forwardHeaders builds the headers the handler receives: the request's own
@@ -67,11 +86,7 @@ func removeHopHeaders(h http.Header) {
 // the signature covers, so a handler that rebuilds its public URL from them
 // rebuilds exactly the signed one.
 func forwardHeaders(r *http.Request, verifyURL string) http.Header {
-	h := r.Header.Clone()
-	if h == nil {
-		h = http.Header{}
-	}
-	removeHopHeaders(h)
+	h := withoutHopHeaders(r.Header)
 	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && ip != "" {
 		if prior := h["X-Forwarded-For"]; len(prior) > 0 {
 			ip = strings.Join(prior, ", ") + ", " + ip

@@ -57,12 +57,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	verifyURL := VerificationURL(h.publicBase(), r)
 	x.Request = exchange.Request{
-		Method:     r.Method,
-		URL:        verifyURL,
-		Path:       r.URL.EscapedPath(),
-		Query:      r.URL.RawQuery,
-		Host:       r.Host,
-		Headers:    r.Header.Clone(),
+		Method: r.Method,
+		URL:    verifyURL,
+		Path:   r.URL.EscapedPath(),
+		Query:  r.URL.RawQuery,
+		Host:   r.Host,
+		// Not cloned: nothing changes a request's headers once it is
+		// being served (forwardHeaders copies before it edits).
+		Headers:    r.Header,
 		RemoteAddr: r.RemoteAddr,
 	}
 
@@ -307,14 +309,13 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	}
 	x.Response = exchange.Response{
 		Status:     resp.StatusCode,
-		Headers:    resp.Header.Clone(),
+		Headers:    resp.Header, // ours: the transport never touches it again
 		Body:       respHead,
 		BodySize:   int64(len(respHead)),
 		DurationMS: ms(dur),
 		Forwarded:  true,
 	}
-	hdr := resp.Header.Clone()
-	removeHopHeaders(hdr)
+	hdr := withoutHopHeaders(resp.Header)
 	a := answer{status: resp.StatusCode, header: hdr, head: respHead}
 	if respFull {
 		resp.Body.Close()
