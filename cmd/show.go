@@ -187,6 +187,12 @@ func renderExchange(x *exchange.Exchange, now time.Time, color bool) string {
 	if params, ok := pretty.Params(ct, x.Request.Body); ok && len(params) > 0 {
 		section("Parameters")
 		indented(termsafe.Text(pretty.Body("application/x-www-form-urlencoded", x.Request.Body)))
+	} else if x.Request.Method == http.MethodGet && x.Request.Query != "" {
+		// A GET webhook carries its parameters in the query string.
+		if params, ok := pretty.Params("application/x-www-form-urlencoded", []byte(x.Request.Query)); ok && len(params) > 0 {
+			section("Parameters")
+			indented(termsafe.Text(pretty.Body("application/x-www-form-urlencoded", []byte(x.Request.Query))))
+		}
 	}
 	section("Body" + sizeNote(len(x.Request.Body), x.Request.BodySize, x.Request.Truncated))
 	if len(x.Request.Body) == 0 {
@@ -207,7 +213,13 @@ func renderExchange(x *exchange.Exchange, now time.Time, color bool) string {
 		line += " " + t
 	}
 	line += " in " + formatDuration(r)
-	if !r.Forwarded {
+	switch {
+	case r.Forwarded:
+	case r.Error != "":
+		// It was meant for the handler; the error below says why swhook
+		// had to answer instead.
+		line += "  (answered by swhook)"
+	default:
 		line += "  (answered by swhook, not forwarded)"
 	}
 	indented(line)
