@@ -94,6 +94,7 @@ type Plan struct {
 	Notes []string
 
 	key     string
+	rebuilt bool // SignURL is the URL presented to the handler, not one it was told
 	now     func() time.Time
 	maxBody int64
 }
@@ -178,10 +179,20 @@ func Prepare(orig *exchange.Exchange, opts Options) (*Plan, error) {
 
 	resign := opts.Resign || (p.BodyEdited && opts.Key != "")
 	presented := p.SignURL
-	if !resign && opts.SignURL == "" && orig.Request.URL != "" {
+	asCaptured := !resign && opts.SignURL == "" && orig.Request.URL != ""
+	if asCaptured {
 		presented = orig.Request.URL
 	}
 	p.present(presented, orig.Request.RemoteAddr)
+	if asCaptured {
+		// The handler checks the URL it rebuilds from what it is sent: the
+		// presented scheme and host, the path and query it was sent to.
+		// That, not the target URL, is where the captured signature must
+		// verify — so a plain "replay last" is not reported as failing.
+		if u, ok := rebuiltURL(presented, p.URL); ok {
+			p.SignURL, p.rebuilt = u, true
+		}
+	}
 	explicit := applyHeaders(p.Header, opts.Headers)
 	if h := explicit.Get("Host"); h != "" {
 		p.Host = h
@@ -242,6 +253,22 @@ func (p *Plan) present(presented, remoteAddr string) {
 func (p *Plan) noteOriginal() {
 	switch p.Verdict.Status {
 	case signature.StatusValid:
+		// A handler that ignores X-Forwarded-Proto rebuilds http:// with
+		// the Host header; say so when that URL differs and fails.
+		host := p.Host
+		if host == "" {
+			if t, err := url.Parse(p.URL); err == nil {
+				host = t.Host
+			}
+		}
+		if plain, ok := rebuiltURL("http://"+host, p.URL); ok && p.rebuilt && plain != p.SignURL {
+			r := p.sigRequest()
+			r.URL = plain
+			if !signature.Verify(p.key, r).Valid() {
+				p.note("the original signature verifies at %s for a handler that rebuilds its URL from X-Forwarded-Proto/-Host, as one behind a tunnel must; one that checks %s needs --resign", p.SignURL, plain)
+				return
+			}
+		}
 		p.note("the original signature verifies at %s", p.SignURL)
 	case signature.StatusMissing:
 		p.note("the original request carried no signature")
@@ -255,6 +282,21 @@ func (p *Plan) noteOriginal() {
 		}
 		p.note("the original signature will not verify at %s (it was made for %s); use --resign", p.SignURL, made)
 	}
+}
+
+// rebuiltURL is the scheme and host of presented with the path and query of
+// sent: the URL a handler reconstructs from Host/X-Forwarded-* and its
+// request line.
+func rebuiltURL(presented, sent string) (string, bool) {
+	pu, err := url.Parse(presented)
+	if err != nil || pu.Host == "" || pu.Scheme == "" {
+		return "", false
+	}
+	su, err := url.Parse(sent)
+	if err != nil {
+		return "", false
+	}
+	return pu.Scheme + "://" + pu.Host + su.RequestURI(), true
 }
 
 func (p *Plan) note(format string, args ...any) {

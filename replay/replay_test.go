@@ -89,13 +89,14 @@ func TestResignForAnotherURLIsAccepted(t *testing.T) {
 	h, srv := replaytest.Start(t, key)
 	orig := captured(t, "https://abc.ngrok.app/voice", "application/x-www-form-urlencoded", formBody)
 
-	// As captured, the signature was made for the public URL: rejected here,
-	// and swhook says so before sending.
+	// As captured, the signature was made for the public URL, which the
+	// replay presents in X-Forwarded-*: this handler ignores them and
+	// rejects it, and swhook says so before sending.
 	p, err := Prepare(orig, Options{Target: srv.URL, Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "the original signature will not verify at " + srv.URL + "/voice (it was made for https://abc.ngrok.app/voice); use --resign"
+	want := "the original signature verifies at https://abc.ngrok.app/voice for a handler that rebuilds its URL from X-Forwarded-Proto/-Host, as one behind a tunnel must; one that checks http://abc.ngrok.app/voice needs --resign"
 	if len(p.Notes) != 1 || p.Notes[0] != want {
 		t.Errorf("notes %q\nwant %q", p.Notes, want)
 	}
@@ -345,5 +346,40 @@ func TestSignURLWithoutResignChecksTheCapturedSignature(t *testing.T) {
 	}
 	if x := p.Do(context.Background(), srv.Client()); x.Response.Status != 200 || x.Signature.Status != exchange.SigValid {
 		t.Errorf("status %d, signature %s", x.Response.Status, x.Signature.Status)
+	}
+}
+
+// The everyday loop: listen --no-tunnel captured a webhook on its local
+// address and forwarded it; "replay last" sends it to the same handler. The
+// handler rebuilds the URL it was sent (Host carries the captured address),
+// so the captured signature verifies — and swhook must not claim otherwise.
+func TestReplayAsCapturedLocallyVerifies(t *testing.T) {
+	h, srv := replaytest.Start(t, key) // checks http:// + Host, ignores X-Forwarded-*
+	orig := captured(t, "http://127.0.0.1:4747/voice?x=1", "application/x-www-form-urlencoded", formBody)
+	orig.Forward = srv.URL
+	p, err := Prepare(orig, Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "the original signature verifies at http://127.0.0.1:4747/voice?x=1"; len(p.Notes) != 1 || p.Notes[0] != want {
+		t.Errorf("notes %q\nwant %q", p.Notes, want)
+	}
+	x := p.Do(context.Background(), srv.Client())
+	if r := h.Requests()[0]; !r.Valid || x.Response.Status != 200 || x.Signature.Status != exchange.SigValid {
+		t.Errorf("handler valid=%v status %d, stored verdict %s", r.Valid, x.Response.Status, x.Signature.Status)
+	}
+
+	// Another path: the URL the handler rebuilds changes, and swhook says
+	// the captured signature will not do.
+	p, err = Prepare(orig, Options{Key: key, Target: srv.URL + "/other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "the original signature will not verify at http://127.0.0.1:4747/other?x=1 (it was made for http://127.0.0.1:4747/voice?x=1); use --resign"
+	if len(p.Notes) != 1 || p.Notes[0] != want {
+		t.Errorf("notes %q\nwant %q", p.Notes, want)
+	}
+	if x := p.Do(context.Background(), srv.Client()); h.Requests()[1].Valid || x.Response.Status != http.StatusForbidden {
+		t.Errorf("moved replay accepted: %d", x.Response.Status)
 	}
 }
