@@ -28,7 +28,7 @@ type Response struct {
 // valid SWML; status callbacks want a 2xx.
 func Check(ev exchange.Event, resp Response) exchange.Check {
 	if resp.Err != "" {
-		return errorf("the handler could not be reached (%s); SignalWire gets no answer", firstLine(resp.Err))
+		return unreachable(ev, resp)
 	}
 	switch ev.Kind {
 	case exchange.KindCallInbound, exchange.KindSWMLCall:
@@ -46,6 +46,27 @@ func Check(ev exchange.Event, resp Response) exchange.Check {
 	}
 	// Unknown webhooks: nothing is known about what is expected of them.
 	return exchange.Check{Status: exchange.CheckNA}
+}
+
+// unreachable grades an answer swhook had to make itself: SignalWire did
+// get one (a 502 or 504), and what that costs depends on the webhook.
+func unreachable(ev exchange.Event, resp Response) exchange.Check {
+	msg := "the handler could not be reached (" + firstLine(resp.Err) + ")"
+	if resp.Status != 0 {
+		msg += fmt.Sprintf(", so swhook answered %d", resp.Status)
+	}
+	switch ev.Kind {
+	case exchange.KindCallInbound, exchange.KindSWMLCall:
+		msg += ": " + domainVoice.consequence()
+	case exchange.KindMessageInbound, exchange.KindSWMLMessage:
+		msg += ": " + domainMessaging.consequence()
+	case exchange.KindFaxInbound:
+		msg += ": " + domainFax.consequence()
+	case exchange.KindCallStatus, exchange.KindMessageStatus, exchange.KindRecordingStatus,
+		exchange.KindFaxStatus, exchange.KindTranscription, exchange.KindRelayCallState:
+		msg += ": SignalWire may retry or log an error"
+	}
+	return exchange.Check{Status: exchange.CheckError, Message: msg}
 }
 
 // domain is which of SignalWire's products executes the answer; it decides
