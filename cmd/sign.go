@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 
@@ -124,6 +125,9 @@ and query. The body is used byte for byte (a trailing newline counts).`,
 			if opts.URL == "" {
 				return cmdutil.UsageErrorf("--url is required: the full URL SignalWire calls, e.g. https://example.ngrok.app/voice")
 			}
+			if err := checkWebhookURL("--url", opts.URL); err != nil {
+				return err
+			}
 			opts.Method = strings.ToUpper(opts.Method)
 			isGET := opts.Method == "GET" || opts.Method == "HEAD"
 			switch {
@@ -185,6 +189,17 @@ func signScheme(method, contentType, url string, body []byte, sha256 bool) signa
 		return signature.SchemeForm
 	}
 	return signature.SchemeJSONSHA1
+}
+
+// checkWebhookURL refuses a URL SignalWire could not have called: a path
+// alone or a host without a scheme signs something no webhook carries, and
+// verify would then blame the key.
+func checkWebhookURL(flag, s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return cmdutil.UsageErrorf("%s %q is not a full URL: give scheme, host and path as SignalWire calls it, e.g. https://example.ngrok.app/voice", flag, s)
+	}
+	return nil
 }
 
 func hasBodySHA256(url string) bool {

@@ -80,6 +80,9 @@ func TestSignErrors(t *testing.T) {
 		{"missing file", nil, []string{"--signing-key", secretKey, "--url", pubURL, "--body-file", "/nonexistent/body.txt"}, 1, "read the body"},
 		{"bodySHA256 mismatch", nil, []string{"--signing-key", secretKey, "--url", pubURL + "&bodySHA256=00", "--body", "{}"}, 1, "not the SHA-256 of this body"},
 		{"positional argument", nil, []string{"--signing-key", "k", "--url", pubURL, "--body", "", "extra"}, 2, "takes no arguments"},
+		{"path only", nil, []string{"--signing-key", secretKey, "--url", "/voice", "--body", pubBody}, 2, `--url "/voice" is not a full URL`},
+		{"no scheme", nil, []string{"--signing-key", secretKey, "--url", "example.ngrok.app/voice", "--body", pubBody}, 2, "is not a full URL"},
+		{"not http", nil, []string{"--signing-key", secretKey, "--url", "ftp://example.com/voice", "--body", pubBody}, 2, "is not a full URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -118,6 +118,13 @@ func parseVerifyFlags(cmd *cobra.Command, opts *VerifyOptions) error {
 		}
 		opts.Header = h
 	}
+	for _, fl := range []struct{ name, value string }{{"--url", opts.URL}, {"--local-url", opts.LocalURL}} {
+		if fl.value != "" {
+			if err := checkWebhookURL(fl.name, fl.value); err != nil {
+				return err
+			}
+		}
+	}
 	if opts.Ref != "" {
 		for _, name := range []string{"signature", "body", "body-file", "content-type", "header", "method"} {
 			if cmd.Flags().Changed(name) {

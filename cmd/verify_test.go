@@ -95,6 +95,9 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"bad ID", nil, []string{"nope", "--signing-key", secretKey}, "is not an exchange"},
 		{"two IDs", nil, []string{"1", "2"}, "at most 1 argument"},
 		{"ID without key", nil, []string{"last"}, "no signing key"},
+		{"path only", nil, []string{"--signing-key", secretKey, "--url", "/voice", "--signature", pubSig, "--body", pubBody}, `--url "/voice" is not a full URL`},
+		{"local URL without scheme", nil, []string{"--signing-key", secretKey, "--url", pubURL, "--signature", pubSig, "--body", pubBody, "--local-url", "localhost:3000/voice"}, "--local-url"},
+		{"ID with a path as URL", nil, []string{"last", "--signing-key", secretKey, "--url", "/voice"}, "is not a full URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
