@@ -386,3 +386,74 @@ func TestReadsRowsFromVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A store written by schema version 2 (payloads in a table of their own,
+// AUTOINCREMENT IDs) migrates to one table, reads back whole, and goes on
+// numbering after its highest ID even when older IDs were pruned.
+func TestReadsRowsFromVersion2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := migrations
+	migrations = orig[:2]
+	err = migrate(ctx, db, path)
+	migrations = orig
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := full()
+	c := *x
+	c.Request.Headers, c.Request.Body, c.Response.Headers, c.Response.Body = nil, nil, nil, nil
+	c.Time = time.Time{}
+	sum, _ := json.Marshal(&c)
+	var id int64
+	for range 3 { // the first two are pruned below: only #3 stays
+		res, err := db.Exec(`INSERT INTO exchanges (time_s, time_ns, source, method, path, kind, detail, sig_status, resp_status, resp_error, url, query, host, summary)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, x.Time.Unix(), x.Time.Nanosecond(), x.Source, x.Request.Method, x.Request.Path,
+			x.Event.Kind, x.Event.Detail, x.Signature.Status, x.Response.Status, x.Response.Error,
+			x.Request.URL, x.Request.Query, x.Request.Host, string(sum))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ = res.LastInsertId()
+		if _, err := db.Exec(`INSERT INTO payloads (id, headers, req_body, resp_body) VALUES (?,?,?,?)`,
+			id, encodeHeaders(x.Request.Headers, x.Response.Headers), []byte(x.Request.Body), []byte(x.Response.Body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`DELETE FROM exchanges WHERE id < ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	st, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("migrating a version-2 store: %v", err)
+	}
+	defer st.Close()
+	var tables int
+	if err := st.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name IN ('payloads', 'exchanges_v3')`).Scan(&tables); err != nil || tables != 0 {
+		t.Errorf("old tables left behind: %d, %v", tables, err)
+	}
+	got, err := st.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.ID = id
+	got.Time, x.Time = time.Time{}, time.Time{}
+	if !reflect.DeepEqual(got, x) {
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(x)
+		t.Errorf("version-2 row reads back differently:\n got %s\nwant %s", g, w)
+	}
+	y := full()
+	if err := st.Save(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	if y.ID != id+1 {
+		t.Errorf("first ID after migration %d, want %d", y.ID, id+1)
+	}
+}

@@ -57,6 +57,51 @@ var migrations = []string{
 	`ALTER TABLE exchanges ADD COLUMN url TEXT NOT NULL DEFAULT '';
 	ALTER TABLE exchanges ADD COLUMN query TEXT NOT NULL DEFAULT '';
 	ALTER TABLE exchanges ADD COLUMN host TEXT NOT NULL DEFAULT '';`,
+
+	// 3: one table, and no AUTOINCREMENT, for the writer's sake: each
+	// commit wrote a page of exchanges, a page of payloads and the
+	// sqlite_sequence page (plus index pages) to the WAL, and those writes
+	// were the largest part of a commit. Headers and bodies are now the
+	// last columns of the exchanges row, so a summary read stops before
+	// them (a large body lives in overflow pages a summary never visits).
+	// IDs are still never handed out twice: without AUTOINCREMENT a new
+	// row takes the highest ID + 1, and pruning only ever deletes the
+	// oldest, so the highest ID survives every prune (Clear, which empties
+	// the store and starts at 1 on purpose, is the only exception).
+	`CREATE TABLE exchanges_v3 (
+		id           INTEGER PRIMARY KEY,
+		time_s       INTEGER NOT NULL,
+		time_ns      INTEGER NOT NULL DEFAULT 0,
+		source       TEXT    NOT NULL DEFAULT '',
+		replay_of    INTEGER NOT NULL DEFAULT 0,
+		method       TEXT    NOT NULL DEFAULT '',
+		path         TEXT    NOT NULL DEFAULT '',
+		kind         TEXT    NOT NULL DEFAULT '',
+		detail       TEXT    NOT NULL DEFAULT '',
+		sig_status   TEXT    NOT NULL DEFAULT '',
+		resp_status  INTEGER NOT NULL DEFAULT 0,
+		resp_error   TEXT    NOT NULL DEFAULT '',
+		duration_ms  REAL    NOT NULL DEFAULT 0,
+		check_status TEXT    NOT NULL DEFAULT '',
+		url          TEXT    NOT NULL DEFAULT '',
+		query        TEXT    NOT NULL DEFAULT '',
+		host         TEXT    NOT NULL DEFAULT '',
+		summary      TEXT    NOT NULL,
+		headers      BLOB,
+		req_body     BLOB,
+		resp_body    BLOB
+	);
+	INSERT INTO exchanges_v3 SELECT e.id, e.time_s, e.time_ns, e.source, e.replay_of, e.method, e.path,
+		e.kind, e.detail, e.sig_status, e.resp_status, e.resp_error, e.duration_ms, e.check_status,
+		e.url, e.query, e.host, e.summary, p.headers, p.req_body, p.resp_body
+		FROM exchanges e LEFT JOIN payloads p USING (id);
+	DROP TABLE exchanges;
+	DROP TABLE payloads;
+	DELETE FROM sqlite_sequence WHERE name = 'exchanges';
+	ALTER TABLE exchanges_v3 RENAME TO exchanges;
+	CREATE INDEX exchanges_kind ON exchanges(kind);
+	CREATE INDEX exchanges_unverified ON exchanges(sig_status) WHERE sig_status <> 'valid';
+	CREATE INDEX exchanges_failed ON exchanges(resp_status) WHERE ` + failedCond + `;`,
 }
 
 // migrate brings the schema up to date. Each step runs in its own immediate

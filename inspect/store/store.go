@@ -3,19 +3,21 @@
 // `swhook listen` writes. One process writes in bulk (listen, with group
 // commit); others read, and write the odd replay, at the same time.
 //
-// Layout: the columns lists filter and sort on are real columns (indexed
-// where a query uses them); the rest of the exchange is kept as JSON, split
-// so a summary never reads headers or bodies: exchanges.summary holds the
-// exchange without headers and bodies, and a separate payloads table (same
-// id) holds the two header maps as JSON and the bodies as BLOBs, byte for
-// byte. The exchanges table stays dense — a page of a list touches few
-// database pages however big the bodies are. Keeping the remainder as JSON
-// means a field added to exchange.Exchange round-trips without a migration.
+// Layout: one row per exchange. The columns lists filter and sort on are
+// real columns (indexed where a query uses them); the rest of the exchange
+// is kept as JSON in summary (without headers and bodies), and the two
+// header maps (a byte-exact binary encoding) and the bodies (BLOBs, byte
+// for byte) are the row's last columns, so a summary read stops before
+// them and a large body sits in overflow pages a list never touches. One
+// table means each commit writes few pages to the WAL (see migration 3).
+// Keeping the remainder as JSON means a field added to exchange.Exchange
+// round-trips without a migration.
 //
-// IDs: INTEGER PRIMARY KEY AUTOINCREMENT, so pruning the oldest never lets an
-// ID be handed out twice (a person who noted "#812" will never find another
-// webhook under that number). Clear empties the store and starts again at 1:
-// after an explicit "forget everything", small numbers are friendlier.
+// IDs: the highest ID + 1 (INTEGER PRIMARY KEY). Pruning deletes only the
+// oldest, so an ID is never handed out twice (a person who noted "#812"
+// will never find another webhook under that number). Clear empties the
+// store and starts again at 1: after an explicit "forget everything", small
+// numbers are friendlier.
 package store
 
 import (
@@ -523,7 +525,7 @@ func isLocked(err error) bool {
 // for every transaction it is used in, and that parse was a tenth of the
 // writer's time.
 type inserts struct {
-	exchange, payload       *sql.Stmt
+	exchange                *sql.Stmt
 	begin, commit, rollback *sql.Stmt
 	onCommit                func(rows int)
 }
@@ -535,7 +537,6 @@ func prepareInserts(ctx context.Context, conn *sql.Conn) (*inserts, error) {
 		sql string
 	}{
 		{&ins.exchange, insertSQL},
-		{&ins.payload, insertPayloadSQL},
 		// IMMEDIATE: take the write lock at BEGIN, as _txlock does for
 		// BeginTx (see Open).
 		{&ins.begin, "BEGIN IMMEDIATE"},
@@ -553,7 +554,7 @@ func prepareInserts(ctx context.Context, conn *sql.Conn) (*inserts, error) {
 }
 
 func (i *inserts) Close() {
-	for _, st := range []*sql.Stmt{i.exchange, i.payload, i.begin, i.commit, i.rollback} {
+	for _, st := range []*sql.Stmt{i.exchange, i.begin, i.commit, i.rollback} {
 		if st != nil {
 			st.Close()
 		}
@@ -574,19 +575,13 @@ func insertRows(ctx context.Context, conn *sql.Conn, ins *inserts, rows []*write
 			_, _ = ins.rollback.ExecContext(ctx)
 		}
 	}()
-	ex, pl := ins.exchange, ins.payload
 	ids := make([]int64, len(rows))
-	payload := make([]any, 0, 4)
 	for i, r := range rows {
-		res, err := ex.ExecContext(ctx, r.row[:nExchangeCols]...)
+		res, err := ins.exchange.ExecContext(ctx, r.row...)
 		if err != nil {
 			return nil, fmt.Errorf("save exchange: %w", err)
 		}
 		if ids[i], err = res.LastInsertId(); err != nil {
-			return nil, fmt.Errorf("save exchange: %w", err)
-		}
-		payload = append(append(payload[:0], ids[i]), r.row[nExchangeCols:]...)
-		if _, err := pl.ExecContext(ctx, payload...); err != nil {
 			return nil, fmt.Errorf("save exchange: %w", err)
 		}
 	}
@@ -629,10 +624,8 @@ func pruneIn(ctx context.Context, tx execQuerier, keep int) error {
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
-	for _, q := range []string{`DELETE FROM exchanges WHERE id <= ?`, `DELETE FROM payloads WHERE id <= ?`} {
-		if _, err := tx.ExecContext(ctx, q, cut); err != nil {
-			return fmt.Errorf("prune: %w", err)
-		}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges WHERE id <= ?`, cut); err != nil {
+		return fmt.Errorf("prune: %w", err)
 	}
 	return nil
 }
@@ -687,11 +680,11 @@ func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error)
 		if q.Limit > 0 {
 			sub += " ORDER BY id DESC LIMIT " + strconv.Itoa(q.Limit)
 		}
-		query += " WHERE exchanges.id IN (" + sub + ") ORDER BY exchanges.id DESC"
+		query += " WHERE id IN (" + sub + ") ORDER BY id DESC"
 	case q.Limit > 0:
-		query += " ORDER BY exchanges.id DESC LIMIT " + strconv.Itoa(q.Limit)
+		query += " ORDER BY id DESC LIMIT " + strconv.Itoa(q.Limit)
 	default:
-		query += " ORDER BY exchanges.id DESC"
+		query += " ORDER BY id DESC"
 	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -746,12 +739,8 @@ func (s *Store) Clear(ctx context.Context) error {
 				return fmt.Errorf("clear: %w", err)
 			}
 			defer tx.Rollback()
-			for _, q := range []string{`DELETE FROM exchanges`, `DELETE FROM payloads`} {
-				if _, err := tx.ExecContext(ctx, q); err != nil {
-					return fmt.Errorf("clear: %w", err)
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sqlite_sequence WHERE name = 'exchanges'`); err != nil {
+			// IDs start again at 1: the next is the highest + 1.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges`); err != nil {
 				return fmt.Errorf("clear: %w", err)
 			}
 			if err := tx.Commit(); err != nil {
@@ -907,22 +896,16 @@ type headersDoc struct {
 
 const insertSQL = `INSERT INTO exchanges (
 	time_s, time_ns, source, replay_of, method, path, kind, detail, sig_status,
-	resp_status, resp_error, duration_ms, check_status, url, query, host, summary
-) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-
-const insertPayloadSQL = `INSERT INTO payloads (id, headers, req_body, resp_body) VALUES (?,?,?,?)`
-
-// nExchangeCols is how many leading insert arguments go to the exchanges
-// table; the rest go to payloads.
-const nExchangeCols = 17
+	resp_status, resp_error, duration_ms, check_status, url, query, host, summary,
+	headers, req_body, resp_body
+) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // The summary reads the text columns that came off the wire next to the
 // JSON, because those columns keep their bytes exactly (see migration 2).
 const (
 	summaryFrom = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host FROM exchanges`
-	fullFrom    = `SELECT exchanges.id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host,
-		headers, req_body, resp_body
-		FROM exchanges LEFT JOIN payloads USING (id)`
+	fullFrom    = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host,
+		headers, req_body, resp_body FROM exchanges`
 )
 
 // encode turns x into insert arguments. It runs in the saving goroutine, so
