@@ -167,3 +167,29 @@ func TestTimeShowsTheDateForOlderDays(t *testing.T) {
 		t.Errorf("yesterday: %q", got)
 	}
 }
+
+// TestEventDetailSurvives80Columns: at 80 columns the event's detail (the
+// part that says what happened) is not cut to make room for a long path,
+// and the path keeps enough to tell routes apart.
+func TestEventDetailSurvives80Columns(t *testing.T) {
+	m := New()
+	a := x(1, exchange.SigValid)
+	a.Event = exchange.Event{Kind: exchange.KindCallStatus, Detail: "completed"}
+	a.Request.Path = "/voice/status/callbacks/for/the/main/number"
+	b := x(2, exchange.SigValid)
+	b.Event = exchange.Event{Kind: exchange.KindCallStatus, Detail: "ringing"}
+	b.Request.Path = "/sms/status"
+	m.Insert(a, b)
+	m.SetSize(80, 6)
+	out := m.View(theme.Plain(), time.UTC, time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC), "")
+	for _, want := range []string{"call.status completed", "call.status ringing", "/sms/status", "/voice/stat"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("80 columns lost %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if ansi.StringWidth(line) > 80 {
+			t.Errorf("line of %d: %q", ansi.StringWidth(line), line)
+		}
+	}
+}

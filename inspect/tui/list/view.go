@@ -44,6 +44,8 @@ type layout struct {
 const (
 	minPath  = 10
 	minEvent = 12
+	// pathShare is what the path keeps before the event takes the rest.
+	pathShare = 12
 )
 
 // computeLayout fits the columns into width, dropping the least important
@@ -93,15 +95,13 @@ func computeLayout(width int, rows []*exchange.Exchange, loc *time.Location, now
 		l.width[colPath] = flex
 		return l
 	}
-	ev := min(eventW, max(minEvent, flex*45/100))
+	// The event is what the row says ("message.status undelivered": its
+	// detail is the end that truncation would cut), while paths are short
+	// and repeat. So the event gets its full width first, as long as the
+	// path keeps enough to tell routes apart.
+	pathKeep := min(pathW, max(pathShare, flex*35/100))
+	ev := min(eventW, max(minEvent, flex-pathKeep))
 	path := flex - ev
-	if path > pathW { // the path does not need it all: give the event its share
-		extra := min(path-pathW, eventW-ev)
-		if extra > 0 {
-			ev += extra
-			path -= extra
-		}
-	}
 	l.width[colEvent], l.width[colPath] = ev, max(path, 1)
 	return l
 }
