@@ -435,3 +435,23 @@ func TestDetailTabAliasesAndBackspace(t *testing.T) {
 		t.Error("backspace did not go back to the list")
 	}
 }
+
+// TestFooterKeepsHelpAndQuit: however narrow the window, the footer still
+// says how to get help and how to leave; it drops the middle keys instead.
+func TestFooterKeepsHelpAndQuit(t *testing.T) {
+	for _, keys := range [][]string{nil, {"enter"}} {
+		for _, w := range []int{80, 60, 45, 30} {
+			m, _ := loaded(t, fixture(), nil)
+			press(t, m, keys...)
+			m.Update(tea.WindowSizeMsg{Width: w, Height: 20})
+			lines := strings.Split(m.Render(), "\n")
+			foot := lines[len(lines)-1]
+			if !strings.Contains(foot, "? help") || !strings.Contains(foot, "q quit") {
+				t.Errorf("%v at width %d: footer %q", keys, w, foot)
+			}
+			if ansi.StringWidth(foot) > w {
+				t.Errorf("%v at width %d: footer %d wide", keys, w, ansi.StringWidth(foot))
+			}
+		}
+	}
+}

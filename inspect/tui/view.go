@@ -51,8 +51,22 @@ func (m *Model) Render() string {
 	b.WriteString("\n")
 	b.WriteString(m.statusLine())
 	b.WriteString("\n")
-	b.WriteString(m.help.ShortHelpView(m.keys.Short(m.context())))
+	b.WriteString(m.footer())
 	return b.String()
+}
+
+// footer is the context's keys on one line. When they do not fit, the ones
+// in the middle go first: the last two (? help, q quit) stay, so even a
+// narrow window says how to get help and how to leave.
+func (m *Model) footer() string {
+	bs := m.keys.Short(m.context())
+	wide := m.help
+	wide.SetWidth(0) // measure without the help model's own cut
+	for len(bs) > 2 && ansi.StringWidth(wide.ShortHelpView(bs)) > m.width {
+		n := len(bs)
+		bs = append(append(bs[:n-3:n-3], bs[n-2]), bs[n-1])
+	}
+	return m.help.ShortHelpView(bs)
 }
 
 // fitLines makes s exactly h lines of at most w cells: cut or padded.
@@ -180,7 +194,7 @@ func (m *Model) helpView() string {
 }
 
 func (m *Model) curlView() string {
-	title := m.st.Section.Render(" Copy as curl") + m.st.Dim.Render("  (sent to your clipboard with OSC 52 where the terminal allows; esc closes)")
+	title := m.st.Section.Render(" Copy as curl") + m.st.Dim.Render("  (in your clipboard via OSC 52, where the terminal allows it)")
 	rule := m.st.Rule.Render(strings.Repeat("─", max(m.width, 1)))
 	return ansi.Truncate(title, m.width, "…") + "\n" + rule + "\n" + m.curlVP.View()
 }
