@@ -164,7 +164,7 @@ func TestLiveFeedEndToEnd(t *testing.T) {
 	for _, x := range fixture() {
 		feed <- x
 	}
-	waitScreen(t, tm, "6 webhooks · 1 invalid signature · 2 handler errors")
+	waitScreen(t, tm, "6 new webhooks · 1 invalid signature · 2 handler errors")
 	sendKeys(tm, "q")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(waitFor))
 	fm := tm.FinalModel(t).(*Model)

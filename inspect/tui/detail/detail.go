@@ -294,9 +294,13 @@ func (m *Model) response() string {
 		status += " " + http.StatusText(r.Status)
 	}
 	line := m.st.StatusStyle(r).Render(status)
-	if r.Forwarded {
+	switch {
+	case r.Forwarded:
 		line += m.st.Dim.Render(" · from the handler")
-	} else {
+	case r.Error != "":
+		// Meant for the handler; the error line says why swhook answered.
+		line += m.st.Dim.Render(" · answered by swhook")
+	default:
 		line += m.st.Dim.Render(" · answered by swhook (not forwarded)")
 	}
 	line += m.st.Dim.Render(" · took " + durationText(r.Duration()))

@@ -51,6 +51,14 @@ func TestResponseTab(t *testing.T) {
 			t.Errorf("missing %q:\n%s", want, out)
 		}
 	}
+	// It was meant for the handler: "not forwarded" would say otherwise.
+	if strings.Contains(out, "not forwarded") {
+		t.Errorf("a failed forward reads as never forwarded:\n%s", out)
+	}
+	x.Response = exchange.Response{Status: 200}
+	if out, _ := show(x, TabResponse, 100, 30); !strings.Contains(out, "answered by swhook (not forwarded)") {
+		t.Errorf("swhook's own answer (no --forward) not said:\n%s", out)
+	}
 }
 
 func TestSignatureTab(t *testing.T) {

@@ -148,7 +148,9 @@ func View(st theme.Styles, width int, info Info, t Tunnel, c Counts) string {
 	if c.Errors > 0 {
 		errs = st.Bad.Render(errs)
 	}
-	lines = append(lines, spread(" "+plural(c.Total, "webhook", "webhooks")+st.Dim.Render(" · ")+invalid+st.Dim.Render(" · ")+errs, key, width))
+	// "new": rows from earlier sessions are listed too, and a count of 0
+	// above them must not read as if they were not there.
+	lines = append(lines, spread(" "+plural(c.Total, "new webhook", "new webhooks")+st.Dim.Render(" · ")+invalid+st.Dim.Render(" · ")+errs, key, width))
 	if l := loud(t); l != "" {
 		lines = append(lines, st.Warn.Render(clip(" "+l, width)))
 	}

@@ -20,9 +20,9 @@ func TestHeader(t *testing.T) {
 		not  []string
 	}{
 		{"up", info, Tunnel{State: TunnelUp}, Counts{Total: 1, Invalid: 1, Errors: 2},
-			[]string{"https://a.ngrok-free.app", "● tunnel up", "Forwarding       https://a.ngrok-free.app → http://localhost:3000", "✓ signing key set", "1 webhook ·", "1 invalid signature ·", "2 handler errors"}, []string{"⚠"}},
+			[]string{"https://a.ngrok-free.app", "● tunnel up", "Forwarding       https://a.ngrok-free.app → http://localhost:3000", "✓ signing key set", "1 new webhook ·", "1 invalid signature ·", "2 handler errors"}, []string{"⚠"}},
 		{"local", Info{LocalURL: "http://127.0.0.1:4747"}, Tunnel{State: TunnelLocal}, Counts{},
-			[]string{"http://127.0.0.1:4747 (local only)", "swhook answers itself", "no signing key", "0 webhooks"}, nil},
+			[]string{"http://127.0.0.1:4747 (local only)", "swhook answers itself", "no signing key", "0 new webhooks"}, nil},
 		{"reconnecting", info, Tunnel{State: TunnelReconnecting, Message: "edge closed"}, Counts{},
 			[]string{"◌ reconnecting", "⚠ Tunnel lost, reconnecting: edge closed"}, nil},
 		{"connecting", Info{LocalURL: "http://127.0.0.1:4747"}, Tunnel{State: TunnelConnecting}, Counts{},
