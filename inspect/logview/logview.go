@@ -98,7 +98,8 @@ func (p *Plain) Ready(r Ready) error {
 	return err
 }
 
-// Badge is the signature badge as plain text.
+// Badge is the signature badge as plain text, in the live view's words
+// (valid, INVALID, unsigned, no key) so a log and the screen agree.
 func Badge(s exchange.Signature, keySet bool) string {
 	switch s.Status {
 	case exchange.SigValid:
@@ -106,12 +107,12 @@ func Badge(s exchange.Signature, keySet bool) string {
 	case exchange.SigInvalid:
 		return "✗ INVALID"
 	case exchange.SigMissing:
-		return "! missing"
+		return "– unsigned"
 	case exchange.SigUnchecked:
 		if !keySet {
-			return "· no key"
+			return "? no key"
 		}
-		return "· unchecked"
+		return "? unchecked"
 	}
 	return "? " + termsafe.String(string(s.Status))
 }
@@ -138,7 +139,9 @@ func Line(x *exchange.Exchange, keySet bool, loc *time.Location) string {
 	if x.ID != 0 {
 		id = fmt.Sprintf("#%d", x.ID)
 	}
-	line := fmt.Sprintf("%s %-6s %-6s %-28s %-22s %-11s %3s %7.1fms",
+	// The event column fits the longest kind and detail SignalWire sends
+	// ("message.status undelivered"), so the badges line up.
+	line := fmt.Sprintf("%s %-6s %-6s %-28s %-26s %-11s %3s %7.1fms",
 		x.Time.In(loc).Format("15:04:05.000"), id,
 		termsafe.String(x.Request.Method), termsafe.String(truncate(path, 60)),
 		termsafe.String(ev), Badge(x.Signature, keySet), status, x.Response.DurationMS)

@@ -157,3 +157,46 @@ func TestPlainReadyLeadsWithTheMapping(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainColumnsLineUp: the longest events SignalWire sends do not push
+// the badge, status and duration out of line, and the badges use the live
+// view's words.
+func TestPlainColumnsLineUp(t *testing.T) {
+	var b bytes.Buffer
+	p := logview.NewPlain(&b, true, time.UTC)
+	events := []exchange.Event{
+		{Kind: exchange.KindCallInbound},
+		{Kind: exchange.KindMessageStatus, Detail: "undelivered"},
+		{Kind: exchange.KindRecordingStatus, Detail: "completed"},
+		{Kind: exchange.KindRelayCallState, Detail: "answered"},
+		{Kind: exchange.KindMessageInbound, Detail: "received"},
+	}
+	sigs := []exchange.SignatureStatus{exchange.SigValid, exchange.SigInvalid, exchange.SigMissing, exchange.SigUnchecked, exchange.SigValid}
+	for i, ev := range events {
+		p.Exchange(&exchange.Exchange{ID: int64(i + 1), Time: t0, Request: exchange.Request{Method: "POST", Path: "/hook"},
+			Event: ev, Signature: exchange.Signature{Status: sigs[i]}, Response: exchange.Response{Status: 200, DurationMS: 1}})
+	}
+	col := -1
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		r := []rune(line)
+		at := -1
+		for i := range r {
+			if strings.HasPrefix(string(r[i:]), "✓ ") || strings.HasPrefix(string(r[i:]), "✗ ") ||
+				strings.HasPrefix(string(r[i:]), "– ") || strings.HasPrefix(string(r[i:]), "? ") {
+				at = i
+				break
+			}
+		}
+		if col == -1 {
+			col = at
+		}
+		if at != col || at == -1 {
+			t.Errorf("badge at column %d, want %d: %q", at, col, line)
+		}
+	}
+	for _, want := range []string{"– unsigned", "? unchecked", "✗ INVALID"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q badge:\n%s", want, b.String())
+		}
+	}
+}
