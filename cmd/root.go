@@ -38,10 +38,12 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 			strings.HasPrefix(msg, "unknown shorthand") || strings.Contains(msg, "flag needs an argument") {
 			err = &cmdutil.FlagError{Err: err}
 		}
-		fmt.Fprintf(f.IOStreams.ErrOut, "swhook: %s\n", oneLine(err.Error()))
+		msg = oneLine(err.Error())
 		if cmdutil.IsUsage(err) {
-			fmt.Fprintf(f.IOStreams.ErrOut, "Run '%s --help' for usage.\n", commandPath(root, args))
+			// Still one line: where to read the usage goes on the error's.
+			msg += fmt.Sprintf(" (see '%s --help')", commandPath(root, args))
 		}
+		fmt.Fprintf(f.IOStreams.ErrOut, "swhook: %s\n", msg)
 	}
 	return cmdutil.ExitCode(err)
 }

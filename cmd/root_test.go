@@ -26,13 +26,13 @@ func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (
 }
 
 func TestExitStatusForUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"frobnicate"}, {"--frobnicate"}, {"list", "--limit"}} {
+	for _, args := range [][]string{{"frobnicate"}, {"--frobnicate"}, {"list", "--limit"}, {"sign", "--body", "x"}, {"replay"}, {"trigger", "nope", "--to", "http://127.0.0.1:1"}} {
 		code, _, stderr := runCmd(t, nil, "", args...)
 		if code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr)
 		}
-		if n := strings.Count(strings.TrimSpace(stderr), "\n"); n > 1 {
-			t.Errorf("%v: error is %d lines, want at most 2: %q", args, n+1, stderr)
+		if !strings.HasPrefix(stderr, "swhook: ") || strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "--help')\n") {
+			t.Errorf("%v: want one line naming the help, got %q", args, stderr)
 		}
 	}
 }
