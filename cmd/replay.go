@@ -90,6 +90,16 @@ Every replay is stored as a new exchange; a running 'swhook listen' shows it.`,
 					return err
 				}
 			}
+			// A target that cannot be a URL is a usage error, found before
+			// the store is opened.
+			for _, fl := range []struct{ name, value string }{{"--to", opts.To}, {"--sign-url", opts.SignURL}} {
+				if fl.value == "" {
+					continue
+				}
+				if _, err := replay.TargetURL(fl.value, exchange.Request{Path: "/"}); err != nil {
+					return cmdutil.UsageErrorf("%s: %v", fl.name, err)
+				}
+			}
 			opts.SigningKey = cmdutil.SigningKey(opts.SigningKey, f.Getenv)
 			if opts.Resign && opts.SigningKey == "" {
 				return cmdutil.UsageErrorf("--resign needs the signing key: pass --signing-key or set $%s", cmdutil.EnvSigningKey)

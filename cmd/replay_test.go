@@ -60,6 +60,9 @@ func TestReplayFlags(t *testing.T) {
 		{"12", "--set", "novalue"},
 		{"12", "--header", "=v"},
 		{"1", "2"},
+		{"12", "--to", "localhost:3000"},
+		{"12", "--to", "ftp://example.com/"},
+		{"12", "--resign", "--signing-key", "k", "--sign-url", "/voice"},
 	} {
 		err := parseOnly(t, nil, build, args...)
 		if cmdutil.ExitCode(err) != 2 {
