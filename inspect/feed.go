@@ -183,6 +183,13 @@ const maxHeld = 1024
 // the highest ID already shown. It returns when ch is closed (after
 // delivering what it held) or ctx ends.
 func Follow(ctx context.Context, ch <-chan *exchange.Exchange, st Lister, after int64, fn func(*exchange.Exchange)) {
+	FollowBatched(ctx, ch, st, after, fn, nil)
+}
+
+// FollowBatched is Follow for an fn that writes to out: it holds out while
+// more exchanges are already waiting and releases it when it has caught
+// up, so a burst of lines costs one write. out may be nil.
+func FollowBatched(ctx context.Context, ch <-chan *exchange.Exchange, st Lister, after int64, fn func(*exchange.Exchange), out *BatchWriter) {
 	last := after
 	done := newIDSet(8192)
 	held := map[int64]*exchange.Exchange{} // arrived ahead of a gap
@@ -245,14 +252,28 @@ func Follow(ctx context.Context, ch <-chan *exchange.Exchange, st Lister, after 
 	}
 	var timer *time.Timer
 	var grace <-chan time.Time
+	holding := false
 	defer func() {
 		if timer != nil {
 			timer.Stop()
+		}
+		if holding {
+			_ = out.Release()
 		}
 	}()
 	for {
 		var x *exchange.Exchange
 		var ok bool
+		if out != nil {
+			switch waiting := len(ch) > 0; {
+			case waiting && !holding:
+				out.Hold()
+				holding = true
+			case !waiting && holding:
+				_ = out.Release()
+				holding = false
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
