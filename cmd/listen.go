@@ -365,10 +365,11 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 		}()
 	} else {
 		var view logview.View
+		out := inspect.NewBatchWriter(o.IO.Out) // a burst of lines, one write
 		if o.JSON {
-			view = logview.NewNDJSON(o.IO.Out)
+			view = logview.NewNDJSON(out)
 		} else {
-			view = logview.NewPlain(o.IO.Out, o.signingKey != "", nil)
+			view = logview.NewPlain(out, o.signingKey != "", nil)
 		}
 		var pending []tunnel.Status
 		if tun != nil {
@@ -414,11 +415,11 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			defer close(viewDone)
 			// Not sctx: after shutdown the feed is closed and what is
 			// still buffered is written before the view ends.
-			inspect.Follow(context.Background(), sub, st, after, func(x *exchange.Exchange) {
+			inspect.FollowBatched(context.Background(), sub, st, after, func(x *exchange.Exchange) {
 				if err := view.Exchange(x); err != nil {
 					logger.Warn("cannot write output", "error", err)
 				}
-			})
+			}, out)
 		}()
 		viewErr <- nil
 	}
