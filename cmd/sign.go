@@ -56,7 +56,9 @@ func (b BodySource) Read(ios *cmdutil.IOStreams) ([]byte, error) {
 	case b.File != "":
 		data, err := os.ReadFile(b.File)
 		if err != nil {
-			return nil, fmt.Errorf("read the body: %w", err)
+			// A usage error, not exit 1: verify's 1 means "not valid", and
+			// a script must not read a mistyped file name as a bad signature.
+			return nil, cmdutil.UsageErrorf("--body-file: cannot read the body: %w", err)
 		}
 		return data, nil
 	}

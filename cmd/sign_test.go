@@ -77,7 +77,7 @@ func TestSignErrors(t *testing.T) {
 		{"no body", nil, []string{"--signing-key", "k", "--url", pubURL}, 2, "--body STRING or --body-file"},
 		{"both bodies", nil, []string{"--signing-key", "k", "--url", pubURL, "--body", "a", "--body-file", "-"}, 2, "cannot be used together"},
 		{"GET with a body", nil, []string{"--signing-key", "k", "--url", pubURL, "--method", "GET", "--body", "a=1"}, 2, "no body"},
-		{"missing file", nil, []string{"--signing-key", secretKey, "--url", pubURL, "--body-file", "/nonexistent/body.txt"}, 1, "read the body"},
+		{"missing file", nil, []string{"--signing-key", secretKey, "--url", pubURL, "--body-file", "/nonexistent/body.txt"}, 2, "--body-file: cannot read the body"},
 		{"bodySHA256 mismatch", nil, []string{"--signing-key", secretKey, "--url", pubURL + "&bodySHA256=00", "--body", "{}"}, 1, "not the SHA-256 of this body"},
 		{"positional argument", nil, []string{"--signing-key", "k", "--url", pubURL, "--body", "", "extra"}, 2, "takes no arguments"},
 		{"path only", nil, []string{"--signing-key", secretKey, "--url", "/voice", "--body", pubBody}, 2, `--url "/voice" is not a full URL`},

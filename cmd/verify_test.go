@@ -95,6 +95,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"bad ID", nil, []string{"nope", "--signing-key", secretKey}, "is not an exchange"},
 		{"two IDs", nil, []string{"1", "2"}, "at most 1 argument"},
 		{"ID without key", nil, []string{"last"}, "no signing key"},
+		{"missing body file", nil, []string{"--signing-key", secretKey, "--url", pubURL, "--signature", pubSig, "--body-file", "/nonexistent/body.txt"}, "--body-file: cannot read the body"},
 		{"path only", nil, []string{"--signing-key", secretKey, "--url", "/voice", "--signature", pubSig, "--body", pubBody}, `--url "/voice" is not a full URL`},
 		{"local URL without scheme", nil, []string{"--signing-key", secretKey, "--url", pubURL, "--signature", pubSig, "--body", pubBody, "--local-url", "localhost:3000/voice"}, "--local-url"},
 		{"ID with a path as URL", nil, []string{"last", "--signing-key", secretKey, "--url", "/voice"}, "is not a full URL"},
