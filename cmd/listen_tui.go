@@ -50,7 +50,10 @@ func tuiConfig(ctx context.Context, f *cmdutil.Factory, s liveSession, wg *sync.
 			PublicURL: s.PublicURL,
 			LocalURL:  s.LocalURL,
 			Forward:   s.Forward,
+			Respond:   s.Respond,
 			KeySet:    s.KeySet,
+			LocalWhy:  s.LocalWhy,
+			Notes:     s.Notes,
 		},
 		Now: f.Now,
 	}

@@ -15,7 +15,13 @@ type liveSession struct {
 	PublicURL string // where to send webhooks; "" when local only
 	LocalURL  string // the local listener, e.g. http://127.0.0.1:4747
 	Forward   string // the handler, "" when swhook answers itself
+	Respond   string // the --respond file, "" for swhook's own answers
 	KeySet    bool   // a signing key is configured (never the key itself)
+	// LocalWhy is why there is no public URL, in a few words ("" when
+	// there is one, or when --no-tunnel asked for none).
+	LocalWhy string
+	// Notes are one-line remarks a person should read at the start.
+	Notes []string
 
 	// Exchanges delivers every new exchange (live traffic and replays other
 	// processes stored). The sender never blocks: a slow view misses some,

@@ -21,6 +21,7 @@ type Ready struct {
 	PublicURL string // "" when there is no public URL (yet)
 	LocalURL  string
 	Forward   string // "" when swhook answers itself
+	Respond   string // the file swhook answers with instead of its defaults
 	KeySet    bool
 	// Notes are one-line remarks shown after the addresses (plain only),
 	// e.g. why there is no public tunnel.
@@ -82,6 +83,8 @@ func (p *Plain) Ready(r Ready) error {
 	if r.Forward != "" {
 		// The mapping the way ngrok prints it: which URL ends up where.
 		fmt.Fprintf(&b, "Forwarding        %s\n", Mapping(shown, r.Forward))
+	} else if r.Respond != "" {
+		fmt.Fprintf(&b, "Forwarding        (none) swhook answers every webhook with %s\n", termsafe.String(r.Respond))
 	} else {
 		b.WriteString("Forwarding        (none) swhook answers itself: empty cXML, 200 for callbacks, hangup SWML\n")
 	}

@@ -200,3 +200,13 @@ func TestPlainColumnsLineUp(t *testing.T) {
 		}
 	}
 }
+
+// With --respond, the first lines say what swhook answers instead of
+// describing its defaults.
+func TestPlainReadySaysTheRespondFile(t *testing.T) {
+	var b bytes.Buffer
+	logview.NewPlain(&b, true, time.UTC).Ready(logview.Ready{LocalURL: "http://127.0.0.1:4747", Respond: "answer\x1b[2J.xml"})
+	if !strings.Contains(b.String(), "swhook answers every webhook with answer␛[2J.xml") || strings.Contains(b.String(), "empty cXML") {
+		t.Errorf("ready: %q", b.String())
+	}
+}

@@ -98,7 +98,8 @@ func TestGolden(t *testing.T) {
 	scenes := []scene{
 		{name: "startup", wait: "Waiting for webhooks"},
 		{name: "local_only", mod: func(c *Config) {
-			c.Info = HeaderInfo{LocalURL: "http://127.0.0.1:4747"}
+			c.Info = HeaderInfo{LocalURL: "http://127.0.0.1:4747", LocalWhy: "no ngrok authtoken",
+				Notes: []string{"no ngrok authtoken: serving locally only (set $NGROK_AUTHTOKEN or run `ngrok config add-authtoken`, or pass --public-url with your own tunnel)"}}
 			c.InitialTunnel = TunnelStatus{State: TunnelLocal}
 		}, wait: "Waiting for webhooks"},
 		{name: "url_changed", mod: func(c *Config) {

@@ -114,10 +114,18 @@ func (m *Model) emptyText() string {
 	if url == "" {
 		url = m.cfg.Info.LocalURL
 	}
-	if url == "" {
-		return "Waiting for webhooks…"
+	text := "Waiting for webhooks…"
+	if url != "" {
+		text += "\n\nTo send a test one:\n  swhook trigger call.inbound --to " + termsafe.String(url)
 	}
-	return "Waiting for webhooks…\n\nTo send a test one:\n  swhook trigger call.inbound --to " + termsafe.String(url)
+	if notes := m.cfg.Info.Notes; len(notes) > 0 {
+		text += "\n"
+		for _, n := range notes {
+			// Wrapped here: the list cuts lines wider than the window.
+			text += "\n" + ansi.Wrap(termsafe.String(n), max(m.width-2, 10), " ")
+		}
+	}
+	return text
 }
 
 // statusLine is the filter being typed, or the latest message, with the

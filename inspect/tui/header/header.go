@@ -40,7 +40,17 @@ type Info struct {
 	PublicURL string // "" when local only
 	LocalURL  string
 	Forward   string // "" when swhook answers itself
-	KeySet    bool
+	// Respond is the file swhook answers with when there is no Forward
+	// ("" means its harmless defaults).
+	Respond string
+	KeySet  bool
+	// LocalWhy says in a few words why there is no public URL (e.g. "no
+	// ngrok authtoken"), so "local only" is never a mystery.
+	LocalWhy string
+	// Notes are one-line remarks about the session (how to get a public
+	// URL, what --enforce-signature does); the view shows them while it
+	// waits for the first webhook.
+	Notes []string
 }
 
 // Counts are this session's running totals.
@@ -104,8 +114,11 @@ func View(st theme.Styles, width int, info Info, t Tunnel, c Counts) string {
 	} else if url != "" {
 		line1 = st.Label.Render(" Send webhooks to ") + st.Title.Render(termsafe.String(url))
 	} else {
-		line1 = st.Label.Render(" Send webhooks to ") + st.Title.Render(termsafe.String(info.LocalURL)) +
-			st.Dim.Render(" (local only)")
+		why := " (local only)"
+		if info.LocalWhy != "" {
+			why = " (local only: " + termsafe.String(info.LocalWhy) + ")"
+		}
+		line1 = st.Label.Render(" Send webhooks to ") + st.Title.Render(termsafe.String(info.LocalURL)) + st.Dim.Render(why)
 	}
 	lines := []string{spread(line1, stateStyle.Render(state), width)}
 
@@ -113,6 +126,8 @@ func View(st theme.Styles, width int, info Info, t Tunnel, c Counts) string {
 	// reaches — or, when that does not fit, where webhooks go.
 	fwd := st.Label.Render(" Forwarding       ")
 	switch {
+	case info.Forward == "" && info.Respond != "":
+		fwd += st.Dim.Render("nothing: swhook answers with " + termsafe.String(info.Respond))
 	case info.Forward == "":
 		fwd += st.Dim.Render("nothing: swhook answers itself")
 	default:

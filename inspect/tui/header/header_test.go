@@ -33,6 +33,10 @@ func TestHeader(t *testing.T) {
 			[]string{"Send webhooks to https://b.ngrok-free.app", "https://b.ngrok-free.app → http://localhost:3000", "URL changed (was https://a.ngrok-free.app)"}, nil},
 		{"local with forward", Info{LocalURL: "http://127.0.0.1:4747", Forward: "http://localhost:3000"}, Tunnel{State: TunnelLocal}, Counts{},
 			[]string{"Forwarding       http://127.0.0.1:4747 → http://localhost:3000"}, nil},
+		{"local for a reason", Info{LocalURL: "http://127.0.0.1:4747", LocalWhy: "no ngrok authtoken\x1b[2J"}, Tunnel{State: TunnelLocal}, Counts{},
+			[]string{"http://127.0.0.1:4747 (local only: no ngrok authtoken␛[2J)"}, []string{"\x1b"}},
+		{"respond file", Info{LocalURL: "http://127.0.0.1:4747", Respond: "answer.xml"}, Tunnel{State: TunnelLocal}, Counts{},
+			[]string{"Forwarding       nothing: swhook answers with answer.xml"}, []string{"answers itself"}},
 	}
 	for _, tt := range tests {
 		out := View(theme.Plain(), 120, tt.info, tt.tun, tt.c)
