@@ -284,6 +284,10 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 	defer stop()
 
 	var notes []string
+	var localWhy string
+	if o.EnforceSignature {
+		notes = append(notes, "--enforce-signature: missing or invalid signatures are answered 403 and never reach the handler")
+	}
 	if o.exposed {
 		notes = append(notes, "listening on "+o.addr+": other machines on your network can send webhooks here")
 	}
@@ -299,6 +303,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 		}
 		if hint != "" {
 			notes = append(notes, hint)
+			localWhy = localReason(hint)
 		}
 		tun = t
 	}
@@ -349,7 +354,10 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			PublicURL:     firstNonEmpty(publicURL, initial.URL),
 			LocalURL:      local.URL(),
 			Forward:       o.Forward,
+			Respond:       o.Respond,
 			KeySet:        o.signingKey != "",
+			LocalWhy:      localWhy,
+			Notes:         notes,
 			Exchanges:     sub,
 			Tunnel:        updates,
 			InitialTunnel: initial,
@@ -380,7 +388,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			shownURL = tun.Status().URL
 		}
 		if err := view.Ready(logview.Ready{PublicURL: shownURL, LocalURL: local.URL(), Forward: o.Forward,
-			KeySet: o.signingKey != "", Notes: notes}); err != nil {
+			Respond: o.Respond, KeySet: o.signingKey != "", Notes: notes}); err != nil {
 			return err
 		}
 		if o.JSON {
@@ -452,6 +460,17 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 		return fmt.Errorf("close store: %w", err)
 	}
 	return <-viewErr
+}
+
+// localReason is the few words of a no-tunnel hint that say why there is
+// no public URL ("no ngrok authtoken"), for the live view's header.
+func localReason(hint string) string {
+	for _, sep := range []string{": serving locally only", "; serving locally only", ", so --domain is unused"} {
+		if i := strings.Index(hint, sep); i >= 0 {
+			hint = hint[:i]
+		}
+	}
+	return hint
 }
 
 // waitForTunnel waits (bounded) for the tunnel's first verdict, so the
