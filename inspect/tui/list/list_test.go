@@ -193,3 +193,31 @@ func TestEventDetailSurvives80Columns(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodMovesIntoThePath: when the event would be cut, the METHOD
+// column (nearly always POST) makes room, and a GET still says so.
+func TestMethodMovesIntoThePath(t *testing.T) {
+	m := New()
+	a := x(1, exchange.SigValid)
+	a.Event = exchange.Event{Kind: exchange.KindMessageStatus, Detail: "undelivered"}
+	a.Request.Path = "/sms/status/callback"
+	b := x(2, exchange.SigValid)
+	b.Event = exchange.Event{Kind: exchange.KindRecordingStatus, Detail: "completed"}
+	b.Request.Method, b.Request.Path = "GET", "/rec"
+	m.Insert(a, b)
+	day := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
+	m.SetSize(80, 6)
+	out := m.View(theme.Plain(), time.UTC, day, "")
+	for _, want := range []string{"message.status undelivered", "recording.status completed", "GET /rec", "03:04:05"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("80 columns lost %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "METHOD") || strings.Contains(out, "POST") {
+		t.Errorf("METHOD column kept at 80 columns although the event did not fit:\n%s", out)
+	}
+	m.SetSize(120, 6)
+	if out := m.View(theme.Plain(), time.UTC, day, ""); !strings.Contains(out, "METHOD") || strings.Contains(out, "GET /rec") {
+		t.Errorf("120 columns should keep the METHOD column:\n%s", out)
+	}
+}

@@ -39,6 +39,9 @@ var headers = [numCols]string{"ID", "TIME", "METHOD", "PATH", "EVENT", "SIGNATUR
 type layout struct {
 	show  [numCols]bool
 	width [numCols]int
+	// methodInPath: the METHOD column is hidden, so a method other than
+	// POST is written in front of the path instead of being lost.
+	methodInPath bool
 }
 
 const (
@@ -53,12 +56,14 @@ const (
 func computeLayout(width int, rows []*exchange.Exchange, loc *time.Location, now time.Time) layout {
 	var l layout
 	idW, methW, eventW, pathW, timeW := 2, 6, 5, 4, 8
+	pathWM := pathW // with the method in front
 	for _, x := range rows {
 		timeW = max(timeW, len(timeText(x.Time, loc, now)))
 		idW = max(idW, len(strconv.FormatInt(x.ID, 10)))
 		methW = max(methW, min(len(x.Request.Method), 7))
 		eventW = max(eventW, ansi.StringWidth(eventText(x)))
 		pathW = max(pathW, ansi.StringWidth(pathText(x)))
+		pathWM = max(pathWM, ansi.StringWidth(pathCell(x, true)))
 	}
 	eventW = min(eventW, 28)
 	fixed := [numCols]int{colID: idW + 1, colTime: timeW, colMethod: methW, colSig: theme.SigWidth, colStatus: 4, colDur: 6, colCheck: 1}
@@ -91,6 +96,17 @@ func computeLayout(width int, rows []*exchange.Exchange, loc *time.Location, now
 		l.show[c] = false
 	}
 	flex := max(width-used(), 1)
+	if l.show[colEvent] && l.show[colMethod] {
+		// Nearly every webhook is a POST: when the event would be cut, the
+		// METHOD column goes and a GET says so in front of its path.
+		if keep := min(pathW, max(pathShare, flex*35/100)); flex-keep < eventW {
+			l.show[colMethod] = false
+			flex = max(width-used(), 1)
+		}
+	}
+	if !l.show[colMethod] {
+		l.methodInPath, pathW = true, pathWM
+	}
 	if !l.show[colEvent] {
 		l.width[colPath] = flex
 		return l
@@ -134,6 +150,16 @@ func pathText(x *exchange.Exchange) string {
 	p = termsafe.String(p)
 	if x.ReplayOf != 0 {
 		p = "↻#" + strconv.FormatInt(x.ReplayOf, 10) + " " + p
+	}
+	return p
+}
+
+// pathCell is the PATH column's text; withMethod puts a method other than
+// POST in front, for when the METHOD column is hidden.
+func pathCell(x *exchange.Exchange, withMethod bool) string {
+	p := pathText(x)
+	if withMethod && x.Request.Method != "" && x.Request.Method != "POST" {
+		p = termsafe.String(x.Request.Method) + " " + p
 	}
 	return p
 }
@@ -241,7 +267,7 @@ func (m *Model) row(st theme.Styles, l layout, x *exchange.Exchange, selected bo
 	if x.ReplayOf != 0 {
 		pathStyle = st.Replay
 	}
-	cell(colPath, pathText(x), pathStyle, false)
+	cell(colPath, pathCell(x, l.methodInPath), pathStyle, false)
 	cell(colEvent, eventText(x), st.Info, false)
 	cell(colSig, theme.SigText(x.Signature.Status), st.SigStyle(x.Signature.Status), false)
 	cell(colStatus, theme.StatusText(x.Response), st.StatusStyle(x.Response), false)
