@@ -36,6 +36,7 @@ func tuiTunnel(s tunnel.Status) tui.TunnelStatus {
 		Message:    s.Message,
 		URLChanged: s.URLChanged,
 		PrevURL:    s.PrevURL,
+		Since:      s.Since.Local(),
 	}
 }
 

@@ -165,3 +165,13 @@ func TestRunTUIEndsWithContext(t *testing.T) {
 		t.Fatal("runTUI did not end with its context")
 	}
 }
+
+// The header says since when the tunnel is in its state, so the time must
+// survive the translation (and show in local time, like the list's).
+func TestTUITunnelKeepsSince(t *testing.T) {
+	since := time.Date(2026, 11, 24, 9, 14, 5, 0, time.UTC)
+	got := tuiTunnel(tunnel.Status{State: tunnel.StateDown, Since: since, Message: "no network"})
+	if !got.Since.Equal(since) || got.Since.Location() != time.Local || got.State != tui.TunnelDown || got.Message != "no network" {
+		t.Errorf("tuiTunnel: %+v", got)
+	}
+}

@@ -7,6 +7,7 @@ package header
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -33,6 +34,10 @@ type Tunnel struct {
 	Message    string
 	URLChanged bool
 	PrevURL    string
+	// Since is when the tunnel entered State, in the zone to show it in
+	// (zero: unknown). "down since 09:14" tells a developer back from
+	// lunch that webhooks have been missed since then.
+	Since time.Time
 }
 
 // Info is what the header shows besides the tunnel.
@@ -120,7 +125,14 @@ func View(st theme.Styles, width int, info Info, t Tunnel, c Counts) string {
 		}
 		line1 = st.Label.Render(" Send webhooks to ") + st.Title.Render(termsafe.String(info.LocalURL)) + st.Dim.Render(why)
 	}
-	lines := []string{spread(line1, stateStyle.Render(state), width)}
+	right := stateStyle.Render(state)
+	if !t.Since.IsZero() && t.State != TunnelLocal {
+		// The time only when it fits: the state itself must never drop.
+		if r := stateStyle.Render(state + " since " + t.Since.Format("15:04:05")); ansi.StringWidth(line1)+ansi.StringWidth(r)+2 <= width {
+			right = r
+		}
+	}
+	lines := []string{spread(line1, right, width)}
 
 	// The mapping as ngrok prints it — the URL to paste and the handler it
 	// reaches — or, when that does not fit, where webhooks go.

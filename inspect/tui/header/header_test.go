@@ -3,6 +3,7 @@ package header
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -87,5 +88,31 @@ func TestHeaderMappingFallsBackWhenNarrow(t *testing.T) {
 	out = View(theme.Plain(), 120, info, Tunnel{State: TunnelUp}, Counts{})
 	if !strings.Contains(out, "https://a-long-name-for-a-tunnel.ngrok-free.app → http://localhost:3000") {
 		t.Errorf("wide header has no mapping:\n%s", out)
+	}
+}
+
+// Every state says since when — down since 09:14 means webhooks were missed
+// from then — but the time gives way before the state does.
+func TestHeaderTunnelSince(t *testing.T) {
+	since := time.Date(2026, 11, 24, 9, 14, 5, 0, time.UTC)
+	info := Info{PublicURL: "https://a.ngrok-free.app", LocalURL: "http://127.0.0.1:4747", Forward: "http://localhost:3000", KeySet: true}
+	for state, want := range map[TunnelState]string{
+		TunnelDown:         "✗ tunnel down since 09:14:05",
+		TunnelReconnecting: "◌ reconnecting since 09:14:05",
+		TunnelUp:           "● tunnel up since 09:14:05",
+	} {
+		out := View(theme.Plain(), 120, info, Tunnel{State: state, Since: since}, Counts{})
+		if first, _, _ := strings.Cut(out, "\n"); !strings.HasSuffix(strings.TrimRight(first, " "), want) {
+			t.Errorf("%s: first line %q, want it to end with %q", state, first, want)
+		}
+	}
+	out := View(theme.Plain(), 120, Info{LocalURL: "http://127.0.0.1:4747"}, Tunnel{State: TunnelLocal, Since: since}, Counts{})
+	if strings.Contains(out, "since") {
+		t.Errorf("local only has no since:\n%s", out)
+	}
+	long := Info{PublicURL: "https://a-long-name-for-a-tunnel.ngrok-free.app", Forward: "http://localhost:3000"}
+	out = View(theme.Plain(), 80, long, Tunnel{State: TunnelDown, Since: since}, Counts{})
+	if first, _, _ := strings.Cut(out, "\n"); !strings.HasSuffix(strings.TrimRight(first, " "), "✗ tunnel down") {
+		t.Errorf("narrow: first line %q lost the state", first)
 	}
 }
