@@ -455,3 +455,20 @@ func TestFooterKeepsHelpAndQuit(t *testing.T) {
 		}
 	}
 }
+
+// TestFooterOffersReplayOnlyWithATarget: without --forward the footer does
+// not offer r and R (pressing them only says there is no target).
+func TestFooterOffersReplayOnlyWithATarget(t *testing.T) {
+	for _, fwd := range []string{"", "http://127.0.0.1:3000"} {
+		m, _ := loaded(t, fixture(), func(c *Config) { c.Info.Forward = fwd })
+		lines := strings.Split(m.Render(), "\n")
+		foot := lines[len(lines)-1]
+		if offered := strings.Contains(foot, "r replay") && strings.Contains(foot, "R re-sign"); offered != (fwd != "") {
+			t.Errorf("forward %q: footer %q", fwd, foot)
+		}
+		press(t, m, "r")
+		if fwd == "" && !strings.Contains(m.Render(), "no forward target") {
+			t.Error("r without a target no longer says why nothing happens")
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -59,7 +60,15 @@ func (m *Model) Render() string {
 // in the middle go first: the last two (? help, q quit) stay, so even a
 // narrow window says how to get help and how to leave.
 func (m *Model) footer() string {
-	bs := m.keys.Short(m.context())
+	var bs []key.Binding
+	for _, b := range m.keys.Short(m.context()) {
+		// No replay keys where nothing can be replayed (no --forward):
+		// pressing them only says so.
+		if m.cfg.Replay == nil && m.cfg.Info.Forward == "" && (b.Help() == m.keys.Replay.Help() || b.Help() == m.keys.ReplayResign.Help()) {
+			continue
+		}
+		bs = append(bs, b)
+	}
 	wide := m.help
 	wide.SetWidth(0) // measure without the help model's own cut
 	for len(bs) > 2 && ansi.StringWidth(wide.ShortHelpView(bs)) > m.width {
