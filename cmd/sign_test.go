@@ -44,6 +44,8 @@ func TestSign(t *testing.T) {
 		want  string
 	}{
 		{"published form vector", nil, "", []string{"--signing-key", pubKey, "--url", pubURL, "--content-type", "application/x-www-form-urlencoded", "--body", pubBody}, pubSig},
+		{"key with a newline from $(cat keyfile)", map[string]string{cmdutil.EnvSigningKey: pubKey + "\n"}, "", []string{"--url", pubURL, "--body", pubBody}, pubSig},
+		{"key pasted with spaces", nil, "", []string{"--signing-key", " " + pubKey + " ", "--url", pubURL, "--body", pubBody}, pubSig},
 		{"form guessed from the body", nil, "", []string{"--signing-key", pubKey, "--url", pubURL, "--body", pubBody}, pubSig},
 		{"JSON from stdin, key from env", map[string]string{cmdutil.EnvSigningKey: "k"}, `{"a":1}`, []string{"--url", "https://x.example/swml", "--body-file", "-"}, "f957be87dae00f94d7220abdbd967336fd10640c"},
 		{"SHA-256", nil, "", []string{"--signing-key", "k", "--url", "https://x.example/swml", "--body", `{"a":1}`, "--sha256"}, "7154cf51d17fe5a88311b3dd4b61103c77274ae82cbfffa80032235fdabfe954"},

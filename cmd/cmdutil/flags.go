@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -29,10 +30,13 @@ func StorePath(flag string, getenv func(string) string) (string, error) {
 // SigningKey resolves --signing-key, then $SIGNALWIRE_SIGNING_KEY. It returns
 // "" when neither is set; callers decide whether that is a usage error.
 func SigningKey(flag string, getenv func(string) string) string {
-	if flag != "" {
-		return flag
+	// No signing key contains white space; a newline from
+	// KEY=$(cat keyfile) or a space pasted along would make every
+	// signature read invalid and the key look wrong.
+	if k := strings.TrimSpace(flag); k != "" {
+		return k
 	}
-	return getenv(EnvSigningKey)
+	return strings.TrimSpace(getenv(EnvSigningKey))
 }
 
 // RequireSigningKey is SigningKey for commands that cannot work without one.
