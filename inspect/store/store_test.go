@@ -195,3 +195,23 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// The summary column is written from summaryDoc, not exchange.Exchange: a
+// field added to Exchange must be added there too, or it is lost on Save.
+func TestSummaryDocCoversExchange(t *testing.T) {
+	doc := reflect.TypeOf(summaryDoc{})
+	ex := reflect.TypeOf(exchange.Exchange{})
+	for i := range ex.NumField() {
+		f := ex.Field(i)
+		if f.Name == "ID" || f.Name == "Time" { // columns of their own
+			continue
+		}
+		g, ok := doc.FieldByName(f.Name)
+		if !ok || g.Tag != f.Tag {
+			t.Errorf("summaryDoc lacks exchange.Exchange.%s (tag %q)", f.Name, f.Tag)
+		}
+	}
+	if doc.NumField() != ex.NumField()-2 {
+		t.Errorf("summaryDoc has %d fields, exchange.Exchange %d", doc.NumField(), ex.NumField())
+	}
+}
