@@ -446,6 +446,12 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 	grace := cfg.Timeout + cfg.SaveWait + 5*time.Second
 	shutCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	// A webhook still waiting for a slow handler holds the exit for up to
+	// the grace period: say so, so the pause does not look like a hang.
+	slowStop := time.AfterFunc(500*time.Millisecond, func() {
+		fmt.Fprintf(o.IO.ErrOut, "swhook: stopping: waiting for in-flight webhooks to finish (at most %s)\n", grace)
+	})
+	defer slowStop.Stop()
 	var wg sync.WaitGroup
 	for _, srv := range servers {
 		wg.Add(1)
@@ -458,6 +464,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 		}()
 	}
 	wg.Wait()
+	slowStop.Stop()
 	serveWG.Wait()
 	stopWatch()
 	<-watchDone

@@ -618,6 +618,10 @@ func TestListenE2EGracefulShutdown(t *testing.T) {
 	if x, ok := swhookList(t, storePath)["/hook/2"]; !ok || x.Response.Status != 200 {
 		t.Errorf("in-flight exchange not stored whole: %+v (found %v)", x, ok)
 	}
+	// The wait is said, so it does not look like a hang.
+	if !strings.Contains(p.stderr.String(), "waiting for in-flight webhooks to finish") {
+		t.Errorf("a slow shutdown said nothing; stderr: %s", p.stderr.String())
+	}
 }
 
 func randomBytesE2E(t *testing.T, n int) []byte {
