@@ -257,8 +257,11 @@ func (m *Model) request() string {
 		meta = append(meta, "from "+termsafe.String(r.RemoteAddr))
 	}
 	meta = append(meta, strconv.FormatInt(r.BodySize, 10)+" bytes")
-	b.WriteString(m.st.Dim.Render(strings.Join(meta, " · ")))
-	b.WriteString("\n")
+	// Broken between its parts, never inside one ("71 / bytes").
+	for _, l := range joinFit(meta, " · ", max(m.width-1, 10)) {
+		b.WriteString(m.st.Dim.Render(l))
+		b.WriteString("\n")
+	}
 	m.section(&b, "Headers")
 	if len(r.Headers) == 0 {
 		b.WriteString(m.st.Dim.Render("  (none)") + "\n")
@@ -283,6 +286,25 @@ func (m *Model) request() string {
 	m.section(&b, "Body")
 	m.body(&b, ct, r.Body, r.BodySize, r.Truncated, ok && len(params) > 0 && len(r.Body) > 0)
 	return b.String()
+}
+
+// joinFit joins parts with sep into lines of at most width cells, starting
+// a new line between parts rather than inside one.
+func joinFit(parts []string, sep string, width int) []string {
+	var lines []string
+	cur := ""
+	for _, p := range parts {
+		switch {
+		case cur == "":
+			cur = p
+		case ansi.StringWidth(cur+sep+p) <= width:
+			cur += sep + p
+		default:
+			lines = append(lines, cur)
+			cur = p
+		}
+	}
+	return append(lines, cur)
 }
 
 func (m *Model) response() string {

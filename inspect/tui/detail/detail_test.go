@@ -96,3 +96,19 @@ func TestTabsCycleAndContentWraps(t *testing.T) {
 		t.Errorf("NextTab twice: %v", m.Tab())
 	}
 }
+
+// The request's one-line summary breaks between its parts at 80 columns,
+// never inside one ("71" on one line, "bytes" on the next).
+func TestRequestMetaBreaksBetweenParts(t *testing.T) {
+	x := &exchange.Exchange{ID: 2, Time: time.Date(2026, 11, 24, 17, 0, 2, 0, time.UTC), Source: exchange.SourceTunnel,
+		Request: exchange.Request{Method: "POST", URL: "https://abc123.ngrok-free.app/status", Path: "/status", RemoteAddr: "203.0.113.9:5123", BodySize: 71}}
+	out, _ := show(x, TabRequest, 80, 30)
+	if !strings.Contains(out, "· 71 bytes") && !strings.Contains(out, "\n71 bytes") {
+		t.Errorf("the size was split:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if ansi.StringWidth(l) > 80 {
+			t.Errorf("line %d wide: %q", ansi.StringWidth(l), l)
+		}
+	}
+}
