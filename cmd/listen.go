@@ -229,7 +229,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 	if useTUI {
 		// The screen is the TUI's: warnings (a stuck store, an internal
 		// error) are held and printed once it has closed.
-		held = &tailBuffer{max: 50}
+		held = &tailBuffer{max: 50, loud: make(chan string, 16)}
 		logOut = held
 		defer func() {
 			if lines := held.Lines(); len(lines) > 0 {
@@ -367,6 +367,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			LocalWhy:      localWhy,
 			Notes:         notes,
 			Exchanges:     sub,
+			Warnings:      held.loud,
 			Tunnel:        updates,
 			InitialTunnel: initial,
 			Store:         st,
@@ -524,12 +525,15 @@ func tunnelEvent(s tunnel.Status) logview.TunnelEvent {
 		URLChanged: s.URLChanged, PrevURL: s.PrevURL}
 }
 
-// tailBuffer keeps the last max lines written to it.
+// tailBuffer keeps the last max lines written to it. Error-level lines
+// also go to loud (when set, never blocking), so the live view shows them
+// while it has the screen.
 type tailBuffer struct {
 	mu    sync.Mutex
 	max   int
 	lines []string
 	total int
+	loud  chan string
 }
 
 func (b *tailBuffer) Write(p []byte) (int, error) {
@@ -541,8 +545,32 @@ func (b *tailBuffer) Write(p []byte) (int, error) {
 		if len(b.lines) > b.max {
 			b.lines = b.lines[1:]
 		}
+		if b.loud != nil {
+			if msg, ok := errorMessage(l); ok {
+				select {
+				case b.loud <- msg:
+				default: // the view is behind; the line is kept above
+				}
+			}
+		}
 	}
 	return len(p), nil
+}
+
+// errorMessage is the readable part of a slog text line at error level:
+// the message unquoted, then its attributes.
+func errorMessage(line string) (string, bool) {
+	_, rest, ok := strings.Cut(line, " level=ERROR ")
+	if !ok {
+		return "", false
+	}
+	rest = strings.TrimPrefix(rest, "msg=")
+	if q, err := strconv.QuotedPrefix(rest); err == nil {
+		if msg, err := strconv.Unquote(q); err == nil {
+			rest = msg + rest[len(q):]
+		}
+	}
+	return rest, true
 }
 
 // Lines returns the kept lines.

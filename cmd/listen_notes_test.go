@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -33,5 +34,35 @@ func TestTUIConfigCarriesTheSessionRemarks(t *testing.T) {
 	wg.Wait()
 	if cfg.Info.Respond != "answer.xml" || cfg.Info.LocalWhy != "no ngrok authtoken" || len(cfg.Info.Notes) != 1 || cfg.Info.Notes[0] != noTokenHint {
 		t.Errorf("header info %+v", cfg.Info)
+	}
+}
+
+// While the live view has the screen, error-level lines (a stuck store)
+// reach it at once, readable; warnings wait in the buffer, and a view that
+// is behind never blocks the logger.
+func TestTailBufferSendsErrorsToTheView(t *testing.T) {
+	b := &tailBuffer{max: 50, loud: make(chan string, 1)}
+	log := slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log.Warn("handler error", "path", "/voice")
+	log.Error("STORE IS STUCK: answered without waiting for the exchange to be saved", "path", "/voice")
+	log.Error("STORE FAILED: this exchange is NOT saved") // the channel is full: dropped, not blocked
+	select {
+	case got := <-b.loud:
+		if got != "STORE IS STUCK: answered without waiting for the exchange to be saved path=/voice" {
+			t.Errorf("view got %q", got)
+		}
+	default:
+		t.Fatal("the error never reached the view")
+	}
+	if len(b.loud) != 0 || b.Total() != 3 {
+		t.Errorf("%d queued, %d kept", len(b.loud), b.Total())
+	}
+
+	ios, _, _, _ := cmdutil.Test()
+	var wg sync.WaitGroup
+	cfg := tuiConfig(context.Background(), &cmdutil.Factory{IOStreams: ios}, liveSession{Warnings: b.loud}, &wg)
+	wg.Wait()
+	if cfg.Warnings == nil {
+		t.Error("tuiConfig dropped the warnings channel")
 	}
 }

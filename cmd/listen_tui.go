@@ -46,6 +46,7 @@ func tuiConfig(ctx context.Context, f *cmdutil.Factory, s liveSession, wg *sync.
 	cfg := tui.Config{
 		Context:       ctx,
 		Feed:          s.Exchanges,
+		Warnings:      s.Warnings,
 		InitialTunnel: tuiTunnel(s.InitialTunnel),
 		Info: tui.HeaderInfo{
 			PublicURL: s.PublicURL,

@@ -31,7 +31,9 @@ type liveSession struct {
 	Exchanges <-chan *exchange.Exchange
 	// Tunnel reports the public tunnel's state changes; nil when there is no
 	// tunnel. Initial is its state at start.
-	Tunnel        <-chan tunnel.Status
+	Tunnel <-chan tunnel.Status
+	// Warnings are loud lines (a stuck store) to show while the view runs.
+	Warnings      <-chan string
 	InitialTunnel tunnel.Status
 
 	Store *store.Store

@@ -95,6 +95,23 @@ func waitTunnel(ctx context.Context, ch <-chan TunnelStatus) tea.Cmd {
 	}
 }
 
+// warningMsg is a loud line from the pipeline, e.g. a stuck store.
+type warningMsg struct {
+	s      string
+	closed bool
+}
+
+func waitWarning(ctx context.Context, ch <-chan string) tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case <-ctx.Done():
+			return nil
+		case s, ok := <-ch:
+			return warningMsg{s: s, closed: !ok}
+		}
+	}
+}
+
 // pageKind says why a page was read.
 type pageKind int
 

@@ -29,6 +29,10 @@ type Config struct {
 	// Tunnel reports tunnel changes; nil when there is none.
 	Tunnel        <-chan TunnelStatus
 	InitialTunnel TunnelStatus
+	// Warnings are loud lines from the pipeline (a stuck store, an
+	// internal error) that must be seen while the screen is the view's;
+	// nil when there are none to show.
+	Warnings <-chan string
 	Info          HeaderInfo
 	// Replay is nil when there is no forward target.
 	Replay ReplayFunc
@@ -163,6 +167,9 @@ func (m *Model) Init() tea.Cmd {
 	}
 	if m.cfg.Tunnel != nil {
 		cmds = append(cmds, waitTunnel(m.ctx, m.cfg.Tunnel))
+	}
+	if m.cfg.Warnings != nil {
+		cmds = append(cmds, waitWarning(m.ctx, m.cfg.Warnings))
 	}
 	return tea.Batch(cmds...)
 }

@@ -63,6 +63,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.tunnel = msg.s
 		m.layout()
 		return m, waitTunnel(m.ctx, m.cfg.Tunnel)
+	case warningMsg:
+		if msg.closed {
+			return m, nil
+		}
+		m.setStatus("⚠ "+termsafe.String(msg.s), true)
+		return m, waitWarning(m.ctx, m.cfg.Warnings)
 	case detailMsg:
 		return m, m.onDetail(msg)
 	case replayMsg:

@@ -472,3 +472,21 @@ func TestFooterOffersReplayOnlyWithATarget(t *testing.T) {
 		}
 	}
 }
+
+// TestWarningsReachTheStatusLine: a loud pipeline warning (a stuck store)
+// is on screen while the view runs, not only after it closes.
+func TestWarningsReachTheStatusLine(t *testing.T) {
+	ch := make(chan string, 1)
+	m, _ := loaded(t, fixture(), func(c *Config) { c.Warnings = ch })
+	ch <- "STORE IS STUCK: answered without waiting \x1b]0;x\x07"
+	msg := waitWarning(context.Background(), ch)()
+	m.Update(msg)
+	out := m.Render()
+	if !strings.Contains(out, "⚠ STORE IS STUCK: answered without waiting") || strings.Contains(out, "\x1b]0;") {
+		t.Errorf("warning not shown safely:\n%s", out)
+	}
+	close(ch)
+	if w, ok := waitWarning(context.Background(), ch)().(warningMsg); !ok || !w.closed {
+		t.Errorf("closed channel: %#v", w)
+	}
+}
