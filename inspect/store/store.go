@@ -141,6 +141,7 @@ type writeResult struct {
 
 const (
 	maxBatch   = 512
+	maxYields  = 4 // see writer
 	queueDepth = 1024
 )
 
@@ -386,17 +387,26 @@ func (s *Store) writer(conn *sql.Conn, ins *inserts) {
 		batch = append(batch[:0], r)
 		// Let savers woken by the last commit enqueue before this batch is
 		// cut: on a busy machine that turns batches of 2 into batches of 8.
-		runtime.Gosched()
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r2, ok := <-s.reqs:
-				if !ok {
+		// Yield again while each yield brings more: every commit writes
+		// its pages to the WAL, so fewer, larger batches cost less CPU,
+		// and this stops as soon as nobody else is ready to save.
+		for pass := 0; pass < maxYields && len(batch) < maxBatch; pass++ {
+			before := len(batch)
+			runtime.Gosched()
+		fill:
+			for len(batch) < maxBatch {
+				select {
+				case r2, ok := <-s.reqs:
+					if !ok {
+						break fill
+					}
+					batch = append(batch, r2)
+				default:
 					break fill
 				}
-				batch = append(batch, r2)
-			default:
-				break fill
+			}
+			if len(batch) == before {
+				break
 			}
 		}
 		// Pruning rides in the batch's own transaction, so once Save
