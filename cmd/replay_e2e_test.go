@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -350,5 +351,20 @@ func TestTriggerCommandJSON(t *testing.T) {
 	want := "call.inbound ringing,call.status ringing,call.status in-progress,call.status completed,recording.status completed"
 	if got := strings.Join(kinds, ","); got != want {
 		t.Errorf("kinds %s\nwant  %s", got, want)
+	}
+}
+
+// A handler that is not running: one line that says so once, exit 1.
+func TestTriggerCommandUnreachableHandler(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String() + "/voice"
+	ln.Close()
+	code, stdout, _ := swhook(t, e2eEnv(t), "trigger", "call.inbound", "--to", refused)
+	if code != 1 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stdout, ": no answer (error: ") ||
+		strings.Count(stdout, "connection refused") != 1 || strings.Contains(stdout, "...") {
+		t.Errorf("exit %d: %q", code, stdout)
 	}
 }

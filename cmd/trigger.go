@@ -196,6 +196,10 @@ func writeTriggerLine(o *TriggerOptions, w trigger.Webhook, x *exchange.Exchange
 		name += " " + w.Event.Detail
 	}
 	answer := replayStatusText(x.Response)
+	if x.Response.Error != "" && x.ResponseCheck.Message != "" {
+		// The check below quotes the error whole; say it once.
+		answer = "no answer"
+	}
 	if x.ResponseCheck.Status == exchange.CheckError || x.ResponseCheck.Status == exchange.CheckWarning {
 		answer += " (" + string(x.ResponseCheck.Status) + ": " + termsafe.String(oneLine(x.ResponseCheck.Message)) + ")"
 	}
