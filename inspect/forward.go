@@ -33,20 +33,6 @@ func NewTransport() *http.Transport {
 	}
 }
 
-// hopHeaders are the hop-by-hop headers (RFC 9110 §7.6.1) a proxy must not
-// pass on, as net/http/httputil.ReverseProxy lists them.
-var hopHeaders = []string{
-	"Connection",
-	"Proxy-Connection",
-	"Keep-Alive",
-	"Proxy-Authenticate",
-	"Proxy-Authorization",
-	"Te",
-	"Trailer",
-	"Transfer-Encoding",
-	"Upgrade",
-}
-
 // withoutHopHeaders returns a copy of h without the hop-by-hop headers,
 // including every header the Connection header names. The copy shares the
 // value strings and is shallow (clipped value slices, so an append to one
@@ -71,11 +57,13 @@ func withoutHopHeaders(h http.Header) http.Header {
 	return out
 }
 
+// isHopHeader reports the hop-by-hop headers (RFC 9110 §7.6.1) a proxy
+// must not pass on, as net/http/httputil.ReverseProxy lists them.
 func isHopHeader(k string) bool {
-	for _, name := range hopHeaders {
-		if k == name {
-			return true
-		}
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
 	}
 	return false
 }
@@ -91,11 +79,11 @@ func forwardHeaders(r *http.Request, verifyURL string) http.Header {
 		if prior := h["X-Forwarded-For"]; len(prior) > 0 {
 			ip = strings.Join(prior, ", ") + ", " + ip
 		}
-		h.Set("X-Forwarded-For", ip)
+		h["X-Forwarded-For"] = []string{ip} // canonical keys: no Set needed
 	}
 	if scheme, host := splitBase(verifyURL); scheme != "" {
-		h.Set("X-Forwarded-Proto", scheme)
-		h.Set("X-Forwarded-Host", host)
+		h["X-Forwarded-Proto"] = []string{scheme}
+		h["X-Forwarded-Host"] = []string{host}
 	}
 	if _, ok := h["User-Agent"]; !ok {
 		// Stop the transport from adding its own: the handler sees only

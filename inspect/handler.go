@@ -52,7 +52,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := cfg.Now()
 	x := &exchange.Exchange{Time: start.UTC(), Source: h.src}
 	if cfg.Forward != nil {
-		x.Forward = cfg.Forward.String()
+		x.Forward = h.p.forward
 	}
 
 	verifyURL := VerificationURL(h.publicBase(), r)

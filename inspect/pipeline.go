@@ -84,7 +84,8 @@ type Config struct {
 // Pipeline holds what every listener shares: the transport's connection
 // pool, the store and the feed.
 type Pipeline struct {
-	cfg Config
+	cfg     Config
+	forward string // cfg.Forward.String(), recorded in every exchange
 }
 
 // New validates cfg and fills its defaults.
@@ -125,7 +126,11 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.Check == nil {
 		cfg.Check = respcheck.Check
 	}
-	return &Pipeline{cfg: cfg}, nil
+	p := &Pipeline{cfg: cfg}
+	if cfg.Forward != nil {
+		p.forward = cfg.Forward.String()
+	}
+	return p, nil
 }
 
 // Config returns the effective configuration (defaults filled in).
