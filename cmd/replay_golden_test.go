@@ -23,7 +23,7 @@ func TestReplayComparisonGolden(t *testing.T) {
 	}}
 	var b bytes.Buffer
 	writeReplayComparison(&b, orig, x, "POST", "http://localhost:3000/voice\x1b[2J")
-	same := &exchange.Exchange{ID: 58, ReplayOf: 12, Response: exchange.Response{Error: "dial tcp 127.0.0.1:3000: connect: connection refused", DurationMS: 0.4}}
+	same := &exchange.Exchange{ID: 58, ReplayOf: 12, Response: exchange.Response{Error: `Post "http://localhost:3000/voice": dial tcp 127.0.0.1:3000: connect: connection refused`, DurationMS: 0.4}}
 	writeReplayComparison(&b, &exchange.Exchange{ID: 12, Response: exchange.Response{Status: 204, DurationMS: 25}}, same, "POST", "http://localhost:3000/voice")
 	checkGolden(t, "replay_comparison.golden", b.String())
 }
