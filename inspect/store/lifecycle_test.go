@@ -457,3 +457,38 @@ func TestReadsRowsFromVersion2(t *testing.T) {
 		t.Errorf("first ID after migration %d, want %d", y.ID, id+1)
 	}
 }
+
+// The writer never checkpoints; the checkpointer does, and once writes stop
+// it truncates the WAL, so the file does not keep its high-water size.
+func TestCheckpointerTruncatesTheWALWhenIdle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "swhook.db")
+	st, err := Open(context.Background(), path, Options{checkpointEvery: 10 * time.Millisecond, truncateAfter: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	for range 200 {
+		if err := st.Save(ctx, full()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the WAL still holds %d bytes after the writes stopped", fi.Size())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Everything is in the database file proper, and still readable.
+	if n, err := st.Count(ctx, Query{}); err != nil || n != 200 {
+		t.Errorf("Count = %d, %v; want 200", n, err)
+	}
+}

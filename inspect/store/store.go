@@ -76,6 +76,10 @@ type Options struct {
 	// (synchronous=NORMAL) is durable across a crash or kill -9 of swhook;
 	// see the comment in Open.
 	FullSync bool
+
+	// checkpointEvery and truncateAfter override the checkpointer's timing
+	// (tests); zero means the defaults below.
+	checkpointEvery, truncateAfter time.Duration
 }
 
 // Query selects exchanges for List and Count. Zero values mean "any".
@@ -156,6 +160,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.checkpointEvery <= 0 {
+		opts.checkpointEvery = checkpointEvery
+	}
+	if opts.truncateAfter <= 0 {
+		opts.truncateAfter = truncateAfter
 	}
 	if err := prepareFile(path, opts.MustExist); err != nil {
 		return nil, err
@@ -248,7 +258,8 @@ const (
 func (s *Store) checkpointer() {
 	defer close(s.ckptDone)
 	ctx := context.Background()
-	tick := time.NewTicker(checkpointEvery)
+	every := s.opts.checkpointEvery
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	idle := time.Duration(0)
 	truncated := true
@@ -263,8 +274,8 @@ func (s *Store) checkpointer() {
 			_, _ = s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 			continue
 		}
-		idle += checkpointEvery
-		if !truncated && idle >= truncateAfter {
+		idle += every
+		if !truncated && idle >= s.opts.truncateAfter {
 			// TRUNCATE waits for the writer (busy timeout), so it runs
 			// only when nothing is being written. A failure (a reader in
 			// another process) is retried after the next writes.
