@@ -140,6 +140,15 @@ func (o *ListenOptions) validate(f *cmdutil.Factory, cmd *cobra.Command) error {
 	if o.Keep < 0 {
 		return cmdutil.UsageErrorf("--keep must be 0 (keep all) or more")
 	}
+	if o.NoTunnel {
+		// Flags for a tunnel that will not be opened would be ignored
+		// silently; a developer expecting the reserved domain must know.
+		for _, name := range []string{"domain", "traffic-policy", "ngrok-authtoken"} {
+			if cmd.Flags().Changed(name) {
+				return cmdutil.UsageErrorf("--%s is for the ngrok tunnel, which --no-tunnel turns off: drop one of them", name)
+			}
+		}
+	}
 	addr, exposed, err := tunnel.LocalAddr(o.Addr)
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
