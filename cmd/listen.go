@@ -418,6 +418,20 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			for _, n := range notes {
 				fmt.Fprintf(o.IO.ErrOut, "swhook: %s\n", n)
 			}
+			if tun == nil {
+				// Every mode states the tunnel: a script reading NDJSON
+				// learns there is none, and why, from stdout too.
+				s := local.Status()
+				switch {
+				case o.PublicURL != "":
+					s.Message = "no ngrok tunnel: --public-url " + o.PublicURL + " is your own"
+				case o.NoTunnel:
+					s.Message = "no ngrok tunnel: --no-tunnel"
+				case localWhy != "":
+					s.Message = localWhy
+				}
+				view.Tunnel(tunnelEvent(s))
+			}
 		}
 		if tun != nil {
 			for _, s := range pending {

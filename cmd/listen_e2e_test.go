@@ -680,3 +680,25 @@ func TestListenE2EPlainHeadless(t *testing.T) {
 		t.Error("the signing key was printed")
 	}
 }
+
+// NDJSON states the tunnel too: right after the ready line, a script learns
+// there is no public tunnel, and why.
+func TestListenE2EJSONStatesTheTunnel(t *testing.T) {
+	p := startListen(t, filepath.Join(t.TempDir(), "swhook.db"))
+	select {
+	case line := <-p.lines:
+		var ev struct {
+			Type, State, Message string
+			Time                 time.Time
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Type != "tunnel" || ev.State != "local" ||
+			ev.Message != "no ngrok tunnel: --no-tunnel" || ev.Time.IsZero() {
+			t.Errorf("second line %q (%v): want the tunnel's local state", line, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no line after ready")
+	}
+	if err := p.signal(t, syscall.SIGTERM); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
+}
