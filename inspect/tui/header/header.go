@@ -109,6 +109,13 @@ func View(st theme.Styles, width int, info Info, t Tunnel, c Counts) string {
 		state, stateStyle = "◌ reconnecting", st.Bad
 	case TunnelDown:
 		state, stateStyle = "✗ tunnel down", st.Bad
+	case TunnelLocal, "":
+		state, stateStyle = "○ local only", st.Dim
+		if info.PublicURL != "" {
+			// --public-url: the user's own tunnel, whose health swhook
+			// cannot see; "local only" beside a public URL would be wrong.
+			state = "○ your tunnel"
+		}
 	default:
 		state, stateStyle = "○ local only", st.Dim
 	}

@@ -36,6 +36,8 @@ func TestHeader(t *testing.T) {
 			[]string{"Forwarding       http://127.0.0.1:4747 → http://localhost:3000"}, nil},
 		{"local for a reason", Info{LocalURL: "http://127.0.0.1:4747", LocalWhy: "no ngrok authtoken\x1b[2J"}, Tunnel{State: TunnelLocal}, Counts{},
 			[]string{"http://127.0.0.1:4747 (local only: no ngrok authtoken␛[2J)"}, []string{"\x1b"}},
+		{"own tunnel", Info{PublicURL: "https://hooks.example.com", LocalURL: "http://127.0.0.1:4747"}, Tunnel{State: TunnelLocal}, Counts{},
+			[]string{"Send webhooks to https://hooks.example.com", "○ your tunnel"}, []string{"local only"}},
 		{"respond file", Info{LocalURL: "http://127.0.0.1:4747", Respond: "answer.xml"}, Tunnel{State: TunnelLocal}, Counts{},
 			[]string{"Forwarding       nothing: swhook answers with answer.xml"}, []string{"answers itself"}},
 	}
