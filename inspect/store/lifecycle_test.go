@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -490,5 +491,41 @@ func TestCheckpointerTruncatesTheWALWhenIdle(t *testing.T) {
 	// Everything is in the database file proper, and still readable.
 	if n, err := st.Count(ctx, Query{}); err != nil || n != 200 {
 		t.Errorf("Count = %d, %v; want 200", n, err)
+	}
+}
+
+// Under writes that never pause, a checkpoint beside the writer never
+// reaches the last frame; the writer finishes it now and then so the WAL
+// starts over instead of growing with everything ever written.
+func TestWALStaysBoundedUnderSustainedWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "swhook.db")
+	st, err := Open(context.Background(), path, Options{checkpointEvery: 5 * time.Millisecond, restartFrames: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	const rows, bound = 5000, 4 << 20 // ~15 MiB of frames if never restarted
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= rows {
+				if err := st.Save(ctx, benchExchange()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > bound {
+		t.Errorf("WAL is %d bytes after %d saves without a pause; want under %d", fi.Size(), rows, bound)
 	}
 }

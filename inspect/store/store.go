@@ -77,9 +77,10 @@ type Options struct {
 	// see the comment in Open.
 	FullSync bool
 
-	// checkpointEvery and truncateAfter override the checkpointer's timing
-	// (tests); zero means the defaults below.
+	// checkpointEvery, truncateAfter and restartFrames override the
+	// checkpointer's settings (tests); zero means the defaults below.
 	checkpointEvery, truncateAfter time.Duration
+	restartFrames                  int
 }
 
 // Query selects exchanges for List and Count. Zero values mean "any".
@@ -123,6 +124,9 @@ type Store struct {
 	// dirty is set by each commit and cleared by the checkpointer, which
 	// checkpoints only when something was written since it last looked.
 	dirty atomic.Bool
+	// restartDue asks the writer to finish a checkpoint itself: see
+	// checkpointer.
+	restartDue atomic.Bool
 	// commits and rows count the writer's transactions and the exchanges
 	// they carried, so benchmarks can report the group-commit batch size.
 	commits, rows atomic.Int64
@@ -166,6 +170,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if opts.truncateAfter <= 0 {
 		opts.truncateAfter = truncateAfter
+	}
+	if opts.restartFrames <= 0 {
+		opts.restartFrames = restartFrames
 	}
 	if err := prepareFile(path, opts.MustExist); err != nil {
 		return nil, err
@@ -248,6 +255,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 const (
 	checkpointEvery = 250 * time.Millisecond
 	truncateAfter   = 2 * time.Second
+	restartFrames   = 4096 // WAL frames (16 MiB at 4 KiB pages)
 )
 
 // checkpointer copies committed pages from the WAL into the database file,
@@ -255,6 +263,14 @@ const (
 // (SQLite lets commits append to the WAL while it runs), so its fsyncs cost
 // no webhook any latency. It stops when Close starts; Close's final
 // checkpoint happens when the last connection closes.
+//
+// Under sustained writes, though, a checkpoint running beside the writer
+// never catches up with the last frame, and SQLite only starts the WAL
+// over from its beginning once a checkpoint has copied every frame: the
+// file would grow without bound. So when the WAL is past restartFrames the
+// checkpointer asks the writer to finish the job between two batches; most
+// pages are already copied by then, so that costs the writer little, and
+// its next transaction starts the WAL over.
 func (s *Store) checkpointer() {
 	defer close(s.ckptDone)
 	ctx := context.Background()
@@ -271,7 +287,11 @@ func (s *Store) checkpointer() {
 		}
 		if s.dirty.Swap(false) {
 			idle, truncated = 0, false
-			_, _ = s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+			var busy, logFrames, done int
+			err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done)
+			if err == nil && logFrames >= s.opts.restartFrames {
+				s.restartDue.Store(true)
+			}
 			continue
 		}
 		idle += every
@@ -395,6 +415,11 @@ func (s *Store) writer(conn *sql.Conn, ins *inserts) {
 	}
 	batch := make([]*writeReq, 0, maxBatch)
 	for r := range s.reqs {
+		if s.restartDue.Swap(false) {
+			// See checkpointer. A failure (a reader holding an old
+			// snapshot) only means the WAL starts over a little later.
+			_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		}
 		batch = append(batch[:0], r)
 		// Let savers woken by the last commit enqueue before this batch is
 		// cut: on a busy machine that turns batches of 2 into batches of 8.
