@@ -33,7 +33,7 @@ type Config struct {
 	// internal error) that must be seen while the screen is the view's;
 	// nil when there are none to show.
 	Warnings <-chan string
-	Info          HeaderInfo
+	Info     HeaderInfo
 	// Replay is nil when there is no forward target.
 	Replay ReplayFunc
 	// Now is the clock (status messages expire); nil means time.Now.
