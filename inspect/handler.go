@@ -50,6 +50,7 @@ type answer struct {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := &h.p.cfg
 	start := cfg.Now()
+	recv := time.Now() // monotonic, for the duration of swhook's own answers
 	x := &exchange.Exchange{Time: start.UTC(), Source: h.src}
 	if cfg.Forward != nil {
 		x.Forward = h.p.forward
@@ -120,6 +121,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		ans = h.forward(x, r, verifyURL, head, full, rest)
 	}
+	if !x.Response.Forwarded && x.Response.DurationMS == 0 {
+		// swhook answered itself: its time to answer is what the sender
+		// waited (reading the body, the verdicts), not zero.
+		x.Response.DurationMS = ms(time.Since(recv))
+	}
 	if ans.closer != nil {
 		defer ans.closer.Close()
 	}
@@ -132,6 +138,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				ContentType: x.Response.Headers.Get("Content-Type"),
 				Body:        x.Response.Body,
 				Err:         x.Response.Error,
+				Truncated:   x.Response.Truncated,
 			})
 		})
 	}

@@ -601,3 +601,56 @@ func TestPanickingVerdictStillForwardsAndStores(t *testing.T) {
 		t.Errorf("not logged: %q", e.log.String())
 	}
 }
+
+// swhook's own answers (no --forward, a refused signature) are timed like
+// forwarded ones: the sender waited for them too.
+func TestSelfAnswersAreTimed(t *testing.T) {
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	body := []byte("CallSid=CA1&From=%2B1&To=%2B2&CallStatus=ringing&Direction=inbound")
+	for _, c := range []struct {
+		name   string
+		cfg    inspect.Config
+		status int
+	}{
+		{"no forward", inspect.Config{}, http.StatusOK},
+		{"enforced signature", inspect.Config{SigningKey: "PSKtest", EnforceSignature: true}, http.StatusForbidden},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := serve(t, c.cfg, exchange.SourceLocal, nil)
+			resp, _ := do(t, "POST", e.url+"/voice", form, body)
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, c.status)
+			}
+			x := e.lastExchange(t)
+			if x.Response.Forwarded || x.Response.Status != c.status {
+				t.Fatalf("stored response %+v", x.Response)
+			}
+			if x.Response.DurationMS <= 0 {
+				t.Errorf("stored duration %v ms, want > 0", x.Response.DurationMS)
+			}
+		})
+	}
+}
+
+// An answer cut at the capture limit is graded as cut, not as malformed.
+func TestTruncatedAnswerCheckIsAWarning(t *testing.T) {
+	doc := `<?xml version="1.0"?><Response><Say>` + strings.Repeat("long words ", 100) + `</Say></Response>`
+	target := handlerURL(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, doc)
+	}))
+	e := serve(t, inspect.Config{Forward: target, MaxBody: 256}, exchange.SourceLocal, nil)
+	_, got := do(t, "POST", e.url+"/voice", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+		[]byte("CallSid=CA1&CallStatus=ringing&Direction=inbound"))
+	if string(got) != doc {
+		t.Fatalf("sender got %d bytes, want the whole %d", len(got), len(doc))
+	}
+	x := e.lastExchange(t)
+	if !x.Response.Truncated || x.Event.Kind != exchange.KindCallInbound {
+		t.Fatalf("stored: truncated=%v kind=%q", x.Response.Truncated, x.Event.Kind)
+	}
+	if x.ResponseCheck.Status != exchange.CheckWarning || !strings.Contains(x.ResponseCheck.Message, "capture limit") {
+		t.Errorf("response check %+v, want a warning about the capture limit", x.ResponseCheck)
+	}
+}
