@@ -5,12 +5,15 @@
 package logview
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/termsafe"
@@ -123,6 +126,13 @@ func Badge(s exchange.Signature, keySet bool) string {
 // Line is one exchange's summary line: time, method, path, event,
 // signature badge, status, duration.
 func Line(x *exchange.Exchange, keySet bool, loc *time.Location) string {
+	return string(appendLine(make([]byte, 0, 128), x, keySet, loc))
+}
+
+// appendLine is Line appended to b. It runs once per webhook on the hot
+// path, so it appends instead of going through fmt (the same text, column
+// widths counted in runes as fmt counts them).
+func appendLine(b []byte, x *exchange.Exchange, keySet bool, loc *time.Location) []byte {
 	ev := string(x.Event.Kind)
 	if ev == "" {
 		ev = string(exchange.KindUnknown)
@@ -130,35 +140,88 @@ func Line(x *exchange.Exchange, keySet bool, loc *time.Location) string {
 	if x.Event.Detail != "" {
 		ev += " " + x.Event.Detail
 	}
-	status := "ERR"
-	if x.Response.Status != 0 {
-		status = fmt.Sprintf("%d", x.Response.Status)
-	}
 	path := x.Request.Path
 	if x.Request.Query != "" {
 		path += "?" + x.Request.Query
 	}
-	id := "#-"
+	b = x.Time.In(loc).AppendFormat(b, "15:04:05.000")
+	b = append(b, ' ')
 	if x.ID != 0 {
-		id = fmt.Sprintf("#%d", x.ID)
+		n := len(b)
+		b = append(b, '#')
+		b = strconv.AppendInt(b, x.ID, 10)
+		b = pad(b, n, 6)
+	} else {
+		b = append(b, "#-    "...)
 	}
+	b = append(b, ' ')
 	// The event column fits the longest kind and detail SignalWire sends
 	// ("message.status undelivered"), so the badges line up.
-	line := fmt.Sprintf("%s %-6s %-6s %-28s %-26s %-11s %3s %7.1fms",
-		x.Time.In(loc).Format("15:04:05.000"), id,
-		termsafe.String(x.Request.Method), termsafe.String(truncate(path, 60)),
-		termsafe.String(ev), Badge(x.Signature, keySet), status, x.Response.DurationMS)
+	b = appendPadded(b, termsafe.String(x.Request.Method), 6)
+	b = append(b, ' ')
+	b = appendPadded(b, termsafe.String(truncate(path, 60)), 28)
+	b = append(b, ' ')
+	b = appendPadded(b, termsafe.String(ev), 26)
+	b = append(b, ' ')
+	b = appendPadded(b, Badge(x.Signature, keySet), 11)
+	b = append(b, ' ')
+	n := len(b)
+	if x.Response.Status != 0 {
+		b = strconv.AppendInt(b, int64(x.Response.Status), 10)
+	} else {
+		b = append(b, "ERR"...)
+	}
+	b = padLeft(b, n, 3)
+	b = append(b, ' ')
+	n = len(b)
+	b = strconv.AppendFloat(b, x.Response.DurationMS, 'f', 1, 64)
+	b = padLeft(b, n, 7)
+	b = append(b, "ms"...)
 	switch x.Source {
 	case exchange.SourceReplay:
 		if x.ReplayOf != 0 {
-			line += fmt.Sprintf("  (replay of #%d)", x.ReplayOf)
+			b = append(b, "  (replay of #"...)
+			b = strconv.AppendInt(b, x.ReplayOf, 10)
+			b = append(b, ')')
 		} else {
-			line += "  (replay)"
+			b = append(b, "  (replay)"...)
 		}
 	case exchange.SourceTrigger:
-		line += "  (trigger)"
+		b = append(b, "  (trigger)"...)
 	}
-	return line
+	return b
+}
+
+// appendPadded appends s and spaces up to width runes (fmt's %-Ns).
+func appendPadded(b []byte, s string, width int) []byte {
+	b = append(b, s...)
+	for n := utf8.RuneCountInString(s); n < width; n++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// pad fills b[from:] with trailing spaces up to width runes.
+func pad(b []byte, from, width int) []byte {
+	for n := utf8.RuneCount(b[from:]); n < width; n++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// padLeft right-aligns b[from:] in width runes (fmt's %Ns).
+func padLeft(b []byte, from, width int) []byte {
+	n := utf8.RuneCount(b[from:])
+	if n >= width {
+		return b
+	}
+	k := width - n
+	b = append(b, make([]byte, k)...)
+	copy(b[from+k:], b[from:len(b)-k])
+	for i := from; i < from+k; i++ {
+		b[i] = ' '
+	}
+	return b
 }
 
 // Warnings are the loud lines under an exchange: what a developer must fix.
@@ -190,17 +253,17 @@ func truncate(s string, n int) string {
 
 // Exchange prints the summary line and any warnings under it.
 func (p *Plain) Exchange(x *exchange.Exchange) error {
-	var b strings.Builder
-	b.WriteString(strings.TrimRight(Line(x, p.keySet, p.loc), " "))
-	b.WriteByte('\n')
+	b := appendLine(make([]byte, 0, 160), x, p.keySet, p.loc)
+	b = bytes.TrimRight(b, " ")
+	b = append(b, '\n')
 	for _, w := range Warnings(x) {
-		b.WriteString("    !! ")
-		b.WriteString(w)
-		b.WriteByte('\n')
+		b = append(b, "    !! "...)
+		b = append(b, w...)
+		b = append(b, '\n')
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, err := io.WriteString(p.w, b.String())
+	_, err := p.w.Write(b)
 	return err
 }
 
