@@ -1,7 +1,7 @@
 package signature
 
 import (
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -90,24 +90,34 @@ func unhex(c byte) byte {
 
 // sortedParams returns the parameters sorted by key in byte order, repeated
 // keys in submission order (a stable sort): the order SignalWire signs in.
+// Senders usually post their parameters already sorted, so that case costs
+// no copy; p itself is never reordered.
 func sortedParams(p []Param) []Param {
-	out := make([]Param, len(p))
-	copy(out, p)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	if slices.IsSortedFunc(p, byKey) {
+		return p
+	}
+	out := slices.Clone(p)
+	slices.SortStableFunc(out, byKey)
 	return out
+}
+
+func byKey(a, b Param) int { return strings.Compare(a.Key, b.Key) }
+
+func byKeyValue(a, b Param) int {
+	if c := strings.Compare(a.Key, b.Key); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Value, b.Value)
 }
 
 // valueSortedParams sorts by key, then by value: what Twilio's helper
 // libraries do with repeated keys. Accepting it as well costs nothing when
 // keys are unique and lets swhook agree with those validators.
 func valueSortedParams(p []Param) []Param {
-	out := make([]Param, len(p))
-	copy(out, p)
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Key != out[j].Key {
-			return out[i].Key < out[j].Key
-		}
-		return out[i].Value < out[j].Value
-	})
+	if slices.IsSortedFunc(p, byKeyValue) {
+		return p
+	}
+	out := slices.Clone(p)
+	slices.SortStableFunc(out, byKeyValue)
 	return out
 }
