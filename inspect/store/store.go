@@ -198,11 +198,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// Writes take the write lock at BEGIN, so two processes never deadlock
 	// upgrading read locks; the busy timeout then queues them.
 	q.Set("_txlock", "immediate")
-	// 8 KiB pages (new stores only; an existing file keeps its own): a
-	// typical batch of webhooks fits one leaf page instead of spilling onto
-	// a second, so a commit writes fewer WAL frames (the load test's
-	// throughput rose with it; 16 KiB made a lone commit slower).
-	q.Add("_pragma", "page_size(8192)")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {

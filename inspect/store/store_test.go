@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -214,54 +213,5 @@ func TestSummaryDocCoversExchange(t *testing.T) {
 	}
 	if doc.NumField() != ex.NumField()-2 {
 		t.Errorf("summaryDoc has %d fields, exchange.Exchange %d", doc.NumField(), ex.NumField())
-	}
-}
-
-func pageSize(t *testing.T, st *Store) int {
-	t.Helper()
-	var n int
-	if err := st.db.QueryRowContext(context.Background(), "PRAGMA page_size").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// New stores use 8 KiB pages; a store created with other pages keeps them
-// and still works.
-func TestPageSize(t *testing.T) {
-	st, _ := openTemp(t, Options{})
-	if n := pageSize(t, st); n != 8192 {
-		t.Errorf("new store page_size = %d, want 8192", n)
-	}
-
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{"PRAGMA page_size = 4096", "PRAGMA journal_mode = WAL", "CREATE TABLE other (x)"} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(q, err)
-		}
-	}
-	db.Close()
-	if err := os.Chmod(path, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	old, err := Open(context.Background(), path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer old.Close()
-	if n := pageSize(t, old); n != 4096 {
-		t.Errorf("existing store page_size = %d, want its own 4096", n)
-	}
-	x := full()
-	if err := old.Save(context.Background(), x); err != nil {
-		t.Fatal(err)
-	}
-	got, err := old.Last(context.Background())
-	if err != nil || got.Request.Path != x.Request.Path {
-		t.Fatalf("Last after Save on a 4 KiB store: %v %+v", err, got)
 	}
 }
