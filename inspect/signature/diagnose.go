@@ -3,11 +3,8 @@ package signature
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -105,11 +102,11 @@ func (dg *diagnoser) match(key, u string, p probe) (string, bool) {
 // this request, computed over body (which may be a variant of the real one).
 func (dg *diagnoser) legit(body []byte) []probe {
 	if dg.header == HeaderSignalWireSHA256 {
-		return []probe{{SchemeJSONSHA256, true, rawProbe(sha256.New, body)}}
+		return []probe{{SchemeJSONSHA256, true, rawProbe(true, body)}}
 	}
 	var ps []probe
 	if !dg.ri.isForm {
-		ps = append(ps, probe{SchemeJSONSHA1, true, rawProbe(sha1.New, body)})
+		ps = append(ps, probe{SchemeJSONSHA1, true, rawProbe(false, body)})
 	}
 	if !dg.ri.isGET && !dg.ri.isJSON && len(body) > 0 {
 		params, _ := ParseForm(string(body))
@@ -121,8 +118,8 @@ func (dg *diagnoser) legit(body []byte) []probe {
 	return ps
 }
 
-func rawProbe(h func() hash.Hash, body []byte) func(key, u string) []byte {
-	return func(key, u string) []byte { return rawDigest(h, key, u, body) }
+func rawProbe(use256 bool, body []byte) func(key, u string) []byte {
+	return func(key, u string) []byte { return rawDigest(use256, key, u, body) }
 }
 
 func formProbe(params []Param) func(key, u string) []byte {
@@ -206,20 +203,20 @@ func (dg *diagnoser) wrongSchemes() []wrongScheme {
 	var ws []wrongScheme
 	add := func(url string, p probe, why string) { ws = append(ws, wrongScheme{url, p, why}) }
 	if dg.header == HeaderSignalWireSHA256 {
-		add(u, probe{SchemeJSONSHA1, true, rawProbe(sha1.New, r.Body)},
+		add(u, probe{SchemeJSONSHA1, true, rawProbe(false, r.Body)},
 			"valid as hex HMAC-SHA1 — but "+HeaderSignalWireSHA256+" carries HMAC-SHA256; a SHA-1 signature belongs in "+HeaderSignalWire)
-		add(u, probe{"", false, rawProbe(sha256.New, r.Body)},
+		add(u, probe{"", false, rawProbe(true, r.Body)},
 			"valid as HMAC-SHA256 of the URL and raw body but base64-encoded — SignalWire sends it as lowercase hex")
 		return ws
 	}
-	add(u, probe{SchemeJSONSHA256, true, rawProbe(sha256.New, r.Body)},
+	add(u, probe{SchemeJSONSHA256, true, rawProbe(true, r.Body)},
 		"valid as hex HMAC-SHA256 — but "+dg.header+" carries HMAC-SHA1; a SHA-256 signature belongs in "+HeaderSignalWireSHA256)
 	if dg.ri.isForm {
-		add(u, probe{SchemeJSONSHA1, true, rawProbe(sha1.New, r.Body)},
+		add(u, probe{SchemeJSONSHA1, true, rawProbe(false, r.Body)},
 			"valid as hex HMAC-SHA1 of the URL and raw body (the JSON scheme), but this is a form post, which SignalWire signs with the base64 form scheme — signer and checker use different schemes")
 	}
 	if len(r.Body) > 0 {
-		add(u, probe{"", false, rawProbe(sha1.New, r.Body)},
+		add(u, probe{"", false, rawProbe(false, r.Body)},
 			"valid as base64 HMAC-SHA1 of the URL and raw body, which mixes the two schemes — JSON webhooks are signed as lowercase hex of the URL and raw body, form posts as base64 of the URL and sorted parameters")
 	}
 	params, _ := ParseForm(string(r.Body))

@@ -1,7 +1,6 @@
 package signature
 
 import (
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -25,9 +24,9 @@ func Sign(key string, scheme Scheme, url string, body []byte) (string, error) {
 	}
 	switch scheme {
 	case SchemeJSONSHA1:
-		return hex.EncodeToString(rawDigest(sha1.New, key, url, body)), nil
+		return hex.EncodeToString(rawDigest(false, key, url, body)), nil
 	case SchemeJSONSHA256:
-		return hex.EncodeToString(rawDigest(sha256.New, key, url, body)), nil
+		return hex.EncodeToString(rawDigest(true, key, url, body)), nil
 	case SchemeForm:
 		params, _ := ParseForm(string(body))
 		return base64.StdEncoding.EncodeToString(formDigest(key, url, sortedParams(params))), nil

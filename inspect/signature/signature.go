@@ -392,24 +392,17 @@ func checkHeader(key string, ri *reqInfo, s sigHeader) (Verdict, bool) {
 	return Verdict{}, false
 }
 
-// rawDigest is HMAC(key, url + body): the JSON schemes.
-func rawDigest(h func() hash.Hash, key, url string, body []byte) []byte {
-	m := hmac.New(h, []byte(key))
-	m.Write([]byte(url))
-	m.Write(body)
-	return m.Sum(nil)
+// rawDigest is HMAC(key, url + body): the JSON schemes, SHA-256 when use256.
+// It and formDigest compute through macs, so Sign, Verify and Diagnose share
+// one definition of what is signed.
+func rawDigest(use256 bool, key, url string, body []byte) []byte {
+	return (&macs{key: []byte(key)}).raw(use256, url, body)
 }
 
 // formDigest is HMAC-SHA1(key, url + k1 + v1 + k2 + v2 ...) over params in
 // the order given: the Compatibility form scheme once params are sorted.
 func formDigest(key, url string, params []Param) []byte {
-	m := hmac.New(sha1.New, []byte(key))
-	m.Write([]byte(url))
-	for _, p := range params {
-		m.Write([]byte(p.Key))
-		m.Write([]byte(p.Value))
-	}
-	return m.Sum(nil)
+	return (&macs{key: []byte(key)}).form(url, params)
 }
 
 func bodyHashMatches(wantHex string, body []byte) bool {
