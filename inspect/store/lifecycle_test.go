@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -194,7 +195,7 @@ func TestMigrationsFromAnOldFile(t *testing.T) {
 
 	// A later swhook adds a migration.
 	orig := migrations
-	migrations = append(slices_clone(orig), `ALTER TABLE exchanges ADD COLUMN note TEXT NOT NULL DEFAULT ''; CREATE INDEX exchanges_note ON exchanges(note);`)
+	migrations = append(slices.Clone(orig), `ALTER TABLE exchanges ADD COLUMN note TEXT NOT NULL DEFAULT ''; CREATE INDEX exchanges_note ON exchanges(note);`)
 	defer func() { migrations = orig }()
 	st2, err := Open(ctx, path, Options{})
 	if err != nil {
@@ -241,8 +242,6 @@ func TestNotADatabase(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
-
-func slices_clone(s []string) []string { return append([]string(nil), s...) }
 
 func TestConcurrentOpensOfANewFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new", "s.db")
