@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -66,8 +65,8 @@ headers, signatures included: treat it like the store.`,
 					return err
 				}
 			}
-			if opts.Event != "" && !exportKindKnown(opts.Event) {
-				return cmdutil.UsageErrorf("--event %q is not an event kind: use one of %s, or a prefix such as call", opts.Event, exportKindList())
+			if opts.Event != "" && !kindKnown(opts.Event) {
+				return cmdutil.UsageErrorf("--event %q is not an event kind: use one of %s, or a prefix such as call", opts.Event, kindList())
 			}
 			if runF != nil {
 				return runF(opts)
@@ -80,23 +79,6 @@ headers, signatures included: treat it like the store.`,
 	cmd.Flags().StringVar(&opts.Event, "event", "", "only this event kind, or a prefix such as call for call.*")
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	return cmd
-}
-
-func exportKindKnown(k string) bool {
-	for _, kind := range exchange.Kinds {
-		if string(kind) == k || strings.HasPrefix(string(kind), k+".") {
-			return true
-		}
-	}
-	return false
-}
-
-func exportKindList() string {
-	var s []string
-	for _, k := range exchange.Kinds {
-		s = append(s, string(k))
-	}
-	return strings.Join(s, ", ")
 }
 
 func runExport(ctx context.Context, f *cmdutil.Factory, o *ExportOptions) error {
