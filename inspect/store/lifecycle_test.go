@@ -329,22 +329,30 @@ func TestSavesBeyondAFullQueueAreNotDropped(t *testing.T) {
 	}
 }
 
-// A store written by the first schema (headers as JSON text, no url/query/
-// host columns) migrates and reads back whole.
-func TestReadsRowsFromVersion1(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v1.db")
+// openAtVersion creates a database migrated only up to schema version n, as
+// an older swhook left it, and returns it with its path.
+func openAtVersion(t *testing.T, n int) (*sql.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("v%d.db", n))
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	orig := migrations
-	migrations = orig[:1]
-	err = migrate(ctx, db, path)
+	migrations = orig[:n]
+	err = migrate(context.Background(), db, path)
 	migrations = orig
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db, path
+}
+
+// A store written by the first schema (headers as JSON text, no url/query/
+// host columns) migrates and reads back whole.
+func TestReadsRowsFromVersion1(t *testing.T) {
+	ctx := context.Background()
+	db, path := openAtVersion(t, 1)
 	// Write a row the way version 1 did.
 	x := full()
 	c := *x
@@ -392,18 +400,7 @@ func TestReadsRowsFromVersion1(t *testing.T) {
 // numbering after its highest ID even when older IDs were pruned.
 func TestReadsRowsFromVersion2(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v2.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	orig := migrations
-	migrations = orig[:2]
-	err = migrate(ctx, db, path)
-	migrations = orig
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openAtVersion(t, 2)
 	x := full()
 	c := *x
 	c.Request.Headers, c.Request.Body, c.Response.Headers, c.Response.Body = nil, nil, nil, nil
