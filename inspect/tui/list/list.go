@@ -125,10 +125,10 @@ func (m *Model) Insert(xs ...*exchange.Exchange) int {
 			m.rows = append(m.rows, x)
 			added++
 			arrivals++
-			if !m.filter.Empty() && m.filter.Match(x) {
-				m.visible = append(m.visible, n)
-			}
 			if m.filter.Empty() || m.filter.Match(x) {
+				if !m.filter.Empty() {
+					m.visible = append(m.visible, n)
+				}
 				if m.paused {
 					m.newCount++
 				}
