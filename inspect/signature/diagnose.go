@@ -152,9 +152,13 @@ func (dg *diagnoser) run(opts DiagnoseOptions) (Diagnosis, bool) {
 		}
 	}
 
+	// The probes over the body as received, the same for every key and URL
+	// variant below: built once rather than per variant.
+	probes := dg.legit(r.Body)
+
 	// A key with stray whitespace, read from a file or an env var.
 	if tk := strings.TrimSpace(dg.key); tk != dg.key && tk != "" {
-		for _, p := range dg.legit(r.Body) {
+		for _, p := range probes {
 			if u, ok := dg.match(tk, given, p); ok {
 				return dg.found(u, p, "valid once the key's leading or trailing whitespace is removed — the key you use has a stray space or newline (from a file or an environment variable?): trim it")
 			}
@@ -163,7 +167,7 @@ func (dg *diagnoser) run(opts DiagnoseOptions) (Diagnosis, bool) {
 
 	// The URL the signer used differs from the one checked.
 	for _, uv := range urlVariants(given, opts.LocalURL) {
-		for _, p := range dg.legit(r.Body) {
+		for _, p := range probes {
 			if u, ok := dg.match(dg.key, uv.url, p); ok {
 				return dg.found(u, p, fmt.Sprintf("valid for %s — %s", safe(u), uv.why))
 			}
