@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"io"
 	"log"
 	"net/http"
 	"time"
@@ -22,7 +23,7 @@ const (
 // own complaints (malformed requests); nil discards them.
 func NewServer(h http.Handler, handlerTimeout, saveWait time.Duration, errLog *log.Logger) *http.Server {
 	if errLog == nil {
-		errLog = log.New(discard{}, "", 0)
+		errLog = log.New(io.Discard, "", 0)
 	}
 	return &http.Server{
 		Handler:           h,
@@ -34,7 +35,3 @@ func NewServer(h http.Handler, handlerTimeout, saveWait time.Duration, errLog *l
 		ErrorLog:          errLog,
 	}
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
