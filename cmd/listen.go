@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -368,7 +369,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			initial, updates = tun.Status(), tun.Updates()
 		}
 		sess := liveSession{
-			PublicURL:     firstNonEmpty(publicURL, initial.URL),
+			PublicURL:     cmp.Or(publicURL, initial.URL),
 			LocalURL:      local.URL(),
 			Forward:       o.Forward,
 			Respond:       o.Respond,
@@ -608,13 +609,4 @@ func (b *tailBuffer) Total() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.total
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
