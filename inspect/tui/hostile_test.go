@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -87,7 +86,6 @@ func TestHeaderSanitised(t *testing.T) {
 	if !strings.Contains(out, "URL changed (was") {
 		t.Errorf("no loud line for a changed URL:\n%s", out)
 	}
-	_ = http.Header{}
 }
 
 // hasControl reports a raw ESC, BEL, CR, C1 control or stray byte (not
