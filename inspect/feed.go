@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
@@ -147,23 +148,13 @@ func Watch(ctx context.Context, st Lister, feed *Feed, start int64, every time.D
 			if err != nil {
 				continue // try again next tick
 			}
-			slices.SortFunc(xs, func(a, b *exchange.Exchange) int { return cmpID(a.ID, b.ID) })
+			slices.SortFunc(xs, func(a, b *exchange.Exchange) int { return cmp.Compare(a.ID, b.ID) })
 			for _, x := range xs {
 				feed.Publish(x)
 			}
 		}
 		mark = latest
 	}
-}
-
-func cmpID(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // followGrace is how long Follow waits for an out-of-order exchange's
