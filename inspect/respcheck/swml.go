@@ -3,7 +3,8 @@ package respcheck
 import (
 	"bytes"
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 
 	"gopkg.in/yaml.v3"
 
@@ -141,7 +142,7 @@ func checkSections(d domain, version string, kinds map[string]string) exchange.C
 	case mainKind != "list":
 		return errorf("SWML sections.main must be a list of methods, not %s", article(mainKind))
 	}
-	for _, name := range sortedKeys(kinds) {
+	for _, name := range slices.Sorted(maps.Keys(kinds)) {
 		if kinds[name] != "list" {
 			return errorf("SWML section %q must be a list of methods, not %s", name, article(kinds[name]))
 		}
@@ -160,15 +161,6 @@ func clip(s string) string {
 		return s[:20] + "…"
 	}
 	return s
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func article(kind string) string {
