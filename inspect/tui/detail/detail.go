@@ -4,6 +4,7 @@
 package detail
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/pretty"
 	"github.com/swhook/swhook/inspect/termsafe"
 	"github.com/swhook/swhook/inspect/tui/theme"
@@ -325,7 +327,7 @@ func (m *Model) response() string {
 	default:
 		line += m.st.Dim.Render(" · answered by swhook (not forwarded)")
 	}
-	line += m.st.Dim.Render(" · took " + durationText(r.Duration()))
+	line += m.st.Dim.Render(" · took " + cmp.Or(human.Duration(r.Duration()), "—"))
 	b.WriteString(line + "\n")
 	if r.Error != "" {
 		b.WriteString(m.st.Bad.Render("Error: "+termsafe.String(r.Error)) + "\n")
@@ -354,16 +356,6 @@ func (m *Model) response() string {
 	m.section(&b, "Body")
 	m.body(&b, r.Headers.Get("Content-Type"), r.Body, r.BodySize, r.Truncated, false)
 	return b.String()
-}
-
-func durationText(d time.Duration) string {
-	if d <= 0 {
-		return "—"
-	}
-	if d < time.Second {
-		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
-	}
-	return d.Round(time.Millisecond).String()
 }
 
 func (m *Model) signature() string {

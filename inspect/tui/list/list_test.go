@@ -149,8 +149,8 @@ func TestBadgesDifferWithoutColour(t *testing.T) {
 
 func TestFormatDuration(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		0: "—", 300 * time.Microsecond: "<1ms", 12 * time.Millisecond: "12ms",
-		1534 * time.Millisecond: "1.5s", 42 * time.Second: "42s",
+		0: "—", -time.Second: "—", 300 * time.Microsecond: "300µs", 12 * time.Millisecond: "12ms",
+		1534 * time.Millisecond: "1.5s", 42 * time.Second: "42s", 65 * time.Second: "1m05s",
 	} {
 		if got := FormatDuration(d); got != want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)

@@ -1,7 +1,7 @@
 package list
 
 import (
-	"fmt"
+	"cmp"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/termsafe"
 	"github.com/swhook/swhook/inspect/tui/theme"
 )
@@ -164,19 +165,10 @@ func pathCell(x *exchange.Exchange, withMethod bool) string {
 	return p
 }
 
-// FormatDuration is the TOOK column: short and readable at a glance.
+// FormatDuration is a handler's time as the live view shows it: as the
+// commands write it, "—" when nothing was measured.
 func FormatDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "—"
-	case d < time.Millisecond:
-		return "<1ms"
-	case d < time.Second:
-		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	}
-	return strconv.FormatInt(int64(d.Seconds()), 10) + "s"
+	return cmp.Or(human.Duration(d), "—")
 }
 
 // fit truncates s to w cells (with an ellipsis) and pads it to exactly w.
