@@ -133,6 +133,25 @@ func fixture() []*exchange.Exchange {
 	return xs
 }
 
+// sentFixture is the fixture plus what `swhook trigger --to` a running
+// listen leaves in the shared store: the copy listen received (#7), then
+// the one trigger sent (#8).
+func sentFixture() []*exchange.Exchange {
+	xs := fixture()
+	recv := sample(7, "/voice", exchange.KindCallInbound, "", exchange.SigValid, 200)
+	recv.Source = exchange.SourceLocal
+	recv.Request.URL = "http://127.0.0.1:4747/voice"
+	recv.Request.RemoteAddr = "127.0.0.1:53100"
+	recv.Request.Headers.Set("User-Agent", "swhook-trigger")
+	sent := sample(8, "/voice", exchange.KindCallInbound, "", exchange.SigValid, 200)
+	sent.Source = exchange.SourceTrigger
+	sent.Request.URL = "http://127.0.0.1:4747/voice"
+	sent.Request.RemoteAddr = ""
+	sent.Request.Headers.Set("User-Agent", "swhook-trigger")
+	sent.Response.DurationMS = 14.2
+	return append(xs, recv, sent)
+}
+
 func plainStyles() *theme.Styles {
 	s := theme.Plain()
 	return &s

@@ -116,6 +116,11 @@ func TestGolden(t *testing.T) {
 		{name: "filter", xs: fixture(), keys: append([]string{"/"}, strings.Split("sig:valid", "")...), wait: "/sig:valid█"},
 		{name: "filter_applied", xs: fixture(), keys: append(append([]string{"/"}, strings.Split("status:5xx", "")...), "enter"), wait: "filter status:5xx"},
 		{name: "help", xs: fixture(), keys: []string{"?"}, wait: "Badges"},
+		// `swhook trigger` aimed at this listen: the copy received (#7) and
+		// the one trigger sent and stored (#8) must not look alike.
+		{name: "sent", xs: sentFixture(), wait: "⚡"},
+		{name: "detail_sent_request", xs: sentFixture(), keys: []string{"enter"}, wait: "Parameters"},
+		{name: "detail_sent_signature", xs: sentFixture(), keys: []string{"enter", "tab", "tab"}, wait: "Signature  RSOYDt4T1cUTdK1PDd93"},
 	}
 	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {
 		for _, sc := range scenes {

@@ -12,6 +12,7 @@ import (
 	"github.com/swhook/swhook/inspect/tui/filter"
 	"github.com/swhook/swhook/inspect/tui/header"
 	"github.com/swhook/swhook/inspect/tui/keys"
+	"github.com/swhook/swhook/inspect/tui/theme"
 )
 
 // View draws the whole screen.
@@ -206,7 +207,8 @@ func (m *Model) helpView() string {
 	b.WriteString("\n")
 	b.WriteString("  " + m.st.SigValid.Render("✓ valid") + "  " + m.st.SigInvalid.Render("✗ INVALID") + "  " +
 		m.st.SigMissing.Render("– unsigned") + "  " + m.st.SigNoKey.Render("? no key (no signing key set)") + "\n")
-	b.WriteString("  " + m.st.HelpDesc.Render("! column: ⚠ answer may be refused, ✗ answer refused · ↻#N: a replay of #N") + "\n")
+	b.WriteString("  " + m.st.HelpDesc.Render("! column: ⚠ answer may be refused, ✗ answer refused") + "\n")
+	b.WriteString("  " + m.st.HelpDesc.Render("sent by swhook, not SignalWire: ↻#N a replay of #N · "+theme.TriggerMark+" a trigger") + "\n")
 	return b.String()
 }
 

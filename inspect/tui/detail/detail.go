@@ -248,12 +248,17 @@ func (m *Model) request() string {
 	var b strings.Builder
 	b.WriteString(m.st.Value.Render(termsafe.String(r.Method) + " " + termsafe.String(r.URL)))
 	b.WriteString("\n")
-	meta := []string{"received " + x.Time.In(m.loc).Format("2006-01-02 15:04:05.000 MST")}
-	if x.Source != "" {
-		meta = append(meta, "via "+termsafe.String(string(x.Source)))
-	}
-	if x.ReplayOf != 0 {
-		meta = append(meta, "replay of #"+strconv.FormatInt(x.ReplayOf, 10))
+	when := x.Time.In(m.loc).Format("2006-01-02 15:04:05.000 MST")
+	var meta []string
+	if by := theme.SentBy(x); by != "" {
+		// Not from SignalWire: said first, so it is never read as the copy
+		// a running listen received.
+		meta = append(meta, by, when)
+	} else {
+		meta = append(meta, "received "+when)
+		if x.Source != "" {
+			meta = append(meta, "via "+termsafe.String(string(x.Source)))
+		}
 	}
 	if r.RemoteAddr != "" {
 		meta = append(meta, "from "+termsafe.String(r.RemoteAddr))
@@ -386,7 +391,12 @@ func (m *Model) signature() string {
 	case exchange.SigMissing:
 		b.WriteString("The request carried no signature header. SignalWire signs every webhook, so this\ndid not come from SignalWire, or a proxy stripped the header.\n")
 	case exchange.SigValid:
-		b.WriteString(m.st.Good.Render("The signature matches: this request came from SignalWire, unaltered.") + "\n")
+		b.WriteString(m.st.Good.Render("The signature matches your signing key: the body and URL are unaltered.") + "\n")
+		if by := theme.SentBy(x); by != "" {
+			b.WriteString(strings.ToUpper(by[:1]) + by[1:] + ", not by SignalWire.\n")
+		} else {
+			b.WriteString("Only someone holding the key (SignalWire, or you) could have made it.\n")
+		}
 	case exchange.SigInvalid:
 		b.WriteString(m.st.Bad.Render("The signature does not match.") + "\n")
 	}

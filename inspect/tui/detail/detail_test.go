@@ -112,3 +112,53 @@ func TestRequestMetaBreaksBetweenParts(t *testing.T) {
 		}
 	}
 }
+
+// A row swhook sent itself says so first, in the plain log's words, so it is
+// not read as the copy a running listen received; a received row does not.
+func TestRequestSaysWhoSentIt(t *testing.T) {
+	at := time.Date(2026, 11, 24, 17, 0, 2, 0, time.UTC)
+	for _, c := range []struct {
+		x         exchange.Exchange
+		want, not string
+	}{
+		{exchange.Exchange{Source: exchange.SourceTrigger}, "sent by swhook trigger · 2026-11-24 17:00:02.000 UTC", "received"},
+		{exchange.Exchange{Source: exchange.SourceReplay, ReplayOf: 17}, "sent by swhook replay of #17 · 2026-11-24 17:00:02.000 UTC", "received"},
+		{exchange.Exchange{Source: exchange.SourceReplay}, "sent by swhook replay · 2026-11-24", "received"},
+		{exchange.Exchange{Source: exchange.SourceLocal}, "received 2026-11-24 17:00:02.000 UTC · via local", "sent by"},
+	} {
+		x := c.x
+		x.ID, x.Time = 9, at
+		x.Request = exchange.Request{Method: "POST", URL: "http://127.0.0.1:3000/voice", Path: "/voice", BodySize: 71}
+		out, _ := show(&x, TabRequest, 100, 30)
+		if !strings.Contains(out, c.want) || strings.Contains(out, c.not) {
+			t.Errorf("source %s: want %q and no %q:\n%s", x.Source, c.want, c.not, out)
+		}
+	}
+}
+
+// A valid signature proves the key, not SignalWire: a trigger is signed
+// with the same key. The tab says what is true for each source.
+func TestValidSignatureSaysWhatItProves(t *testing.T) {
+	x := &exchange.Exchange{ID: 8, Request: exchange.Request{URL: "http://127.0.0.1:3000/voice"},
+		Signature: exchange.Signature{Status: exchange.SigValid, Scheme: "form-sha1", Header: "X-Signalwire-Signature"}}
+	const matches = "The signature matches your signing key: the body and URL are unaltered."
+	for _, c := range []struct {
+		src      exchange.Source
+		replayOf int64
+		want     string
+	}{
+		{exchange.SourceTunnel, 0, "Only someone holding the key (SignalWire, or you) could have made it."},
+		{exchange.SourceLocal, 0, "Only someone holding the key (SignalWire, or you) could have made it."},
+		{exchange.SourceTrigger, 0, "Sent by swhook trigger, not by SignalWire."},
+		{exchange.SourceReplay, 3, "Sent by swhook replay of #3, not by SignalWire."},
+	} {
+		x.Source, x.ReplayOf = c.src, c.replayOf
+		out, _ := show(x, TabSignature, 100, 30)
+		if !strings.Contains(out, matches) || !strings.Contains(out, c.want) {
+			t.Errorf("source %s: want %q then %q:\n%s", c.src, matches, c.want, out)
+		}
+		if strings.Contains(out, "came from SignalWire") {
+			t.Errorf("source %s: claims SignalWire sent it:\n%s", c.src, out)
+		}
+	}
+}

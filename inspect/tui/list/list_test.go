@@ -221,3 +221,42 @@ func TestMethodMovesIntoThePath(t *testing.T) {
 		t.Errorf("120 columns should keep the METHOD column:\n%s", out)
 	}
 }
+
+// A row swhook sent itself is marked in front of its path, so it is not
+// taken for a duplicate of the copy a running listen received on the same
+// store; the received copy has no mark. The columns stay aligned with the
+// two-cell trigger mark, at every width.
+func TestSentRowsAreMarked(t *testing.T) {
+	m := New()
+	trig := x(1, exchange.SigValid)
+	trig.Source = exchange.SourceTrigger
+	recv := x(2, exchange.SigValid)
+	recv.Source = exchange.SourceLocal
+	rep := x(3, exchange.SigValid)
+	rep.Source, rep.ReplayOf = exchange.SourceReplay, 1
+	m.Insert(trig, recv, rep)
+	for _, w := range []int{120, 80, 60} {
+		m.SetSize(w, 5)
+		lines := strings.Split(m.View(theme.Plain(), time.UTC, time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC), ""), "\n")
+		if len(lines) != 4 {
+			t.Fatalf("width %d: %d lines", w, len(lines))
+		}
+		for i, want := range []string{theme.TriggerMark + " /hook", " /hook", "↻#1 /hook"} {
+			if !strings.Contains(lines[i+1], want) {
+				t.Errorf("width %d row %d: no %q: %q", w, i+1, want, lines[i+1])
+			}
+		}
+		if strings.Contains(lines[2], theme.TriggerMark) || strings.Contains(lines[2], "↻") {
+			t.Errorf("width %d: the received copy is marked: %q", w, lines[2])
+		}
+		// The badge starts in the same cell on every row.
+		col := -1
+		for _, l := range lines[1:] {
+			c := ansi.StringWidth(l[:strings.Index(l, "✓ valid")])
+			if col >= 0 && c != col {
+				t.Errorf("width %d: badge at cell %d, then %d:\n%s", w, col, c, strings.Join(lines, "\n"))
+			}
+			col = c
+		}
+	}
+}

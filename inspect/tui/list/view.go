@@ -149,8 +149,8 @@ func pathText(x *exchange.Exchange) string {
 		p += "?" + x.Request.Query
 	}
 	p = termsafe.String(p)
-	if x.ReplayOf != 0 {
-		p = "↻#" + strconv.FormatInt(x.ReplayOf, 10) + " " + p
+	if mark := theme.SentMark(x); mark != "" {
+		p = mark + " " + p
 	}
 	return p
 }
@@ -256,7 +256,7 @@ func (m *Model) row(st theme.Styles, l layout, x *exchange.Exchange, selected bo
 	cell(colTime, timeText(x.Time, loc, now), st.Dim, false)
 	cell(colMethod, termsafe.String(x.Request.Method), plain, false)
 	pathStyle := plain
-	if x.ReplayOf != 0 {
+	if theme.SentMark(x) != "" {
 		pathStyle = st.Replay
 	}
 	cell(colPath, pathCell(x, l.methodInPath), pathStyle, false)

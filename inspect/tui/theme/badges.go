@@ -79,3 +79,37 @@ func CheckMark(c exchange.CheckStatus) string {
 	}
 	return " "
 }
+
+// TriggerMark marks a row `swhook trigger` sent. With the replay mark it
+// tells the copy swhook sent from the copy a running listen received of the
+// same request, which otherwise look like duplicates. It is two cells wide,
+// and measured so, like every East Asian wide symbol.
+const TriggerMark = "⚡"
+
+// SentMark is the mark in front of the path of a row swhook sent itself:
+// ↻#N for a replay of #N, ⚡ for a trigger; "" for a received row.
+func SentMark(x *exchange.Exchange) string {
+	switch {
+	case x.ReplayOf != 0:
+		return "↻#" + strconv.FormatInt(x.ReplayOf, 10)
+	case x.Source == exchange.SourceReplay:
+		return "↻"
+	case x.Source == exchange.SourceTrigger:
+		return TriggerMark
+	}
+	return ""
+}
+
+// SentBy says which command sent a row swhook sent itself, in the words the
+// plain log uses; "" for a received row.
+func SentBy(x *exchange.Exchange) string {
+	switch {
+	case x.ReplayOf != 0:
+		return "sent by swhook replay of #" + strconv.FormatInt(x.ReplayOf, 10)
+	case x.Source == exchange.SourceReplay:
+		return "sent by swhook replay"
+	case x.Source == exchange.SourceTrigger:
+		return "sent by swhook trigger"
+	}
+	return ""
+}

@@ -37,7 +37,7 @@ type Styles struct {
 	Status4xx   lipgloss.Style
 	Status5xx   lipgloss.Style
 	StatusError lipgloss.Style
-	Replay      lipgloss.Style
+	Replay      lipgloss.Style // rows swhook sent itself (replay, trigger)
 }
 
 // Default is the colour palette; the renderer downsamples it to what the
