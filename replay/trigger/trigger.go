@@ -38,8 +38,10 @@ type Webhook struct {
 
 // Params shape the generated values. Zero values mean "random".
 type Params struct {
-	From   string // the caller / sender, E.164
-	To     string // the called / recipient number, E.164
+	// From and To are the caller / sender and the called / recipient: E.164
+	// numbers, or SIP addresses for events whose Event.SIP says so.
+	From   string
+	To     string
 	Status string // for events that have one (see Event.Statuses)
 	// Set overrides fields: a form parameter, or a JSON field by dotted path.
 	Set []replay.Assignment
@@ -56,19 +58,23 @@ type Event struct {
 	Description string
 	// Statuses are the values --status accepts; the first is the default.
 	Statuses []string
-	build    func(g *gen, c *call, status string) Webhook
+	// SIP says From and To may be SIP addresses, as SignalWire sends them
+	// for a call from a SIP endpoint. The JSON events name a "phone"
+	// device, and messages and faxes have numbers only.
+	SIP   bool
+	build func(g *gen, c *call, status string) Webhook
 }
 
 // Events lists what trigger can send, in a stable order.
 func Events() []Event {
 	return []Event{
-		{Name: "call.inbound", Description: "an inbound call asks for instructions (cXML/LaML voice webhook, form)", build: callInbound},
-		{Name: "call.status", Description: "a call status callback (form); --status " + strings.Join(callStatuses, "|"), Statuses: callStatuses, build: callStatus},
-		{Name: "recording.status", Description: "a recording status callback: recording completed (form)", build: recordingStatus},
+		{Name: "call.inbound", Description: "an inbound call asks for instructions (cXML/LaML voice webhook, form)", SIP: true, build: callInbound},
+		{Name: "call.status", Description: "a call status callback (form); --status " + strings.Join(callStatuses, "|"), Statuses: callStatuses, SIP: true, build: callStatus},
+		{Name: "recording.status", Description: "a recording status callback: recording completed (form)", SIP: true, build: recordingStatus},
 		{Name: "message.inbound", Description: "an inbound MMS with one picture (messaging webhook, form)", build: messageInbound},
 		{Name: "message.status", Description: "a message status callback (form); --status " + strings.Join(messageStatuses, "|"), Statuses: messageStatuses, build: messageStatus},
 		{Name: "fax.inbound", Description: "an inbound fax asks for instructions (fax webhook, form)", build: faxInbound},
-		{Name: "transcription", Description: "a transcription callback for a voicemail recording (form)", build: transcription},
+		{Name: "transcription", Description: "a transcription callback for a voicemail recording (form)", SIP: true, build: transcription},
 		{Name: "swml.call", Description: "a SWML webhook asking for a call's script (JSON)", build: swmlCall},
 		{Name: "swml.message", Description: "a SWML webhook for an inbound message (JSON)", build: swmlMessage},
 		{Name: "relay.call.state", Description: "a RELAY calling.call.state event (JSON); --status " + strings.Join(relayStates, "|"), Statuses: relayStates, build: relayCallState},
@@ -111,6 +117,9 @@ func Build(name string, p Params) (Webhook, error) {
 	if !ok {
 		return Webhook{}, fmt.Errorf("unknown event %q: 'swhook trigger --list' names them (%s)", name, strings.Join(Names(), ", "))
 	}
+	if err := checkAddresses(p, ev.SIP, ev.Name); err != nil {
+		return Webhook{}, err
+	}
 	status, err := pickStatus(ev, p.Status)
 	if err != nil {
 		return Webhook{}, err
@@ -128,6 +137,10 @@ func Sequence(name string, p Params) ([]Webhook, error) {
 	}
 	if p.Status != "" {
 		return nil, fmt.Errorf("--status does not apply to --sequence %s", name)
+	}
+	// Every step is a call's form webhook, which a SIP call has too.
+	if err := checkAddresses(p, true, "--sequence "+name); err != nil {
+		return nil, err
 	}
 	g := newGen(p)
 	c := g.newCall()
