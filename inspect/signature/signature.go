@@ -10,9 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"hash"
-	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -100,10 +98,49 @@ type sigHeader struct {
 // (the one SignalWire always sends), matching names case-insensitively so a
 // header map built by hand with non-canonical keys still works.
 func signatureHeaders(h http.Header) []sigHeader {
-	var out []sigHeader
-	for _, name := range []string{HeaderSignalWire, HeaderTwilio, HeaderSignalWireSHA256} {
-		if v, ok := headerValue(h, name); ok && strings.TrimSpace(v) != "" {
-			out = append(out, sigHeader{name: name, value: strings.TrimSpace(v)})
+	var arr [len(sigHeaderNames)]sigHeader
+	return slices.Clone(signatureHeadersInto(&arr, h))
+}
+
+// sigHeaderNames are the signature headers in the order they are tried.
+var sigHeaderNames = [...]string{HeaderSignalWire, HeaderTwilio, HeaderSignalWireSHA256}
+
+// signatureHeadersInto is signatureHeaders into dst, without allocating. A
+// name not found under its canonical key is looked for case-insensitively
+// in one pass over h for all such names, not one pass each: a request
+// usually carries one of the three, and the header map is walked on every
+// webhook.
+func signatureHeadersInto(dst *[len(sigHeaderNames)]sigHeader, h http.Header) []sigHeader {
+	var vals [len(sigHeaderNames)]string
+	var found [len(sigHeaderNames)]bool
+	missing := 0
+	for i, name := range sigHeaderNames {
+		if v := h[canonical[name]]; len(v) > 0 {
+			vals[i], found[i] = v[0], true
+		} else {
+			missing++
+		}
+	}
+	if missing > 0 {
+	scan:
+		for k, v := range h {
+			if len(v) == 0 {
+				continue
+			}
+			for i, name := range sigHeaderNames {
+				if !found[i] && strings.EqualFold(k, name) {
+					vals[i], found[i] = v[0], true
+					if missing--; missing == 0 {
+						break scan
+					}
+				}
+			}
+		}
+	}
+	out := dst[:0]
+	for i, name := range sigHeaderNames {
+		if v := strings.TrimSpace(vals[i]); found[i] && v != "" {
+			out = append(out, sigHeader{name: name, value: v})
 		}
 	}
 	return out
@@ -163,38 +200,15 @@ func (d decodedSig) plausible() bool {
 
 // request facts the schemes depend on, computed once per check.
 type reqInfo struct {
-	r         Request
-	isForm    bool // Content-Type says form
-	isJSON    bool // Content-Type says JSON
-	isGET     bool
-	params    []Param // body parameters (form posts only)
-	malformed bool
-	parsed    bool
-	urlList   []string
-	mac       *macs
+	r      Request
+	isForm bool // Content-Type says form
+	isJSON bool // Content-Type says JSON
+	isGET  bool
 }
 
-// urls returns the URL and its default-port twin, computed once.
-func (ri *reqInfo) urls() []string {
-	if ri.urlList == nil {
-		ri.urlList = urlForms(ri.r.URL)
-	}
-	return ri.urlList
-}
-
-// macs returns the request's reusable HMAC state for key.
-func (ri *reqInfo) macs(key string) *macs {
-	if ri.mac == nil || ri.mac.keyStr != key {
-		ri.mac = &macs{keyStr: key, key: []byte(key)}
-	}
-	return ri.mac
-}
-
-// macs computes HMACs for one key without allocating per digest: Verify
-// runs on every webhook, several digests each. The digests it returns alias
-// its own buffer and are valid until the next call.
+// macs computes HMACs for one key without allocating per digest. The
+// digests it returns alias its own buffer and are valid until the next call.
 type macs struct {
-	keyStr   string
 	key      []byte
 	h1, h256 hash.Hash
 	buf      []byte
@@ -236,28 +250,23 @@ func (m *macs) form(url string, params []Param) []byte {
 
 func newReqInfo(r Request) *reqInfo {
 	ri := &reqInfo{r: r}
-	ct := mediaType(r.Header)
-	ri.isForm = ct == "application/x-www-form-urlencoded"
-	ri.isJSON = ct == "application/json" || strings.HasSuffix(ct, "+json")
-	ri.isGET = strings.EqualFold(r.Method, http.MethodGet) || strings.EqualFold(r.Method, http.MethodHead)
+	ri.isForm, ri.isJSON, ri.isGET = requestKind(r)
 	return ri
 }
 
-// bodyParams parses the body as a form once.
-func (ri *reqInfo) bodyParams() []Param {
-	if !ri.parsed {
-		ri.params, ri.malformed = ParseForm(string(ri.r.Body))
-		ri.parsed = true
-	}
-	return ri.params
+// requestKind says what the request's Content-Type and method make it.
+func requestKind(r Request) (isForm, isJSON, isGET bool) {
+	ct := mediaType(r.Header)
+	isForm = ct == "application/x-www-form-urlencoded"
+	isJSON = ct == "application/json" || strings.HasSuffix(ct, "+json")
+	isGET = strings.EqualFold(r.Method, http.MethodGet) || strings.EqualFold(r.Method, http.MethodHead)
+	return isForm, isJSON, isGET
 }
 
-// formWithParams says whether the form scheme's parameters come from the
-// body: a POST whose body is (or may be) form-encoded.
-func (ri *reqInfo) formWithParams() bool {
-	return !ri.isGET && !ri.isJSON && len(ri.r.Body) > 0
-}
-
+// mediaType is the Content-Type's media type, lower-cased. It is what
+// mime.ParseMediaType returns, without parsing the parameters (and building
+// their map) on every webhook: ParseMediaType's media type is the trimmed,
+// lower-cased text before ';' whether or not the parameters parse.
 func mediaType(h http.Header) string {
 	v, _ := headerValue(h, "Content-Type")
 	if v == "" {
@@ -266,45 +275,8 @@ func mediaType(h http.Header) string {
 	if !strings.ContainsAny(v, "; \t") {
 		return strings.ToLower(v)
 	}
-	if mt, _, err := mime.ParseMediaType(v); err == nil {
-		return mt
-	}
 	mt, _, _ := strings.Cut(v, ";")
 	return strings.ToLower(strings.TrimSpace(mt))
-}
-
-// Verify checks every signature header on r against key with every scheme
-// DESIGN.md names. An empty key gives StatusUnchecked; no signature header
-// gives StatusMissing. When several signature headers are present, one that
-// verifies makes the request valid and the Note names any that did not.
-func Verify(key string, r Request) Verdict {
-	sigs := signatureHeaders(r.Header)
-	if len(sigs) == 0 {
-		return Verdict{Status: StatusMissing}
-	}
-	if key == "" {
-		return Verdict{Status: StatusUnchecked, Header: sigs[0].name}
-	}
-	ri := newReqInfo(r)
-	var ok *Verdict
-	var failed []string
-	for _, s := range sigs {
-		v, good := checkHeader(key, ri, s)
-		if !good {
-			failed = append(failed, s.name)
-			continue
-		}
-		if ok == nil {
-			ok = &v
-		}
-	}
-	if ok == nil {
-		return Verdict{Status: StatusInvalid, Header: sigs[0].name}
-	}
-	if len(failed) > 0 {
-		ok.Note = joinNotes(ok.Note, fmt.Sprintf("%s does not match although %s does", strings.Join(failed, " and "), ok.Header))
-	}
-	return *ok
 }
 
 func joinNotes(a, b string) string {
@@ -315,81 +287,6 @@ func joinNotes(a, b string) string {
 		return a
 	}
 	return a + "; " + b
-}
-
-// checkHeader tries the schemes that may travel in s's header.
-func checkHeader(key string, ri *reqInfo, s sigHeader) (Verdict, bool) {
-	d := decodeSig(s.value)
-	r := ri.r
-	urls := ri.urls()
-	m := ri.macs(key)
-	valid := func(scheme Scheme, u, note string) (Verdict, bool) {
-		return Verdict{Status: StatusValid, Scheme: scheme, Header: s.name, URL: u, Note: note}, true
-	}
-	if s.name == HeaderSignalWireSHA256 {
-		if len(d.hex) == sha256.Size {
-			for _, u := range urls {
-				if hmac.Equal(d.hex, m.raw(true, u, r.Body)) {
-					return valid(SchemeJSONSHA256, u, "")
-				}
-			}
-		}
-		return Verdict{}, false
-	}
-	if len(d.hex) == sha1.Size && !ri.isForm {
-		for _, u := range urls {
-			if hmac.Equal(d.hex, m.raw(false, u, r.Body)) {
-				return valid(SchemeJSONSHA1, u, "")
-			}
-		}
-	}
-	if len(d.b64) != sha1.Size {
-		return Verdict{}, false
-	}
-	if want, ok := BodySHA256(r.URL); ok {
-		// The URL signs the body through its hash; both must hold.
-		if !bodyHashMatches(want, r.Body) {
-			return Verdict{}, false
-		}
-		for _, u := range urls {
-			if hmac.Equal(d.b64, m.form(u, nil)) {
-				return valid(SchemeFormBodySHA256, u, "")
-			}
-		}
-		return Verdict{}, false
-	}
-	if ri.formWithParams() {
-		params := ri.bodyParams()
-		if len(params) > 0 {
-			var note string
-			if ri.malformed {
-				note = "the form body has malformed %-escapes; they were taken as raw text"
-			}
-			sorted := sortedParams(params)
-			for _, u := range urls {
-				if hmac.Equal(d.b64, m.form(u, sorted)) {
-					return valid(SchemeForm, u, note)
-				}
-			}
-			if vs := valueSortedParams(params); !slices.Equal(vs, sorted) {
-				for _, u := range urls {
-					if hmac.Equal(d.b64, m.form(u, vs)) {
-						return valid(SchemeForm, u, joinNotes(note, "repeated parameters were signed with their values sorted, not in submission order"))
-					}
-				}
-			}
-		}
-	}
-	for _, u := range urls {
-		if hmac.Equal(d.b64, m.form(u, nil)) {
-			var note string
-			if len(r.Body) > 0 {
-				note = fmt.Sprintf("the signature covers only the URL: the %d-byte body is not covered and could have been changed", len(r.Body))
-			}
-			return valid(SchemeForm, u, note)
-		}
-	}
-	return Verdict{}, false
 }
 
 // rawDigest is HMAC(key, url + body): the JSON schemes, SHA-256 when use256.

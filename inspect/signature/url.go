@@ -58,23 +58,25 @@ func splitURL(s string) (u rawURL, ok bool) {
 }
 
 func (u rawURL) String() string {
-	var b strings.Builder
-	b.Grow(len(u.scheme) + len(u.host) + len(u.path) + len(u.query) + 16)
-	b.WriteString(u.scheme)
-	b.WriteString("://")
-	b.WriteString(u.userinfo)
-	b.WriteString(u.host)
+	return string(u.appendTo(make([]byte, 0, len(u.scheme)+len(u.userinfo)+len(u.host)+len(u.port)+len(u.path)+len(u.query)+len(u.fragment)+5)))
+}
+
+// appendTo appends the URL's text to b.
+func (u rawURL) appendTo(b []byte) []byte {
+	b = append(b, u.scheme...)
+	b = append(b, "://"...)
+	b = append(b, u.userinfo...)
+	b = append(b, u.host...)
 	if u.hasColon || u.port != "" {
-		b.WriteByte(':')
-		b.WriteString(u.port)
+		b = append(b, ':')
+		b = append(b, u.port...)
 	}
-	b.WriteString(u.path)
+	b = append(b, u.path...)
 	if u.hasQuery {
-		b.WriteByte('?')
-		b.WriteString(u.query)
+		b = append(b, '?')
+		b = append(b, u.query...)
 	}
-	b.WriteString(u.fragment)
-	return b.String()
+	return append(b, u.fragment...)
 }
 
 // defaultPort is the port a scheme implies, or "" for schemes with none we
@@ -93,13 +95,19 @@ func defaultPort(scheme string) string {
 // when present: validators differ on whether they keep ":443", so SignalWire's
 // rules accept both. A non-default port is never touched; ok is false then.
 func portVariant(s string) (string, bool) {
+	b, ok := appendPortVariant(nil, s)
+	return string(b), ok
+}
+
+// appendPortVariant is portVariant appended to dst.
+func appendPortVariant(dst []byte, s string) ([]byte, bool) {
 	u, ok := splitURL(s)
 	if !ok {
-		return "", false
+		return dst, false
 	}
 	def := defaultPort(u.scheme)
 	if def == "" || u.host == "" {
-		return "", false
+		return dst, false
 	}
 	switch {
 	case !u.hasColon && u.port == "":
@@ -107,9 +115,9 @@ func portVariant(s string) (string, bool) {
 	case u.port == def:
 		u.port, u.hasColon = "", false
 	default:
-		return "", false
+		return dst, false
 	}
-	return u.String(), true
+	return u.appendTo(dst), true
 }
 
 // urlForms returns s and, when it has one, its default-port variant: the
