@@ -114,7 +114,13 @@ func New(cfg Config) (*Pipeline, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Verify == nil {
-		cfg.Verify = signature.Verify
+		fixed, v := cfg.SigningKey, signature.NewVerifier(cfg.SigningKey) // HMAC state kept across webhooks
+		cfg.Verify = func(key string, r signature.Request) signature.Verdict {
+			if key != fixed {
+				return signature.Verify(key, r)
+			}
+			return v.Verify(r)
+		}
 	}
 	if cfg.Diagnose == nil {
 		cfg.Diagnose = signature.Diagnose
