@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/inspect/termsafe"
 )
@@ -251,7 +253,7 @@ func listRow(x *exchange.Exchange, now time.Time) []cell {
 		{text: truncate(termsafe.String(event), maxEventWidth)},
 		{text: sig, sgr: sigColor},
 		{text: status, sgr: statusColor},
-		{text: formatDuration(x.Response)},
+		{text: durationText(x.Response)},
 		{text: check, sgr: checkColor},
 	}
 }
@@ -313,19 +315,10 @@ func formatTime(t, now time.Time) string {
 	return t.Format("2006-01-02 15:04:05")
 }
 
-func formatDuration(r exchange.Response) string {
-	ms := r.DurationMS
-	switch {
-	case ms <= 0 && r.Status == 0 && r.Error == "":
-		return "-"
-	case ms < 10:
-		return fmt.Sprintf("%.1fms", ms)
-	case ms < 1000:
-		return fmt.Sprintf("%.0fms", ms)
-	case ms < 60_000:
-		return fmt.Sprintf("%.2fs", ms/1000)
-	}
-	return r.Duration().Round(time.Second).String()
+// durationText is the handler's time as every command writes it (the live
+// view too), "-" when nothing was measured.
+func durationText(r exchange.Response) string {
+	return cmp.Or(human.Duration(r.Duration()), "-")
 }
 
 // truncate cuts s to n visible runes, marking the cut with "…".

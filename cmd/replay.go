@@ -217,7 +217,7 @@ func writeReplayComparison(w io.Writer, orig, x *exchange.Exchange, method, targ
 		return replayStatusText(r)
 	}
 	fmt.Fprintf(w, "%-10s %-24s %s\n", "status", status(orig.Response), status(x.Response))
-	fmt.Fprintf(w, "%-10s %-24s %s\n", "duration", replayDurationText(orig.Response), replayDurationText(x.Response))
+	fmt.Fprintf(w, "%-10s %-24s %s\n", "duration", durationText(orig.Response), durationText(x.Response))
 	// Errors whole, one row each: the cause (connection refused, a
 	// timeout) is at the end of the message, where a column would cut it.
 	for _, e := range []struct{ who, err string }{{"original", orig.Response.Error}, {"replay", x.Response.Error}} {
@@ -248,18 +248,6 @@ func replayStatusText(r exchange.Response) string {
 		return "-"
 	}
 	return strconv.Itoa(r.Status)
-}
-
-func replayDurationText(r exchange.Response) string {
-	d := r.Duration()
-	switch {
-	case d >= time.Second:
-		return fmt.Sprintf("%.2fs", d.Seconds())
-	case d >= 10*time.Millisecond:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	default:
-		return fmt.Sprintf("%.1fms", r.DurationMS)
-	}
 }
 
 // runReplayFailed replays every failed exchange, oldest first, with a

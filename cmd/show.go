@@ -212,7 +212,7 @@ func renderExchange(x *exchange.Exchange, now time.Time, color bool) string {
 	if t := http.StatusText(r.Status); t != "" {
 		line += " " + t
 	}
-	line += " in " + formatDuration(r)
+	line += " in " + durationText(r)
 	switch {
 	case r.Forwarded:
 	case r.Error != "":
