@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
@@ -64,8 +65,19 @@ verifies against another URL (your public URL behind a tunnel).`,
 				opts.Event = args[0]
 			}
 			if opts.List {
-				if opts.Event != "" || opts.Sequence != "" {
+				if opts.Event != "" {
 					return cmdutil.UsageErrorf("--list takes no event")
+				}
+				// --list sends nothing: a flag beside it would be silently
+				// ignored, and the user would think it had an effect.
+				var others []string
+				cmd.Flags().Visit(func(fl *pflag.Flag) {
+					if fl.Name != "list" {
+						others = append(others, "--"+fl.Name)
+					}
+				})
+				if len(others) > 0 {
+					return cmdutil.UsageErrorf("--list only names the events; drop %s, or drop --list to send", strings.Join(others, " "))
 				}
 				if runF != nil {
 					return runF(opts)
@@ -103,8 +115,8 @@ verifies against another URL (your public URL behind a tunnel).`,
 	fl.StringVar(&opts.To, "to", "", "the URL to send to (required)")
 	fl.StringVar(&opts.SignURL, "sign-url", "", "sign for this URL instead of --to (the URL your handler verifies)")
 	fl.StringVar(&opts.Status, "status", "", "the status for call.status, message.status, relay.call.state")
-	fl.StringVar(&opts.From, "from", "", "the caller / sender number, E.164 (default: random)")
-	fl.StringVar(&opts.ToNumber, "to-number", "", "the called / recipient number, E.164 (default: random)")
+	fl.StringVar(&opts.From, "from", "", "the caller / sender: E.164 like +15551234567, or sip:user@host on call events (default: random)")
+	fl.StringVar(&opts.ToNumber, "to-number", "", "the called / recipient: E.164 like +15551234567, or sip:user@host on call events (default: random)")
 	fl.StringArrayVar(&sets, "set", nil, "override a field: form parameter or JSON dotted path, Name=Value (repeatable)")
 	fl.BoolVar(&opts.NoSignature, "no-signature", false, "send without a signature header")
 	fl.BoolVar(&opts.BadSignature, "bad-signature", false, "send a deliberately wrong signature (test your rejection path)")

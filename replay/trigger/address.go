@@ -19,7 +19,7 @@ func checkAddresses(p Params, sip bool, what string) error {
 			if sip {
 				continue
 			}
-			return fmt.Errorf("%s %q: %s carries phone numbers only, not SIP addresses; give an E.164 number (like +15551234567)", a.flag, a.v, what)
+			return fmt.Errorf("%s %q: %s takes phone numbers, not SIP addresses: give an E.164 number (like +15551234567)", a.flag, a.v, what)
 		}
 		if sip {
 			return fmt.Errorf("%s %q is not an E.164 number (like +15551234567) or a SIP address (like sip:alice@example.com)", a.flag, a.v)
