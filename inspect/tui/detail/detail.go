@@ -385,15 +385,25 @@ func (m *Model) signature() string {
 		return lipgloss.NewStyle()
 	})
 	b.WriteString("\n")
+	// Who sent it, for a row swhook sent itself: a signature (or its
+	// absence) then says nothing about SignalWire.
+	sentBy := ""
+	if by := theme.SentBy(x); by != "" {
+		sentBy = strings.ToUpper(by[:1]) + by[1:] + ", not by SignalWire.\n"
+	}
 	switch s.Status {
 	case exchange.SigUnchecked:
 		b.WriteString("No signing key is set, so signatures are not checked. Pass --signing-key or set\nSIGNALWIRE_SIGNING_KEY (the project's Signing Key in the SignalWire dashboard).\n")
 	case exchange.SigMissing:
-		b.WriteString("The request carried no signature header. SignalWire signs every webhook, so this\ndid not come from SignalWire, or a proxy stripped the header.\n")
+		if sentBy != "" {
+			b.WriteString("The request carried no signature header. " + sentBy)
+		} else {
+			b.WriteString("The request carried no signature header. SignalWire signs every webhook, so this\ndid not come from SignalWire, or a proxy stripped the header.\n")
+		}
 	case exchange.SigValid:
 		b.WriteString(m.st.Good.Render("The signature matches your signing key: the body and URL are unaltered.") + "\n")
-		if by := theme.SentBy(x); by != "" {
-			b.WriteString(strings.ToUpper(by[:1]) + by[1:] + ", not by SignalWire.\n")
+		if sentBy != "" {
+			b.WriteString(sentBy)
 		} else {
 			b.WriteString("Only someone holding the key (SignalWire, or you) could have made it.\n")
 		}

@@ -161,4 +161,15 @@ func TestValidSignatureSaysWhatItProves(t *testing.T) {
 			t.Errorf("source %s: claims SignalWire sent it:\n%s", c.src, out)
 		}
 	}
+	// trigger --no-signature: no proxy stripped anything; swhook sent it so.
+	x.Source, x.ReplayOf = exchange.SourceTrigger, 0
+	x.Signature = exchange.Signature{Status: exchange.SigMissing}
+	out, _ := show(x, TabSignature, 100, 30)
+	if !strings.Contains(out, "The request carried no signature header. Sent by swhook trigger, not by SignalWire.") || strings.Contains(out, "proxy") {
+		t.Errorf("unsigned trigger:\n%s", out)
+	}
+	x.Source = exchange.SourceTunnel
+	if out, _ := show(x, TabSignature, 100, 30); !strings.Contains(out, "a proxy stripped the header") {
+		t.Errorf("unsigned received webhook lost its explanation:\n%s", out)
+	}
 }
