@@ -13,11 +13,20 @@ import (
 	"time"
 )
 
-// NewTransport returns the one transport every listener forwards through: a
-// keep-alive pool big enough for 16+ concurrent webhooks to one handler,
-// no proxy from the environment (the handler is local) and no transparent
-// compression (it would change the bytes the handler and SignalWire see).
-func NewTransport() *http.Transport {
+// NewTransport returns the one transport every listener forwards through:
+// an H1Client, because forwarding is most of what swhook does per webhook
+// and http.Transport's goroutine handoffs cost more CPU than the forwarding
+// itself (see H1Client); what it does not handle goes to newHTTPTransport.
+func NewTransport() http.RoundTripper {
+	return NewH1Client(newHTTPTransport())
+}
+
+// newHTTPTransport is the fallback for what H1Client leaves alone (https,
+// streamed bodies): a keep-alive pool big enough for 16+ concurrent
+// webhooks to one handler, no proxy from the environment (the handler is
+// local) and no transparent compression (it would change the bytes the
+// handler and SignalWire see).
+func newHTTPTransport() *http.Transport {
 	return &http.Transport{
 		Proxy: nil,
 		DialContext: (&net.Dialer{

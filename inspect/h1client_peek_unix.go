@@ -1,0 +1,19 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package inspect
+
+import "syscall"
+
+// peek looks at the socket without taking anything and without waiting
+// (recv with MSG_PEEK|MSG_DONTWAIT); it runs inside RawConn.Read.
+func (pc *h1Conn) peek(fd uintptr) bool {
+	pc.peekN, _, pc.peekErr = syscall.Recvfrom(int(fd), pc.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return true // never wait for readiness: "nothing yet" is the answer we want
+}
+
+// peekAlive reads peek's result: only "nothing to read yet" means the
+// connection is idle and open. EOF means the handler closed it; a byte
+// means it sent something unasked; any other error, it is broken.
+func peekAlive(n int, err error) bool {
+	return err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
+}

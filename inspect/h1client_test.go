@@ -1,0 +1,660 @@
+package inspect_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/swhook/swhook/inspect"
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+// spyRT counts what H1Client hands to its fallback.
+type spyRT struct {
+	rt http.RoundTripper
+	n  atomic.Int64
+}
+
+func (s *spyRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.n.Add(1)
+	return s.rt.RoundTrip(r)
+}
+
+// oldTransport is configured as NewTransport's http.Transport was before
+// H1Client: the reference for what the handler must receive.
+func oldTransport() *http.Transport {
+	return &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64, ExpectContinueTimeout: time.Second}
+}
+
+func newH1(t *testing.T) (*inspect.H1Client, *spyRT) {
+	t.Helper()
+	tr := oldTransport()
+	spy := &spyRT{rt: tr}
+	c := inspect.NewH1Client(spy)
+	t.Cleanup(c.CloseIdleConnections)
+	return c, spy
+}
+
+// countedServer is a real net/http handler on loopback that counts the
+// connections it accepted.
+func countedServer(t *testing.T, h http.Handler, tune func(*http.Server)) (*url.URL, *atomic.Int64) {
+	t.Helper()
+	var conns atomic.Int64
+	srv := &http.Server{Handler: h, ConnState: func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}}
+	if tune != nil {
+		tune(srv)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	u, _ := url.Parse("http://" + ln.Addr().String())
+	return u, &conns
+}
+
+// rawServer is a handler written by hand on a TCP listener, for behaviour
+// net/http's server never shows (closing mid-answer, HTTP/1.0, 1xx). serve
+// runs once per connection with its index; the server closes the
+// connection when serve returns.
+type rawServer struct {
+	url   *url.URL
+	conns atomic.Int64
+	reqs  atomic.Int64
+}
+
+func newRawServer(t *testing.T, serve func(rs *rawServer, c net.Conn, br *bufio.Reader, conn int)) *rawServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &rawServer{}
+	rs.url, _ = url.Parse("http://" + ln.Addr().String())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var open []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			open = append(open, c)
+			mu.Unlock()
+			n := int(rs.conns.Add(1))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				serve(rs, c, bufio.NewReader(c), n)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return rs
+}
+
+// readReq reads one whole request; false when the client went away.
+func (rs *rawServer) readReq(br *bufio.Reader) ([]byte, bool) {
+	r, err := http.ReadRequest(br)
+	if err != nil {
+		return nil, false
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, false
+	}
+	rs.reqs.Add(1)
+	return b, true
+}
+
+func h1Post(t *testing.T, rt http.RoundTripper, u *url.URL, body string) (*http.Response, string, error) {
+	t.Helper()
+	req, err := http.NewRequest("POST", u.String()+"/hook", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h1Send(rt, req)
+}
+
+func h1Send(rt http.RoundTripper, req *http.Request) (*http.Response, string, error) {
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, string(b), err
+}
+
+// capture is a hand-written handler that keeps the exact bytes of every
+// request it receives, answers 100 Continue when asked, then "ok".
+func capture(t *testing.T) (*rawServer, func() []byte) {
+	var mu sync.Mutex
+	var last []byte
+	rs := newRawServer(t, func(rs *rawServer, c net.Conn, _ *bufio.Reader, _ int) {
+		var raw bytes.Buffer
+		br := bufio.NewReader(io.TeeReader(c, &raw))
+		for {
+			r, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			if r.Header.Get("Expect") == "100-continue" {
+				io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n")
+			}
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				return
+			}
+			// Nothing is pipelined, so what was read is this request.
+			mu.Lock()
+			last = append([]byte(nil), raw.Bytes()[:raw.Len()-br.Buffered()]...)
+			mu.Unlock()
+			raw.Reset()
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	return rs, func() []byte {
+		mu.Lock()
+		defer mu.Unlock()
+		return last
+	}
+}
+
+// The handler must receive from H1Client byte for byte what http.Transport
+// sent it, for every kind of request swhook forwards.
+func TestH1ClientSendsWhatTransportSends(t *testing.T) {
+	rs, last := capture(t)
+	big := randomBytes(t, 200<<10)
+	cases := []struct {
+		name, method, uri string
+		header            http.Header
+		body              []byte
+		streamed          bool // unknown length: chunked, as forward sends a body beyond --max-body
+		fallback          bool // H1Client hands it to the fallback
+	}{
+		{name: "form", method: "POST", uri: "/voice?x=1&y=%2F&z=%zz&plus=a+b",
+			header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Signalwire-Signature": {"abc="}, "User-Agent": {""}},
+			body:   []byte("CallSid=CA1&From=%2B1555&To=%2B1666&CallStatus=ringing")},
+		{name: "json", method: "POST", uri: "/swml", header: http.Header{"Content-Type": {"application/json"}, "User-Agent": {"SignalWire-Webhooks/1.0"}},
+			body: []byte(`{"call":{"call_state":"created"},"vars":{}}`)},
+		{name: "binary", method: "POST", uri: "/bin/a%2Fb%20c", header: http.Header{"Content-Type": {"application/octet-stream"}},
+			body: big[:60<<10]},
+		{name: "binary large", method: "POST", uri: "/bin", header: http.Header{}, body: big, fallback: true},
+		{name: "streamed", method: "POST", uri: "/upload", header: http.Header{"User-Agent": {""}}, body: big, streamed: true, fallback: true},
+		{name: "get", method: "GET", uri: "/voice?CallSid=CA1&Digits=%23", header: http.Header{"User-Agent": {""}}},
+		{name: "empty post", method: "POST", uri: "/status", header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, body: []byte{}},
+		{name: "odd headers", method: "PROPFIND", uri: "/odd?", header: http.Header{
+			"X-Multi": {"a", "b", ""}, "X-Empty": {""}, "x-lower-case": {"kept as sent"}, "X-Utf8": {"caf\xc3\xa9 \xff"},
+			"X-Tab": {"a\tb"}, "X-Forwarded-For": {"203.0.113.9, 127.0.0.1"}, "Expect": {"100-continue"},
+			"Content-Length": {"999"}, "User-Agent": {"custom"},
+		}, body: []byte("A=1")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			build := func() *http.Request {
+				var body io.Reader = bytes.NewReader(c.body)
+				if c.streamed {
+					body = io.MultiReader(bytes.NewReader(c.body))
+				}
+				req, err := http.NewRequestWithContext(context.Background(), c.method, rs.url.String()+c.uri, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header = c.header.Clone()
+				req.Host = "abc.ngrok.app"
+				if len(c.body) == 0 {
+					req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+				}
+				if c.streamed {
+					req.ContentLength = -1
+				}
+				return req
+			}
+			tr := oldTransport()
+			defer tr.CloseIdleConnections()
+			if _, _, err := h1Send(tr, build()); err != nil {
+				t.Fatal(err)
+			}
+			want := last()
+			h1, spy := newH1(t)
+			if _, body, err := h1Send(h1, build()); err != nil || body != "ok" {
+				t.Fatalf("H1Client: %q, %v", body, err)
+			}
+			if got := last(); !bytes.Equal(got, want) {
+				t.Errorf("the handler received different bytes:\nTransport: %q\nH1Client:  %q", clip(want), clip(got))
+			}
+			if used := spy.n.Load() > 0; used != c.fallback {
+				t.Errorf("fallback used = %v, want %v", used, c.fallback)
+			}
+		})
+	}
+
+	// What Transport refuses to send, H1Client refuses too (through it).
+	t.Run("invalid header", func(t *testing.T) {
+		h1, _ := newH1(t)
+		for _, h := range []http.Header{{"X-Bad": {"a\r\nX-Injected: 1"}}, {"Bad Name": {"x"}}} {
+			req, _ := http.NewRequest("POST", rs.url.String()+"/v", strings.NewReader("A=1"))
+			req.Header = h
+			_, errT := oldTransport().RoundTrip(req.Clone(context.Background()))
+			_, _, errH := h1Send(h1, req)
+			if errT == nil || errH == nil || errT.Error() != errH.Error() {
+				t.Errorf("%q: Transport said %v, H1Client said %v", h, errT, errH)
+			}
+		}
+	})
+}
+
+func clip(b []byte) []byte {
+	if len(b) > 600 {
+		return b[:600]
+	}
+	return b
+}
+
+func TestH1ClientKeepsConnectionsAlive(t *testing.T) {
+	u, conns := countedServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+	}), nil)
+	h1, spy := newH1(t)
+	for i := range 50 {
+		body := fmt.Sprintf("n=%d", i)
+		if _, got, err := h1Post(t, h1, u, body); err != nil || got != body {
+			t.Fatalf("request %d: %q, %v", i, got, err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("50 sequential requests used %d connections, want 1", n)
+	}
+	if spy.n.Load() != 0 {
+		t.Errorf("the fallback carried %d requests", spy.n.Load())
+	}
+}
+
+func TestH1ClientConcurrentUse(t *testing.T) {
+	u, conns := countedServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Echo-Query", r.URL.RawQuery)
+		w.Write(b)
+	}), nil)
+	h1, _ := newH1(t)
+	const workers, each = 24, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for g := range workers {
+		wg.Go(func() {
+			for i := range each {
+				body := fmt.Sprintf("worker=%d&i=%d&pad=%s", g, i, strings.Repeat("x", g*100))
+				req, _ := http.NewRequest("POST", fmt.Sprintf("%s/h?g=%d&i=%d", u, g, i), strings.NewReader(body))
+				resp, got, err := h1Send(h1, req)
+				if err != nil || got != body || resp.Header.Get("X-Echo-Query") != fmt.Sprintf("g=%d&i=%d", g, i) {
+					errs <- fmt.Errorf("worker %d request %d: %q, %v", g, i, got, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := conns.Load(); n > workers {
+		t.Errorf("%d workers opened %d connections", workers, n)
+	}
+}
+
+// Node's http server closes idle keep-alive sockets after 5 s; many
+// handlers close after every answer without saying so. The caller must
+// never see an error for it.
+func TestH1ClientHandlerClosesConnections(t *testing.T) {
+	t.Run("idle timeout", func(t *testing.T) {
+		u, conns := countedServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "ok")
+		}), func(s *http.Server) { s.IdleTimeout = 30 * time.Millisecond })
+		h1, _ := newH1(t)
+		for i := range 4 {
+			if _, got, err := h1Post(t, h1, u, "A=1"); err != nil || got != "ok" {
+				t.Fatalf("request %d: %q, %v", i, got, err)
+			}
+			time.Sleep(100 * time.Millisecond) // the server closes the idle connection
+		}
+		if n := conns.Load(); n != 4 {
+			t.Errorf("%d connections, want 4 (one per request)", n)
+		}
+	})
+	t.Run("close after every answer, unannounced", func(t *testing.T) {
+		rs := newRawServer(t, func(rs *rawServer, c net.Conn, br *bufio.Reader, _ int) {
+			if _, ok := rs.readReq(br); ok {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}
+		})
+		h1, _ := newH1(t)
+		for i := range 30 {
+			if _, got, err := h1Post(t, h1, rs.url, "A=1"); err != nil || got != "ok" {
+				t.Fatalf("request %d: %q, %v", i, got, err)
+			}
+		}
+		if n := rs.reqs.Load(); n != 30 {
+			t.Errorf("the handler got %d requests, want 30", n)
+		}
+	})
+	t.Run("closed while the request was on its way", func(t *testing.T) {
+		// The race the peek cannot see: the handler takes the request on a
+		// kept-alive connection and closes without a word. Sent again once,
+		// on a new connection.
+		var bodies sync.Map
+		rs := newRawServer(t, func(rs *rawServer, c net.Conn, br *bufio.Reader, _ int) {
+			b, ok := rs.readReq(br)
+			if !ok {
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			if b, ok = rs.readReq(br); ok {
+				bodies.Store(string(b), true)
+			}
+		})
+		h1, _ := newH1(t)
+		for i := range 10 {
+			body := fmt.Sprintf("n=%d", i)
+			if _, got, err := h1Post(t, h1, rs.url, body); err != nil || got != "ok" {
+				t.Fatalf("request %d: %q, %v", i, got, err)
+			}
+		}
+		// Requests 1..9 each went out on a reused connection that was
+		// dropped, then again on a fresh one.
+		if n := rs.reqs.Load(); n != 19 {
+			t.Errorf("the handler read %d requests, want 19", n)
+		}
+		if _, ok := bodies.Load("n=5"); !ok {
+			t.Error("the dropped request was not the one sent again")
+		}
+	})
+	t.Run("never sent again once the answer started", func(t *testing.T) {
+		rs := newRawServer(t, func(rs *rawServer, c net.Conn, br *bufio.Reader, _ int) {
+			if _, ok := rs.readReq(br); ok {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}
+			if _, ok := rs.readReq(br); ok {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Le")
+			}
+		})
+		h1, _ := newH1(t)
+		if _, _, err := h1Post(t, h1, rs.url, "A=1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := h1Post(t, h1, rs.url, "A=2"); err == nil {
+			t.Fatal("a cut answer head was not an error")
+		}
+		if n := rs.reqs.Load(); n != 2 {
+			t.Errorf("the handler read %d requests, want 2 (no resend)", n)
+		}
+	})
+	t.Run("fresh connection: no resend", func(t *testing.T) {
+		rs := newRawServer(t, func(rs *rawServer, c net.Conn, br *bufio.Reader, _ int) { rs.readReq(br) })
+		h1, _ := newH1(t)
+		if _, _, err := h1Post(t, h1, rs.url, "A=1"); err == nil {
+			t.Fatal("no answer was not an error")
+		}
+		if n := rs.reqs.Load(); n != 1 {
+			t.Errorf("the handler read %d requests, want 1", n)
+		}
+	})
+}
+
+func TestH1ClientAnswerFraming(t *testing.T) {
+	big := randomBytes(t, 3<<20)
+	cases := []struct {
+		name   string
+		answer string // written after each request; "" = serve below
+		method string
+		want   string
+		conns  int64 // for 3 requests
+	}{
+		{"connection close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", "POST", "ok", 3},
+		{"http/1.0 until close", "HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n<Response/>", "POST", "<Response/>", 3},
+		{"http/1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", "POST", "ok", 1},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n<Re\r\n8\r\nsponse/>\r\n0\r\nX-Trailer: 1\r\n\r\n", "POST", "<Response/>", 1},
+		{"100 continue first", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "POST", "ok", 1},
+		{"103 early hints first", "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", "POST", "ok", 1},
+		{"204", "HTTP/1.1 204 No Content\r\n\r\n", "POST", "", 1},
+		{"304 with a length", "HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\n\r\n", "GET", "", 1},
+		{"head", "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", "HEAD", "", 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rs := newRawServer(t, func(rs *rawServer, conn net.Conn, br *bufio.Reader, _ int) {
+				for {
+					if _, ok := rs.readReq(br); !ok {
+						return
+					}
+					io.WriteString(conn, c.answer)
+					if strings.HasPrefix(c.answer, "HTTP/1.0 200 OK\r\nContent-Type") || strings.Contains(c.answer, "Connection: close") {
+						return
+					}
+				}
+			})
+			h1, spy := newH1(t)
+			for i := range 3 {
+				req, _ := http.NewRequest(c.method, rs.url.String()+"/x", nil)
+				resp, got, err := h1Send(h1, req)
+				if err != nil || got != c.want {
+					t.Fatalf("request %d: %q, %v", i, got, err)
+				}
+				if resp.StatusCode < 200 {
+					t.Fatalf("an informational answer was returned: %d", resp.StatusCode)
+				}
+				if c.name == "chunked" && resp.Trailer.Get("X-Trailer") != "1" {
+					t.Errorf("trailer lost: %q", resp.Trailer)
+				}
+			}
+			if n := rs.conns.Load(); n != c.conns {
+				t.Errorf("3 requests used %d connections, want %d", n, c.conns)
+			}
+			if spy.n.Load() != 0 {
+				t.Error("went through the fallback")
+			}
+		})
+	}
+	t.Run("too many 1xx", func(t *testing.T) {
+		rs := newRawServer(t, func(rs *rawServer, conn net.Conn, br *bufio.Reader, _ int) {
+			if _, ok := rs.readReq(br); ok {
+				io.WriteString(conn, strings.Repeat("HTTP/1.1 103 Early Hints\r\n\r\n", 10)+"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+			}
+		})
+		h1, _ := newH1(t)
+		if _, _, err := h1Post(t, h1, rs.url, "A=1"); err == nil || !strings.Contains(err.Error(), "1xx") {
+			t.Errorf("got %v, want an error about 1xx answers", err)
+		}
+	})
+	t.Run("large chunked and sized answers", func(t *testing.T) {
+		u, conns := countedServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			if r.URL.Query().Get("sized") != "" {
+				w.Header().Set("Content-Length", fmt.Sprint(len(big)))
+			}
+			for b := big; len(b) > 0; b = b[min(len(b), 100000):] {
+				w.Write(b[:min(len(b), 100000)])
+				http.NewResponseController(w).Flush() // unsized: chunked
+			}
+		}), nil)
+		h1, _ := newH1(t)
+		for _, q := range []string{"", "?sized=1", "", "?sized=1"} {
+			req, _ := http.NewRequest("GET", u.String()+"/big"+q, nil)
+			resp, got, err := h1Send(h1, req)
+			if err != nil || got != string(big) {
+				t.Fatalf("%s: %d bytes, %v; want %d identical", q, len(got), err, len(big))
+			}
+			if chunked := len(resp.TransferEncoding) > 0; chunked != (q == "") {
+				t.Errorf("%s: chunked=%v", q, chunked)
+			}
+		}
+		if n := conns.Load(); n != 1 {
+			t.Errorf("%d connections, want 1", n)
+		}
+	})
+	t.Run("closed before the end", func(t *testing.T) {
+		u, conns := countedServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Write(big)
+		}), nil)
+		h1, _ := newH1(t)
+		for range 2 {
+			req, _ := http.NewRequest("GET", u.String()+"/big", nil)
+			resp, err := h1.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(resp.Body, make([]byte, 100)); err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if _, err := resp.Body.Read(make([]byte, 1)); err == nil {
+				t.Error("a closed body still reads")
+			}
+		}
+		if n := conns.Load(); n != 2 {
+			t.Errorf("%d connections, want 2: a half-read connection is not reused", n)
+		}
+	})
+}
+
+func TestH1ClientLargeStreamedBodies(t *testing.T) {
+	big := randomBytes(t, 20<<20)
+	u, _ := countedServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := sha256.New()
+		n, _ := io.Copy(h, r.Body)
+		w.Header().Set("X-Sum", fmt.Sprintf("%x %d", h.Sum(nil), n))
+		w.Write(big)
+	}), nil)
+	sum := sha256.Sum256(big)
+	h1, _ := newH1(t)
+	for _, sized := range []bool{true, false} {
+		var body io.Reader = bytes.NewReader(big)
+		if !sized {
+			body = io.MultiReader(bytes.NewReader(big))
+		}
+		req, _ := http.NewRequest("POST", u.String()+"/upload", body)
+		resp, got, err := h1Send(h1, req)
+		if err != nil || got != string(big) {
+			t.Fatalf("sized=%v: answer %d bytes, %v", sized, len(got), err)
+		}
+		if want := fmt.Sprintf("%x %d", sum, len(big)); resp.Header.Get("X-Sum") != want {
+			t.Errorf("sized=%v: the handler got %q, want %q", sized, resp.Header.Get("X-Sum"), want)
+		}
+	}
+}
+
+func TestH1ClientContext(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	u, _ := countedServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow-body" {
+			w.WriteHeader(200)
+			io.WriteString(w, "part")
+			http.NewResponseController(w).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}), nil)
+	h1, _ := newH1(t)
+	for _, path := range []string{"/slow", "/slow-body"} {
+		t.Run("deadline "+path, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, "POST", u.String()+path, strings.NewReader("A=1"))
+			_, _, err := h1Send(h1, req)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("got %v, want a deadline error", err)
+			}
+		})
+		t.Run("cancel "+path, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(100*time.Millisecond, cancel)
+			req, _ := http.NewRequestWithContext(ctx, "POST", u.String()+path, strings.NewReader("A=1"))
+			_, _, err := h1Send(h1, req)
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("got %v, want context.Canceled", err)
+			}
+		})
+	}
+	t.Run("already canceled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", u.String()+"/slow", nil)
+		if _, err := h1.RoundTrip(req); !errors.Is(err, context.Canceled) {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("handler down", func(t *testing.T) {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		dead, _ := url.Parse("http://" + ln.Addr().String())
+		ln.Close()
+		var op *net.OpError
+		if _, _, err := h1Post(t, h1, dead, "A=1"); !errors.As(err, &op) || op.Op != "dial" {
+			t.Errorf("got %v, want the dial error", err)
+		}
+	})
+}
+
+// Through the real pipeline: a handler that stalls mid-answer is a 504
+// with the usual one-line reason, and the listener's default client is
+// H1Client.
+func TestH1ClientTimeoutIs504(t *testing.T) {
+	if _, ok := inspect.NewTransport().(*inspect.H1Client); !ok {
+		t.Fatal("NewTransport is not the H1Client")
+	}
+	release := make(chan struct{})
+	defer close(release)
+	slow := handlerURL(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(200)
+		io.WriteString(w, "<Resp")
+		http.NewResponseController(w).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	e := serve(t, inspect.Config{Forward: slow, Timeout: 200 * time.Millisecond}, exchange.SourceLocal, nil)
+	resp, body := do(t, "POST", e.url+"/voice", nil, []byte("A=1"))
+	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), "did not answer within 200ms") ||
+		strings.Count(string(body), "\n") != 1 {
+		t.Errorf("got %d %q, want a one-line 504", resp.StatusCode, body)
+	}
+	if x := e.lastExchange(t); x.Response.Status != 504 || !strings.Contains(x.Response.Error, "did not answer") {
+		t.Errorf("stored response %+v", x.Response)
+	}
+}
