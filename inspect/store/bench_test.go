@@ -42,13 +42,17 @@ func benchExchange() *exchange.Exchange {
 // concurrent savers (group commit at work). Run with -cpu and see
 // ns/op fall as batches grow.
 func BenchmarkSaveParallel(b *testing.B) {
-	for _, full := range []bool{false, true} {
-		name := "sync=NORMAL"
-		if full {
-			name = "sync=FULL"
-		}
-		b.Run(name, func(b *testing.B) {
-			st, _ := openTemp(b, Options{FullSync: full, Keep: 10_000})
+	for _, c := range []struct {
+		name          string
+		full, journal bool
+	}{
+		{"sync=NORMAL", false, false},
+		{"sync=FULL", true, false},
+		{"journal", false, true},
+		{"journal+sync=FULL", true, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			st, _ := openTemp(b, Options{FullSync: c.full, Journal: c.journal, Keep: 10_000})
 			ctx := context.Background()
 			b.SetParallelism(8) // 8×GOMAXPROCS savers, as many webhooks in flight
 			b.ReportAllocs()

@@ -14,13 +14,16 @@ import (
 	"github.com/swhook/swhook/inspect/exchange"
 )
 
-const crashEnv = "SWHOOK_STORE_CRASH_CHILD"
+const (
+	crashEnv        = "SWHOOK_STORE_CRASH_CHILD"
+	crashJournalEnv = "SWHOOK_STORE_CRASH_JOURNAL"
+)
 
 // crashChild is the re-executed test binary: it saves from several
 // goroutines as fast as it can and prints each ID the moment Save returns,
 // until it is killed.
 func crashChild() {
-	st, err := Open(context.Background(), os.Getenv(crashEnv), Options{})
+	st, err := Open(context.Background(), os.Getenv(crashEnv), Options{Journal: os.Getenv(crashJournalEnv) != ""})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
@@ -52,12 +55,24 @@ func crashChild() {
 }
 
 func TestCrashLosesNothingSaved(t *testing.T) {
+	for _, journal := range []bool{false, true} {
+		t.Run(fmt.Sprintf("journal=%v", journal), func(t *testing.T) { testCrash(t, journal) })
+	}
+}
+
+// testCrash kills a saving child and checks that every Save it reported is
+// in the store: committed to SQLite, or (journal) recovered from the
+// capture journal when the store opens again.
+func testCrash(t *testing.T, journal bool) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashEnv+"="+path)
+	if journal {
+		cmd.Env = append(cmd.Env, crashJournalEnv+"=1")
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -93,9 +108,16 @@ func TestCrashLosesNothingSaved(t *testing.T) {
 		t.Fatalf("child saved only %d before dying", len(saved))
 	}
 
+	left, _ := filepath.Glob(path + "-capture-*")
+	if journal && len(left) == 0 {
+		t.Fatal("the killed child left no capture journal: nothing was tested")
+	}
 	st, err := Open(context.Background(), path, Options{})
 	if err != nil {
 		t.Fatalf("store does not open again after kill -9: %v", err)
+	}
+	if left, _ := filepath.Glob(path + "-capture-*"); len(left) > 0 {
+		t.Errorf("recovered journal files not removed: %v", left)
 	}
 	defer st.Close()
 	for id, p := range saved {

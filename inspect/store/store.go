@@ -23,6 +23,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,6 +77,12 @@ type Options struct {
 	// (synchronous=NORMAL) is durable across a crash or kill -9 of swhook;
 	// see the comment in Open.
 	FullSync bool
+	// Journal makes Save durable by appending to a capture journal (see
+	// journal.go) instead of committing to SQLite, which an indexer then
+	// does in bulk: what `swhook listen` uses, for throughput. Reads in
+	// this process still see every Save that returned; other processes see
+	// it within indexEvery. Ignored where file locks are not available.
+	Journal bool
 
 	// checkpointEvery, truncateAfter and restartFrames override the
 	// checkpointer's settings (tests); zero means the defaults below.
@@ -130,8 +137,12 @@ type Store struct {
 	// commits and rows count the writer's transactions and the exchanges
 	// they carried, so benchmarks can report the group-commit batch size.
 	commits, rows atomic.Int64
-	closeOnce     sync.Once
-	closeErr      error
+	// jr is the capture journal (nil unless Options.Journal) and ids the
+	// IDs it hands out.
+	jr        *journal
+	ids       ids
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // writeReq is one unit of work for the writer goroutine: a row to insert,
@@ -140,6 +151,12 @@ type writeReq struct {
 	row  []any
 	fn   func(ctx context.Context, conn *sql.Conn) error
 	done chan writeResult // buffered: the writer never waits for a Save that gave up
+
+	// In journal mode: the ID capture gave the row, whether its saver has
+	// been answered (it was journaled), and the indexer's failure, if any.
+	id       int64
+	answered bool
+	err      error
 }
 
 type writeResult struct {
@@ -210,16 +227,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
+	// A listener killed with webhooks still in its capture journal: they
+	// were answered, so they go in before anyone reads.
+	if err := recoverJournals(ctx, db, path); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
-	// The writer never checkpoints: a checkpoint fsyncs, and inside the
-	// commit path it would stall every webhook waiting on the batch. The
-	// checkpointer goroutine does it from its own connection instead.
-	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
-		conn.Close()
+	conn, err := noCheckpointConn(ctx, db)
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -243,9 +258,47 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.prune(ctx, conn)
 	}
 	ins.onCommit = func(n int) { s.commits.Add(1); s.rows.Add(int64(n)); s.dirty.Store(true) }
-	go s.writer(conn, ins)
+	if opts.Journal && journalSupported {
+		if s.jr, err = openJournal(path, opts.FullSync); err != nil {
+			ins.Close()
+			conn.Close()
+			db.Close()
+			return nil, err
+		}
+		// Reservations get a connection of their own, which, like the
+		// writer's, leaves checkpoints to the checkpointer.
+		rconn, err := noCheckpointConn(ctx, db)
+		if err != nil {
+			s.jr.remove()
+			ins.Close()
+			conn.Close()
+			db.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		q := newIndexQueue()
+		go s.capture(rconn, q)
+		go s.indexer(conn, ins, q)
+	} else {
+		go s.writer(conn, ins)
+	}
 	go s.checkpointer()
 	return s, nil
+}
+
+// noCheckpointConn returns a connection that never checkpoints on commit:
+// a checkpoint fsyncs, and inside the commit path it would stall every
+// webhook waiting on the batch. The checkpointer goroutine does it from its
+// own connection instead.
+func noCheckpointConn(ctx context.Context, db *sql.DB) (*sql.Conn, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }
 
 // Checkpoint timing: a passive checkpoint runs every checkpointEvery while
@@ -408,58 +461,91 @@ func (s *Store) do(ctx context.Context, r *writeReq) (writeResult, error) {
 func (s *Store) writer(conn *sql.Conn, ins *inserts) {
 	defer close(s.writerDone)
 	ctx := context.Background()
-	sincePrune := 0
-	pruneEvery := 1
-	if s.opts.Keep > 0 {
-		pruneEvery = min(max(s.opts.Keep/10, 1), 1000)
-	}
+	p := s.newPruner()
 	batch := make([]*writeReq, 0, maxBatch)
 	for r := range s.reqs {
-		if s.restartDue.Swap(false) {
-			// See checkpointer. A failure (a reader holding an old
-			// snapshot) only means the WAL starts over a little later.
-			_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
-		}
-		batch = append(batch[:0], r)
-		// Let savers woken by the last commit enqueue before this batch is
-		// cut: on a busy machine that turns batches of 2 into batches of 8.
-		// Yield again while each yield brings more: every commit writes
-		// its pages to the WAL, so fewer, larger batches cost less CPU,
-		// and this stops as soon as nobody else is ready to save.
-		for pass := 0; pass < maxYields && len(batch) < maxBatch; pass++ {
-			before := len(batch)
-			runtime.Gosched()
-		fill:
-			for len(batch) < maxBatch {
-				select {
-				case r2, ok := <-s.reqs:
-					if !ok {
-						break fill
-					}
-					batch = append(batch, r2)
-				default:
-					break fill
-				}
-			}
-			if len(batch) == before {
-				break
-			}
-		}
-		// Pruning rides in the batch's own transaction, so once Save
-		// returns the store never holds more than it should for long.
-		due := s.opts.Keep > 0 && sincePrune+len(batch) >= pruneEvery
-		n := s.commit(ctx, conn, ins, batch, due)
-		if due {
-			sincePrune = 0
-		} else {
-			sincePrune += n
-		}
+		batch = s.gather(batch[:0], r)
+		s.write(ctx, conn, ins, batch, p)
 	}
-	if s.opts.Keep > 0 && sincePrune > 0 {
-		s.prune(ctx, conn)
-	}
+	p.final(ctx, conn)
 	ins.Close()
 	conn.Close()
+}
+
+// gather appends r and whatever else is waiting to batch.
+func (s *Store) gather(batch []*writeReq, r *writeReq) []*writeReq {
+	batch = append(batch, r)
+	// Let savers woken by the last commit enqueue before this batch is
+	// cut: on a busy machine that turns batches of 2 into batches of 8.
+	// Yield again while each yield brings more: every commit writes
+	// its pages to the WAL, so fewer, larger batches cost less CPU,
+	// and this stops as soon as nobody else is ready to save.
+	for pass := 0; pass < maxYields && len(batch) < maxBatch; pass++ {
+		before := len(batch)
+		runtime.Gosched()
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r2, ok := <-s.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r2)
+			default:
+				break fill
+			}
+		}
+		if len(batch) == before {
+			break
+		}
+	}
+	return batch
+}
+
+// write commits a batch on the write connection: a checkpoint first when the
+// checkpointer asked for one, and a prune with it when one is due.
+func (s *Store) write(ctx context.Context, conn *sql.Conn, ins *inserts, batch []*writeReq, p *pruner) {
+	if s.restartDue.Swap(false) {
+		// See checkpointer. A failure (a reader holding an old
+		// snapshot) only means the WAL starts over a little later.
+		_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+	}
+	// Pruning rides in the batch's own transaction, so once Save
+	// returns the store never holds more than it should for long.
+	due := p.due(len(batch))
+	n := s.commit(ctx, conn, ins, batch, due)
+	p.done(n, due)
+}
+
+// pruner spaces prunes out: every tenth of Keep (at most 1000) rows.
+type pruner struct {
+	s            *Store
+	since, every int
+}
+
+func (s *Store) newPruner() *pruner {
+	p := &pruner{s: s, every: 1}
+	if s.opts.Keep > 0 {
+		p.every = min(max(s.opts.Keep/10, 1), 1000)
+	}
+	return p
+}
+
+func (p *pruner) due(n int) bool { return p.s.opts.Keep > 0 && p.since+n >= p.every }
+
+func (p *pruner) done(inserted int, pruned bool) {
+	if pruned {
+		p.since = 0
+	} else {
+		p.since += inserted
+	}
+}
+
+// final prunes what the last batches left beyond Keep.
+func (p *pruner) final(ctx context.Context, conn *sql.Conn) {
+	if p.s.opts.Keep > 0 && p.since > 0 {
+		p.s.prune(ctx, conn)
+	}
 }
 
 // commit writes a batch: inserts up to the first operation in one
@@ -485,29 +571,53 @@ func (s *Store) commit(ctx context.Context, conn *sql.Conn, ins *inserts, batch 
 		batch = batch[j:]
 		ids, err := s.insertPatiently(ctx, conn, ins, rows, keep)
 		keep = 0
-		if err != nil && len(rows) > 1 {
+		if err != nil && (len(rows) > 1 || isConstraint(err)) {
 			// One bad row must not fail its neighbours: retry one by one.
 			for _, r := range rows {
 				ids, err := s.insertPatiently(ctx, conn, ins, []*writeReq{r}, 0)
+				if err != nil && isConstraint(err) && r.row[0] != nil {
+					// Its journaled ID went to another process's row
+					// (see Clear): a new ID rather than a lost exchange.
+					r.row[0] = nil
+					ids, err = s.insertPatiently(ctx, conn, ins, []*writeReq{r}, 0)
+				}
 				if err == nil {
 					inserted++
-					r.done <- writeResult{id: ids[0]}
-				} else {
-					r.done <- writeResult{err: err}
+					r.id = ids[0]
 				}
+				r.finish(err)
 			}
 			continue
 		}
 		for i, r := range rows {
-			if err != nil {
-				r.done <- writeResult{err: err}
-			} else {
+			if err == nil {
 				inserted++
-				r.done <- writeResult{id: ids[i]}
+				r.id = ids[i]
 			}
+			r.finish(err)
 		}
 	}
 	return inserted
+}
+
+// finish records a row's outcome and answers its saver, unless the
+// capture journal already did.
+func (r *writeReq) finish(err error) {
+	r.err = err
+	if r.answered {
+		return
+	}
+	if err != nil {
+		r.done <- writeResult{err: err}
+		return
+	}
+	r.done <- writeResult{id: r.id}
+}
+
+// isConstraint reports SQLITE_CONSTRAINT (a row whose ID is taken).
+func isConstraint(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == 19
 }
 
 // maxLocked bounds how long the writer keeps retrying while another
@@ -570,19 +680,42 @@ func isLocked(err error) bool {
 // through a sql.Tx: database/sql prepares a connection's statement again
 // for every transaction it is used in, and that parse was a tenth of the
 // writer's time.
+//
+// The row insert itself goes further, to the driver's statement through
+// (*sql.Conn).Raw: per row, database/sql's locking and argument conversion
+// cost about as much as SQLite's own bind, and encode already produces
+// driver values. The statement belongs to the writer's connection, which
+// only the writer (or indexer) goroutine uses, and is only used inside Raw.
 type inserts struct {
-	exchange                *sql.Stmt
+	exchange                driver.StmtExecContext
 	begin, commit, rollback *sql.Stmt
 	onCommit                func(rows int)
+	conn                    *sql.Conn
+	args                    []driver.NamedValue
 }
 
 func prepareInserts(ctx context.Context, conn *sql.Conn) (*inserts, error) {
-	ins := &inserts{}
+	ins := &inserts{conn: conn}
+	err := conn.Raw(func(dc any) error {
+		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, insertSQL)
+		if err != nil {
+			return err
+		}
+		ec, ok := st.(driver.StmtExecContext)
+		if !ok {
+			st.Close()
+			return errors.New("the sqlite driver's statements cannot ExecContext")
+		}
+		ins.exchange = ec
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range []struct {
 		st  **sql.Stmt
 		sql string
 	}{
-		{&ins.exchange, insertSQL},
 		// IMMEDIATE: take the write lock at BEGIN, as _txlock does for
 		// BeginTx (see Open).
 		{&ins.begin, "BEGIN IMMEDIATE"},
@@ -600,11 +733,35 @@ func prepareInserts(ctx context.Context, conn *sql.Conn) (*inserts, error) {
 }
 
 func (i *inserts) Close() {
-	for _, st := range []*sql.Stmt{i.exchange, i.begin, i.commit, i.rollback} {
+	for _, st := range []*sql.Stmt{i.begin, i.commit, i.rollback} {
 		if st != nil {
 			st.Close()
 		}
 	}
+	if i.exchange != nil {
+		_ = i.conn.Raw(func(any) error { return i.exchange.(driver.Stmt).Close() })
+	}
+}
+
+// exec inserts rows with the driver's statement, filling ids.
+func (i *inserts) exec(ctx context.Context, rows []*writeReq, ids []int64) error {
+	return i.conn.Raw(func(any) error {
+		for n, r := range rows {
+			i.args = i.args[:0]
+			for k, v := range r.row {
+				i.args = append(i.args, driver.NamedValue{Ordinal: k + 1, Value: v})
+			}
+			res, err := i.exchange.ExecContext(ctx, i.args)
+			if err != nil {
+				return err
+			}
+			if ids[n], err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		clear(i.args) // let the rows' values go
+		return nil
+	})
 }
 
 // insertRows inserts rows in one transaction and, when keep > 0, prunes
@@ -622,14 +779,8 @@ func insertRows(ctx context.Context, conn *sql.Conn, ins *inserts, rows []*write
 		}
 	}()
 	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		res, err := ins.exchange.ExecContext(ctx, r.row...)
-		if err != nil {
-			return nil, fmt.Errorf("save exchange: %w", err)
-		}
-		if ids[i], err = res.LastInsertId(); err != nil {
-			return nil, fmt.Errorf("save exchange: %w", err)
-		}
+	if err := ins.exec(ctx, rows, ids); err != nil {
+		return nil, fmt.Errorf("save exchange: %w", err)
 	}
 	if keep > 0 {
 		if err := pruneIn(ctx, conn, keep); err != nil {
@@ -713,6 +864,9 @@ func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.sync(ctx); err != nil {
+		return nil, err
+	}
 	query := summaryFrom
 	if !q.Summary {
 		query = fullFrom
@@ -757,6 +911,9 @@ func (s *Store) Count(ctx context.Context, q Query) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := s.sync(ctx); err != nil {
+		return 0, err
+	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM exchanges"+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count exchanges: %w", err)
@@ -767,6 +924,9 @@ func (s *Store) Count(ctx context.Context, q Query) (int, error) {
 // LatestID returns the highest ID in the store (0 when empty), so a running
 // listen can notice exchanges another process added (replays).
 func (s *Store) LatestID(ctx context.Context) (int64, error) {
+	if err := s.sync(ctx); err != nil {
+		return 0, err
+	}
 	var id int64
 	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM exchanges").Scan(&id); err != nil {
 		return 0, fmt.Errorf("latest exchange: %w", err)
@@ -785,8 +945,15 @@ func (s *Store) Clear(ctx context.Context) error {
 				return fmt.Errorf("clear: %w", err)
 			}
 			defer tx.Rollback()
-			// IDs start again at 1: the next is the highest + 1.
+			// IDs start again at 1: the next is the highest + 1. A
+			// listener journaling in this process keeps its reserved block
+			// (its IDs keep increasing); one in another process may find
+			// an ID it handed out taken meanwhile, and its row then gets a
+			// new one (see commit).
 			if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges`); err != nil {
+				return fmt.Errorf("clear: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = ?`, s.ids.limit.Load()); err != nil {
 				return fmt.Errorf("clear: %w", err)
 			}
 			if err := tx.Commit(); err != nil {
@@ -940,11 +1107,17 @@ type headersDoc struct {
 	Response http.Header `json:"response"`
 }
 
+// insertSQL inserts an encode result. Its first argument is the ID: given
+// when the capture journal handed it out, or NULL for the highest ID + 1 —
+// above any block a listener has reserved (migration 4).
 const insertSQL = `INSERT INTO exchanges (
-	time_s, time_ns, source, replay_of, method, path, kind, detail, sig_status,
+	id, time_s, time_ns, source, replay_of, method, path, kind, detail, sig_status,
 	resp_status, resp_error, duration_ms, check_status, url, query, host, summary,
 	headers, req_body, resp_body
-) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+) VALUES (COALESCE(?, MAX(
+	COALESCE((SELECT MAX(id) FROM exchanges), 0),
+	COALESCE((SELECT id FROM id_reserve), 0)) + 1),
+	?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // The summary reads the text columns that came off the wire next to the
 // JSON, because those columns keep their bytes exactly (see migration 2).
@@ -993,9 +1166,10 @@ func encode(x *exchange.Exchange) ([]any, error) {
 		return nil, err
 	}
 	return []any{
-		x.Time.Unix(), x.Time.Nanosecond(), string(x.Source), x.ReplayOf,
+		nil, // the ID: see insertSQL
+		x.Time.Unix(), int64(x.Time.Nanosecond()), string(x.Source), x.ReplayOf,
 		x.Request.Method, x.Request.Path, string(x.Event.Kind), x.Event.Detail,
-		string(x.Signature.Status), x.Response.Status, x.Response.Error,
+		string(x.Signature.Status), int64(x.Response.Status), x.Response.Error,
 		x.Response.DurationMS, string(x.ResponseCheck.Status),
 		x.Request.URL, x.Request.Query, x.Request.Host, string(summary),
 		encodeHeaders(x.Request.Headers, x.Response.Headers), blob(x.Request.Body), blob(x.Response.Body),

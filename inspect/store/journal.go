@@ -1,0 +1,324 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// The capture journal is how `swhook listen` makes a webhook durable before
+// answering it without paying for a SQLite transaction per batch of
+// webhooks: each batch is appended to a plain file with one write (handed to
+// the kernel, it survives kill -9 of swhook, as a commit with
+// synchronous=NORMAL does), and a second goroutine, the indexer, inserts the
+// records into SQLite in large transactions a few times a second. A
+// transaction's cost is mostly per commit (WAL frame headers, locks, the
+// index pages it touches), so committing hundreds of rows at once costs a
+// fraction of committing them five at a time, and the commit no longer
+// stands between a webhook and its answer.
+//
+// Files, next to the store: <store>-capture-<owner>.lock, locked (flock) by
+// the listener for as long as it runs, and its segments
+// <store>-capture-<owner>.<seq>.log (0600). A segment is deleted once every
+// record in it is in SQLite; on a clean Close nothing is left. A process
+// that opens the store and finds segments whose lock nobody holds (their
+// listener was killed) inserts their records before anything else reads
+// the store: nothing that was answered is lost.
+
+// segmentLimit is the size at which the journal moves on to a new segment,
+// letting the indexed one be deleted. Small, so a crashed listener leaves
+// little to recover.
+const segmentLimit = 1 << 20
+
+// journal is one process's capture journal. append is called by the
+// capture goroutine only; indexedThrough by the indexer; close once both
+// have stopped.
+type journal struct {
+	prefix string // <store>-capture-<owner>
+	lock   *os.File
+	fsync  bool
+
+	seg    *os.File
+	seq    int
+	size   int64
+	segMax int64 // highest ID in seg
+
+	mu      sync.Mutex
+	retired []retiredSegment // full segments waiting for their records to be indexed
+}
+
+type retiredSegment struct {
+	name  string
+	maxID int64
+}
+
+// openJournal creates this process's lock file (locked before it appears
+// under its name, so no recovering process can take it for a dead
+// listener's) and its first segment.
+func openJournal(dbPath string, fsync bool) (*journal, error) {
+	owner := fmt.Sprintf("%d.%08x", os.Getpid(), rand.Uint32())
+	j := &journal{prefix: dbPath + "-capture-" + owner, fsync: fsync}
+	tmp := j.prefix + ".tmp"
+	lock, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("capture journal: %w", err)
+	}
+	if ok, err := tryLock(lock); !ok {
+		lock.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("capture journal: lock %s: %w", tmp, errors.Join(err, errors.New("locked")))
+	}
+	if err := os.Rename(tmp, j.prefix+".lock"); err != nil {
+		lock.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("capture journal: %w", err)
+	}
+	j.lock = lock
+	if err := j.openSegment(); err != nil {
+		j.remove()
+		return nil, err
+	}
+	return j, nil
+}
+
+func (j *journal) segmentName(seq int) string {
+	return fmt.Sprintf("%s.%06d.log", j.prefix, seq)
+}
+
+func (j *journal) openSegment() error {
+	j.seq++
+	f, err := os.OpenFile(j.segmentName(j.seq), os.O_WRONLY|os.O_CREATE|os.O_APPEND|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("capture journal: %w", err)
+	}
+	j.seg, j.size, j.segMax = f, 0, 0
+	return nil
+}
+
+// append writes a batch of framed records (maxID the highest among them)
+// with one write. When it returns nil the batch is durable.
+func (j *journal) append(b []byte, maxID int64) error {
+	if _, err := j.seg.Write(b); err != nil {
+		return fmt.Errorf("capture journal: %w", err)
+	}
+	if j.fsync {
+		if err := j.seg.Sync(); err != nil {
+			return fmt.Errorf("capture journal: %w", err)
+		}
+	}
+	j.size += int64(len(b))
+	j.segMax = max(j.segMax, maxID)
+	if j.size < segmentLimit {
+		return nil
+	}
+	// Move on. A failure to open the next segment is reported with this
+	// batch's successor; this one is already safe.
+	name := j.seg.Name()
+	if err := j.seg.Close(); err != nil {
+		return fmt.Errorf("capture journal: %w", err)
+	}
+	j.mu.Lock()
+	j.retired = append(j.retired, retiredSegment{name: name, maxID: j.segMax})
+	j.mu.Unlock()
+	return j.openSegment()
+}
+
+// indexedThrough deletes the retired segments whose records are all in
+// SQLite (IDs are handed out in increasing order, so "every ID up to id"
+// covers them).
+func (j *journal) indexedThrough(id int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	keep := j.retired[:0]
+	for _, r := range j.retired {
+		if r.maxID <= id {
+			os.Remove(r.name)
+			continue
+		}
+		keep = append(keep, r)
+	}
+	j.retired = keep
+}
+
+// close ends the journal after the indexer has stopped. With everything
+// indexed its files go; otherwise they stay, unlocked, for the next Open to
+// recover.
+func (j *journal) close(allIndexed bool) {
+	if j.seg != nil {
+		j.seg.Close()
+	}
+	if allIndexed {
+		j.remove()
+		return
+	}
+	j.lock.Close()
+}
+
+func (j *journal) remove() {
+	if j.seg != nil {
+		os.Remove(j.seg.Name())
+	}
+	j.mu.Lock()
+	for _, r := range j.retired {
+		os.Remove(r.name)
+	}
+	j.retired = nil
+	j.mu.Unlock()
+	os.Remove(j.prefix + ".lock")
+	j.lock.Close()
+}
+
+// recoverJournals inserts the records of every journal whose listener is
+// gone (its lock is free, or missing) and deletes those journals. Records
+// already indexed are recognised by their ID and time and skipped; one
+// whose ID another process took meanwhile gets a new ID rather than be
+// lost. Records older than the oldest exchange kept were pruned after they
+// were indexed, and are not brought back.
+func recoverJournals(ctx context.Context, db *sql.DB, dbPath string) error {
+	if !journalSupported {
+		return nil
+	}
+	pattern := escapeGlob(dbPath) + "-capture-*"
+	names, err := filepath.Glob(pattern)
+	if err != nil || len(names) == 0 {
+		return nil
+	}
+	owners := map[string][]string{} // prefix → its segments
+	for _, n := range names {
+		rest := strings.TrimPrefix(n, dbPath+"-capture-")
+		switch {
+		case strings.HasSuffix(rest, ".log"):
+			owner := strings.TrimSuffix(rest, ".log")
+			if i := strings.LastIndexByte(owner, '.'); i > 0 {
+				owner = owner[:i]
+			}
+			p := dbPath + "-capture-" + owner
+			owners[p] = append(owners[p], n)
+		case strings.HasSuffix(rest, ".lock"):
+			p := strings.TrimSuffix(n, ".lock")
+			if _, ok := owners[p]; !ok {
+				owners[p] = nil
+			}
+		}
+	}
+	for prefix, segs := range owners {
+		if err := recoverOwner(ctx, db, prefix, segs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func recoverOwner(ctx context.Context, db *sql.DB, prefix string, segs []string) error {
+	lock, err := os.OpenFile(prefix+".lock", os.O_RDWR, 0)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// No lock file: its listener is gone (or never got that far).
+	case err != nil:
+		return fmt.Errorf("recover capture journal: %w", err)
+	default:
+		defer lock.Close()
+		if ok, _ := tryLock(lock); !ok {
+			return nil // its listener is running
+		}
+	}
+	slices.Sort(segs) // zero-padded sequence numbers sort in order
+	var recs [][]any
+	for _, name := range segs {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("recover capture journal: %w", err)
+		}
+		for len(b) > 0 {
+			id, row, n, err := nextRecord(b)
+			if err != nil || len(row) == 0 {
+				break // a torn tail: what follows was never acknowledged
+			}
+			row[0] = id
+			recs = append(recs, row)
+			b = b[n:]
+		}
+	}
+	if len(recs) > 0 {
+		if err := retryLocked(ctx, maxLocked, func() error { return insertRecovered(ctx, db, recs) }); err != nil {
+			return fmt.Errorf("recover capture journal %s: %w", prefix, err)
+		}
+	}
+	for _, name := range segs {
+		os.Remove(name)
+	}
+	os.Remove(prefix + ".lock")
+	return nil
+}
+
+func insertRecovered(ctx context.Context, db *sql.DB, recs [][]any) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var oldest sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(id) FROM exchanges`).Scan(&oldest); err != nil {
+		return err
+	}
+	// Rows keep the ID their webhook was acknowledged with wherever it is
+	// free; the others are numbered after them.
+	var renumber [][]any
+	for _, row := range recs {
+		id := row[0].(int64)
+		if oldest.Valid && id < oldest.Int64 {
+			continue // indexed, then pruned
+		}
+		var ts, tns int64
+		err := tx.QueryRowContext(ctx, `SELECT time_s, time_ns FROM exchanges WHERE id = ?`, id).Scan(&ts, &tns)
+		switch {
+		case err == nil && ts == asInt(row[1]) && tns == asInt(row[2]):
+			continue // indexed before the crash
+		case err == nil:
+			row[0] = nil // the ID went to another exchange: take a new one
+			renumber = append(renumber, row)
+			continue
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, insertSQL, row...); err != nil {
+			return err
+		}
+	}
+	for _, row := range renumber {
+		if _, err := tx.ExecContext(ctx, insertSQL, row...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func asInt(v any) int64 {
+	switch v := v.(type) {
+	case int64:
+		return v
+	case int:
+		return int64(v)
+	}
+	return -1
+}
+
+// escapeGlob quotes the characters filepath.Glob treats specially.
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

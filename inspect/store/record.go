@@ -1,0 +1,161 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math"
+)
+
+// A capture record is one exchange as the capture journal holds it: its ID
+// and the exact arguments its row is inserted with, so recovery inserts
+// precisely what the indexer would have. Framing, so a torn or foreign tail
+// is recognised and never half-read:
+//
+//	uint32 little-endian payload length | uint32 CRC-32C of the payload | payload
+//
+// payload: uvarint ID, uvarint argument count, then per argument a tag byte
+// and its value — tagNull; tagInt (zig-zag varint); tagFloat (8 bytes,
+// IEEE 754 bits); tagText and tagBlob (uvarint length, bytes).
+const (
+	tagNull byte = iota
+	tagInt
+	tagFloat
+	tagText
+	tagBlob
+)
+
+// recordHeader is the framing before each payload.
+const recordHeader = 8
+
+// maxRecord bounds a payload length read back: bodies are capped by
+// --max-body (default 10 MiB) twice, plus headers; anything bigger is not a
+// record this code wrote.
+const maxRecord = 1 << 30
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// errBadRecord marks a record that is not what appendRecord writes.
+var errBadRecord = errors.New("malformed capture record")
+
+// appendRecord appends the framed record for row (an encode result) under id.
+func appendRecord(b []byte, id int64, row []any) ([]byte, error) {
+	start := len(b)
+	b = append(b, make([]byte, recordHeader)...)
+	b = binary.AppendUvarint(b, uint64(id))
+	b = binary.AppendUvarint(b, uint64(len(row)))
+	for _, v := range row {
+		switch v := v.(type) {
+		case nil:
+			b = append(b, tagNull)
+		case int64:
+			b = append(b, tagInt)
+			b = binary.AppendVarint(b, v)
+		case int:
+			b = append(b, tagInt)
+			b = binary.AppendVarint(b, int64(v))
+		case float64:
+			b = append(b, tagFloat)
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+		case string:
+			b = append(b, tagText)
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		case []byte:
+			b = append(b, tagBlob)
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		default:
+			return b[:start], fmt.Errorf("capture record: cannot encode %T", v)
+		}
+	}
+	payload := b[start+recordHeader:]
+	binary.LittleEndian.PutUint32(b[start:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(b[start+4:], crc32.Checksum(payload, castagnoli))
+	return b, nil
+}
+
+// nextRecord decodes the record at the start of b. It returns the number of
+// bytes it used; errBadRecord means b does not start with a whole, intact
+// record (a torn tail after a power cut, or not a journal at all).
+func nextRecord(b []byte) (id int64, row []any, n int, err error) {
+	if len(b) < recordHeader {
+		return 0, nil, 0, errBadRecord
+	}
+	size := binary.LittleEndian.Uint32(b)
+	if size > maxRecord || uint64(len(b)-recordHeader) < uint64(size) {
+		return 0, nil, 0, errBadRecord
+	}
+	payload := b[recordHeader : recordHeader+int(size)]
+	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(b[4:]) {
+		return 0, nil, 0, errBadRecord
+	}
+	d := decoder{b: payload}
+	uid := d.uvarint()
+	count := d.uvarint()
+	if d.err || uid == 0 || uid > math.MaxInt64 || count > uint64(len(d.b)) {
+		return 0, nil, 0, errBadRecord
+	}
+	row = make([]any, 0, count)
+	for i := uint64(0); i < count && !d.err; i++ {
+		row = append(row, d.value())
+	}
+	if d.err || len(d.b) != 0 {
+		return 0, nil, 0, errBadRecord
+	}
+	return int64(uid), row, recordHeader + int(size), nil
+}
+
+// The decoder (headers.go) reads a payload front to back; its first
+// failure sticks.
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err || n > uint64(len(d.b)) {
+		d.err = true
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) value() any {
+	if len(d.b) == 0 {
+		d.err = true
+		return nil
+	}
+	tag := d.b[0]
+	d.b = d.b[1:]
+	switch tag {
+	case tagNull:
+		return nil
+	case tagInt:
+		v, n := binary.Varint(d.b)
+		if n <= 0 {
+			d.err = true
+			return nil
+		}
+		d.b = d.b[n:]
+		return v
+	case tagFloat:
+		if len(d.b) < 8 {
+			d.err = true
+			return nil
+		}
+		v := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+		d.b = d.b[8:]
+		return v
+	case tagText:
+		return string(d.bytes())
+	case tagBlob:
+		b := d.bytes()
+		if b == nil && !d.err {
+			return []byte{} // an empty BLOB stays empty, not NULL
+		}
+		return b
+	}
+	d.err = true
+	return nil
+}
