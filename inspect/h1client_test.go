@@ -35,7 +35,12 @@ func (s *spyRT) RoundTrip(r *http.Request) (*http.Response, error) {
 // oldTransport is configured as NewTransport's http.Transport was before
 // H1Client: the reference for what the handler must receive.
 func oldTransport() *http.Transport {
-	return &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64, ExpectContinueTimeout: time.Second}
+	return &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        128,
+		MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
+		ExpectContinueTimeout: time.Second, DisableCompression: true,
+	}
 }
 
 func newH1(t *testing.T) (*inspect.H1Client, *spyRT) {
