@@ -70,15 +70,36 @@ func TestLineMatchesFmt(t *testing.T) {
 			}
 		}
 	}
+	// Paths, queries and events around the column widths and the 60-rune
+	// cut, ASCII and not, and clocks at every digit boundary.
+	long := "/0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmn" // 61
+	for _, p := range []string{"/", "/voice", long[:27], long[:28], long[:29], long[:59], long[:60], long, long[:40] + "é", "/ok\x7f"} {
+		for _, q := range []string{"", "a=1", "tenant=acme&x=" + long[:20], "q=\u202e", "\t"} {
+			for _, ev := range []exchange.Event{{}, {Kind: exchange.KindCallInbound}, {Kind: exchange.KindCallInbound, Detail: "ringing"},
+				{Kind: exchange.KindMessageStatus, Detail: "undelivered"}, {Kind: "x", Detail: long[:30]}, {Kind: "ü", Detail: "r"}, {Kind: "k", Detail: "\x1b[2J"}} {
+				cases = append(cases, &exchange.Exchange{ID: 5, Time: ts, Request: exchange.Request{Method: "POST", Path: p, Query: q}, Event: ev})
+			}
+		}
+	}
+	for _, tm := range []time.Time{time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(2026, 6, 30, 9, 9, 9, 9_999_999, time.UTC), time.Date(-5, 3, 1, 12, 30, 5, 100_000_001, time.UTC), {}} {
+		cases = append(cases, &exchange.Exchange{ID: 1, Time: tm})
+	}
 	for _, src := range []exchange.Source{exchange.SourceTunnel, exchange.SourceReplay, exchange.SourceTrigger} {
 		for _, of := range []int64{0, 42} {
 			cases = append(cases, &exchange.Exchange{ID: 9, Time: ts, Source: src, ReplayOf: of})
 		}
 	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		ny = time.FixedZone("half", -(3*3600 + 1800))
+	}
 	for _, x := range cases {
 		for _, keySet := range []bool{false, true} {
-			if got, want := Line(x, keySet, loc), fmtLine(x, keySet, loc); got != want {
-				t.Errorf("Line:\n got %q\nwant %q", got, want)
+			for _, l := range []*time.Location{loc, ny} {
+				if got, want := Line(x, keySet, l), fmtLine(x, keySet, l); got != want {
+					t.Errorf("Line:\n got %q\nwant %q", got, want)
+				}
 			}
 		}
 	}
@@ -100,3 +121,40 @@ func BenchmarkPlainExchange(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
+
+// realistic is what a signed inbound-call webhook becomes: an event with a
+// detail, a path with a query, the local time zone as listen uses.
+func realistic() *exchange.Exchange {
+	return &exchange.Exchange{ID: 123456, Time: time.Date(2026, 11, 24, 19, 58, 1, 987654321, time.UTC), Source: exchange.SourceTunnel,
+		Request:   exchange.Request{Method: "POST", Path: "/voice", Query: "tenant=acme"},
+		Event:     exchange.Event{Kind: exchange.KindCallInbound, Detail: "ringing"},
+		Signature: exchange.Signature{Status: exchange.SigValid},
+		Response:  exchange.Response{Status: 200, DurationMS: 0.83}, ResponseCheck: exchange.Check{Status: exchange.CheckOK}}
+}
+
+func BenchmarkPlainExchangeRealistic(b *testing.B) {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		loc = time.FixedZone("EST", -5*3600)
+	}
+	x := realistic()
+	p := NewPlain(discard{}, true, loc)
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Exchange(x)
+	}
+}
+
+func BenchmarkNDJSONExchange(b *testing.B) {
+	x := realistic()
+	x.Request.Headers = map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Signalwire-Signature": {"RSOYDt4T1cUTdK1PDd93/VVr8B8="}, "User-Agent": {"SignalWire"}}
+	x.Request.Body = []byte("AccountSid=0b4f5e9a-1c2d-4e5f-8a9b-0c1d2e3f4a5b&CallSid=4c2a8e1f-3b5d-4f6a-9c8e-1d2f3a4b5c6d&CallStatus=ringing&From=%2B15557654321&To=%2B15551234567")
+	x.Request.BodySize = int64(len(x.Request.Body))
+	x.Response.Headers = map[string][]string{"Content-Type": {"text/xml"}}
+	x.Response.Body = []byte("<Response></Response>")
+	n := NewNDJSON(discard{})
+	b.ReportAllocs()
+	for b.Loop() {
+		n.Exchange(x)
+	}
+}

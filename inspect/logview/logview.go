@@ -56,6 +56,7 @@ type Plain struct {
 	keySet  bool
 	loc     *time.Location
 	forward string // from Ready: a tunnel that comes up says where it leads
+	buf     []byte // the line being written, reused (guarded by mu)
 }
 
 // Mapping is "public -> forward", the line a developer looks for first: the
@@ -133,18 +134,7 @@ func Line(x *exchange.Exchange, keySet bool, loc *time.Location) string {
 // path, so it appends instead of going through fmt (the same text, column
 // widths counted in runes as fmt counts them).
 func appendLine(b []byte, x *exchange.Exchange, keySet bool, loc *time.Location) []byte {
-	ev := string(x.Event.Kind)
-	if ev == "" {
-		ev = string(exchange.KindUnknown)
-	}
-	if x.Event.Detail != "" {
-		ev += " " + x.Event.Detail
-	}
-	path := x.Request.Path
-	if x.Request.Query != "" {
-		path += "?" + x.Request.Query
-	}
-	b = x.Time.In(loc).AppendFormat(b, "15:04:05.000")
+	b = appendClock(b, x.Time.In(loc))
 	b = append(b, ' ')
 	if x.ID != 0 {
 		n := len(b)
@@ -159,9 +149,9 @@ func appendLine(b []byte, x *exchange.Exchange, keySet bool, loc *time.Location)
 	// ("message.status undelivered"), so the badges line up.
 	b = appendPadded(b, termsafe.String(x.Request.Method), 6)
 	b = append(b, ' ')
-	b = appendPadded(b, termsafe.String(truncate(path, 60)), 28)
+	b = appendPath(b, x.Request.Path, x.Request.Query)
 	b = append(b, ' ')
-	b = appendPadded(b, termsafe.String(ev), 26)
+	b = appendEvent(b, x.Event)
 	b = append(b, ' ')
 	b = appendPadded(b, Badge(x.Signature, keySet), 11)
 	b = append(b, ' ')
@@ -188,6 +178,79 @@ func appendLine(b []byte, x *exchange.Exchange, keySet bool, loc *time.Location)
 		}
 	case exchange.SourceTrigger:
 		b = append(b, "  (trigger)"...)
+	}
+	return b
+}
+
+// appendClock is t.AppendFormat(b, "15:04:05.000") without interpreting
+// the layout: fractional seconds are truncated, as Format does.
+func appendClock(b []byte, t time.Time) []byte {
+	h, m, s := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ':',
+		byte('0'+s/10), byte('0'+s%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+}
+
+// plainASCII says whether s is printable ASCII only: termsafe leaves it as
+// it is and every byte is one column, so it can be laid out without
+// building the sanitised string first.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// appendPath is the path column: path?query cut to 60 runes, sanitised,
+// padded to 28.
+func appendPath(b []byte, path, query string) []byte {
+	if !plainASCII(path) || !plainASCII(query) {
+		if query != "" {
+			path += "?" + query
+		}
+		return appendPadded(b, termsafe.String(truncate(path, 60)), 28)
+	}
+	from := len(b)
+	b = append(b, path...)
+	if query != "" {
+		b = append(b, '?')
+		b = append(b, query...)
+	}
+	if n := len(b) - from; n > 60 {
+		b = append(b[:from+59], "…"...)
+		return b // 60 columns: wider than the padding
+	}
+	for n := len(b) - from; n < 28; n++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendEvent is the event column: kind and detail, sanitised, padded to
+// 26 so the badges line up for the longest event SignalWire sends
+// ("message.status undelivered").
+func appendEvent(b []byte, e exchange.Event) []byte {
+	kind := string(e.Kind)
+	if kind == "" {
+		kind = string(exchange.KindUnknown)
+	}
+	if !plainASCII(kind) || !plainASCII(e.Detail) {
+		ev := kind
+		if e.Detail != "" {
+			ev += " " + e.Detail
+		}
+		return appendPadded(b, termsafe.String(ev), 26)
+	}
+	from := len(b)
+	b = append(b, kind...)
+	if e.Detail != "" {
+		b = append(b, ' ')
+		b = append(b, e.Detail...)
+	}
+	for n := len(b) - from; n < 26; n++ {
+		b = append(b, ' ')
 	}
 	return b
 }
@@ -253,7 +316,9 @@ func truncate(s string, n int) string {
 
 // Exchange prints the summary line and any warnings under it.
 func (p *Plain) Exchange(x *exchange.Exchange) error {
-	b := appendLine(make([]byte, 0, 160), x, p.keySet, p.loc)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := appendLine(p.buf[:0], x, p.keySet, p.loc)
 	b = bytes.TrimRight(b, " ")
 	b = append(b, '\n')
 	for _, w := range Warnings(x) {
@@ -261,11 +326,16 @@ func (p *Plain) Exchange(x *exchange.Exchange) error {
 		b = append(b, w...)
 		b = append(b, '\n')
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	if cap(b) <= maxKeptLine {
+		p.buf = b
+	}
 	_, err := p.w.Write(b)
 	return err
 }
+
+// maxKeptLine bounds the line buffer a view keeps between webhooks: an
+// exchange with a long warning must not pin its size for the session.
+const maxKeptLine = 4 << 10
 
 // Tunnel prints a tunnel state change.
 func (p *Plain) Tunnel(t TunnelEvent) error {
