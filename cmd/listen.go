@@ -258,7 +258,9 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 	}
 	defer local.Listener().Close()
 
-	st, err := openStore(ctx, f, o.Store, store.Options{Keep: o.Keep})
+	// Journal: webhooks are made durable in the capture journal and
+	// indexed in bulk — the throughput issue 3 asks for (see the store).
+	st, err := openStore(ctx, f, o.Store, store.Options{Keep: o.Keep, Journal: true})
 	if err != nil {
 		return err
 	}
