@@ -56,6 +56,11 @@ func newH1(t *testing.T) (*inspect.H1Client, *spyRT) {
 // connections it accepted.
 func countedServer(t *testing.T, h http.Handler, tune func(*http.Server)) (*url.URL, *atomic.Int64) {
 	t.Helper()
+	return countedServerAt(t, "127.0.0.1:0", h, tune)
+}
+
+func countedServerAt(t *testing.T, addr string, h http.Handler, tune func(*http.Server)) (*url.URL, *atomic.Int64) {
+	t.Helper()
 	var conns atomic.Int64
 	srv := &http.Server{Handler: h, ConnState: func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
@@ -65,7 +70,7 @@ func countedServer(t *testing.T, h http.Handler, tune func(*http.Server)) (*url.
 	if tune != nil {
 		tune(srv)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,6 +308,37 @@ func TestH1ClientKeepsConnectionsAlive(t *testing.T) {
 	}
 	if spy.n.Load() != 0 {
 		t.Errorf("the fallback carried %d requests", spy.n.Load())
+	}
+
+	// A request that asks to close is not kept.
+	for i := range 3 {
+		req, _ := http.NewRequest("POST", u.String()+"/close", strings.NewReader("A=1"))
+		req.Close = true
+		if _, got, err := h1Send(h1, req); err != nil || got != "A=1" {
+			t.Fatalf("closing request %d: %q, %v", i, got, err)
+		}
+	}
+	if n := conns.Load(); n != 3 {
+		// the first reuses the kept connection, and closes it
+		t.Errorf("3 closing requests after the kept one: %d connections in all, want 3", n)
+	}
+
+	// IPv6 literals are dialled as such.
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	ln.Close()
+	u6, conns6 := countedServerAt(t, "[::1]:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}), nil)
+	for range 3 {
+		if _, got, err := h1Post(t, h1, u6, "A=1"); err != nil || got != "ok" {
+			t.Fatalf("IPv6: %q, %v", got, err)
+		}
+	}
+	if n := conns6.Load(); n != 1 {
+		t.Errorf("IPv6: %d connections, want 1", n)
 	}
 }
 
