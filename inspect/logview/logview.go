@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -368,8 +369,9 @@ func (p *Plain) Tunnel(t TunnelEvent) error {
 // and "tunnel" lines. JSON escapes control characters, so it needs no
 // termsafe.
 type NDJSON struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte // the line being written, reused (guarded by mu)
 }
 
 // NewNDJSON writes to w.
@@ -400,6 +402,24 @@ func (n *NDJSON) Ready(r Ready) error {
 
 // Exchange writes {"type":"exchange", ...the exchange's own fields}.
 func (n *NDJSON) Exchange(x *exchange.Exchange) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	line := append(n.buf[:0], `{"type":"exchange",`...)
+	if line, ok := appendExchangeJSON(line, x); ok {
+		// The object's '{' gives way to the "type" member written first.
+		line = append(slices.Delete(line, len(`{"type":"exchange",`), len(`{"type":"exchange",{`)), '\n')
+		if cap(line) <= maxKeptLine*16 {
+			n.buf = line
+		}
+		_, err := n.w.Write(line)
+		return err
+	}
+	return n.exchangeMarshal(x)
+}
+
+// exchangeMarshal is Exchange through json.Marshal, for what
+// appendExchangeJSON leaves to it; n.mu is held.
+func (n *NDJSON) exchangeMarshal(x *exchange.Exchange) error {
 	b, err := json.Marshal(x)
 	if err != nil {
 		return err
@@ -408,8 +428,6 @@ func (n *NDJSON) Exchange(x *exchange.Exchange) error {
 	line = append(line, `{"type":"exchange",`...)
 	line = append(line, b[1:]...)
 	line = append(line, '\n')
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	_, err = n.w.Write(line)
 	return err
 }
