@@ -29,11 +29,14 @@ const (
 	h1IdleTimeout = 90 * time.Second
 	// h1MaxSyncBody is the largest request body written before the answer
 	// is read, on the caller's goroutine. Up to this size the whole request
-	// fits in the socket buffers, so a handler that answers without reading
-	// the body cannot make the write wait on it; larger (or unreplayable,
-	// streamed) bodies need a writer running beside the reader, which is
-	// exactly what http.Transport does, so they go to the fallback.
-	h1MaxSyncBody = 64 << 10
+	// fits in the socket buffers (a loopback receive window is 64 KiB by
+	// default on Linux and Windows), so a handler that answers, even at
+	// length, without reading the body cannot stall the write (and the
+	// write cannot stall its answer). Larger or unreplayable (streamed)
+	// bodies need a writer running beside the reader, which is exactly
+	// what http.Transport does, so they go to the fallback; webhooks are a
+	// few KiB.
+	h1MaxSyncBody = 32 << 10
 	// h1MaxHeaderBytes bounds an answer's head (1xx answers included), as
 	// Transport's default MaxResponseHeaderBytes does: a broken handler
 	// must not make swhook buffer without end.
@@ -63,7 +66,7 @@ var errH1BodyClosed = errors.New("http: read on closed response body")
 // It sends exactly the bytes Transport sent (both use the standard
 // library's own request writer, and Transport added nothing swhook let it
 // add), and it leaves to the fallback transport everything it does not do
-// itself: https, streamed or large bodies, trailers, upgrades and traced
+// itself: https, streamed or large (> 32 KiB) bodies, trailers, upgrades and traced
 // requests.
 type H1Client struct {
 	fallback http.RoundTripper
