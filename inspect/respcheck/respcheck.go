@@ -131,7 +131,8 @@ func checkDocument(d domain, resp Response) exchange.Check {
 // SignalWire parses by content, but proxies, frameworks and SignalWire's own
 // logs go by the header, and text/html usually means a template answered.
 func contentTypeMismatch(kind, ct string) string {
-	mt := strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
 	switch kind {
 	case "xml":
 		if strings.Contains(mt, "xml") {
