@@ -32,7 +32,8 @@ const maxDetail = 64
 // Classify returns the event kind and its detail (e.g. call.status
 // "ringing"). It never fails: anything it cannot name is KindUnknown.
 func Classify(r Request) exchange.Event {
-	if isJSON(r.ContentType, r.Body) {
+	mt := mediaType(r.ContentType)
+	if isJSON(mt, r.Body) {
 		return classifyJSON(r.Body)
 	}
 	var p params
@@ -40,16 +41,15 @@ func Classify(r Request) exchange.Event {
 	// a POST, and a developer's own query parameters (?lang=en) never carry
 	// these names, but when both do the body is what SignalWire sent.
 	p.scan(r.Query)
-	if !strings.EqualFold(r.Method, "GET") && isForm(r.ContentType) {
+	if !strings.EqualFold(r.Method, "GET") && isForm(mt) {
 		p.scanBytes(r.Body)
 	}
 	return p.classify()
 }
 
-// isJSON says whether the body is JSON: by content type, or — because some
-// senders and proxies drop or mangle it — by a body that starts with '{'.
-func isJSON(contentType string, body []byte) bool {
-	mt := mediaType(contentType)
+// isJSON says whether the body is JSON: by media type mt, or — because
+// some senders and proxies drop or mangle it — by a body that starts with '{'.
+func isJSON(mt string, body []byte) bool {
 	if strings.HasSuffix(mt, "json") {
 		return true
 	}
@@ -60,12 +60,13 @@ func isJSON(contentType string, body []byte) bool {
 	return len(b) > 0 && b[0] == '{'
 }
 
-// isForm says whether a body may hold form parameters. SignalWire always
-// says application/x-www-form-urlencoded, but curl-style tests and some
-// proxies drop or change the type, so anything but multipart is scanned: a
-// body that is not a form simply names none of the parameters we look for.
-func isForm(contentType string) bool {
-	return !strings.HasPrefix(mediaType(contentType), "multipart/")
+// isForm says whether a body of media type mt may hold form parameters.
+// SignalWire always says application/x-www-form-urlencoded, but curl-style
+// tests and some proxies drop or change the type, so anything but multipart
+// is scanned: a body that is not a form simply names none of the parameters
+// we look for.
+func isForm(mt string) bool {
+	return !strings.HasPrefix(mt, "multipart/")
 }
 
 // mediaType is the lower-cased type without parameters, without allocating
@@ -113,11 +114,18 @@ func (p *params) scan(s string) {
 
 func (p *params) scanBytes(b []byte) {
 	for len(b) > 0 {
-		var pair []byte
-		pair, b, _ = bytes.Cut(b, []byte("&"))
-		k, v, _ := bytes.Cut(pair, []byte("="))
+		pair := b
+		if i := bytes.IndexByte(b, '&'); i >= 0 {
+			pair, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		k, v := pair, []byte(nil)
+		if i := bytes.IndexByte(pair, '='); i >= 0 {
+			k, v = pair[:i], pair[i+1:]
+		}
 		var slot *[]byte
-		if bytes.ContainsAny(k, "%+") {
+		if escaped(k) {
 			slot = p.slot(unescape(string(k)))
 		} else {
 			slot = p.slotBytes(k)
@@ -129,6 +137,17 @@ func (p *params) scanBytes(b []byte) {
 			*slot = v // a sub-slice of the body: nothing is copied
 		}
 	}
+}
+
+// escaped says whether a parameter name has '%' or '+' to decode. Names
+// are short, and a loop is cheaper on them than bytes.ContainsAny.
+func escaped(k []byte) bool {
+	for _, c := range k {
+		if c == '%' || c == '+' {
+			return true
+		}
+	}
+	return false
 }
 
 func unescape(s string) string {
