@@ -20,14 +20,13 @@ import (
 // made signature checking the largest per-webhook cost after the network.
 // It is safe for concurrent use; its verdicts are exactly Verify's.
 type Verifier struct {
-	key  string
-	pool sync.Pool // of *checker for key
+	pool sync.Pool // of *checker, all for the same key
 }
 
 // NewVerifier returns a Verifier for key. An empty key is allowed: every
 // signed request is then StatusUnchecked, as with Verify.
 func NewVerifier(key string) *Verifier {
-	v := &Verifier{key: key}
+	v := &Verifier{}
 	v.pool.New = func() any { return newChecker(key) }
 	return v
 }
@@ -54,8 +53,9 @@ func Verify(key string, r Request) Verdict {
 // body must not pin its size in memory for the rest of the session.
 const maxKeptBuffer = 64 << 10
 
-// checker is one check's state for one key; a Verifier pools them. Nothing
-// in it outlives a check except the HMAC state and the buffers' capacity.
+// checker is one check's state for one key; a Verifier pools them. Between
+// checks it keeps the HMAC state and its buffers, whose contents the next
+// check overwrites; the request itself is let go (release).
 type checker struct {
 	key      []byte
 	h1, h256 hash.Hash // created on first use, then Reset
