@@ -27,7 +27,8 @@ func NewCmdClear(f *cmdutil.Factory, runF func(*ClearOptions) error) *cobra.Comm
 	cmd := &cobra.Command{
 		Use:   "clear",
 		Short: "Delete every captured exchange",
-		Long: `Delete every captured exchange from the store; IDs start again at 1.
+		Long: `Delete every captured exchange from the store. IDs carry on from the
+highest, so a number you noted never names another webhook.
 On a terminal it asks first; --yes skips the question (and is required when
 stdin is not a terminal, so a script never clears by accident).`,
 		Example: `  swhook clear

@@ -243,11 +243,9 @@ func (s *Store) indexer(conn *sql.Conn, ins *inserts, q *indexQueue) {
 	ctx := context.Background()
 	p := s.newPruner()
 	var (
-		items   []*writeReq
-		ok      bool
-		last    time.Time
-		indexed int64
-		failed  bool
+		items []*writeReq
+		ok    bool
+		last  time.Time
 	)
 	for {
 		items, ok = q.take(last.Add(indexEvery), items)
@@ -255,19 +253,7 @@ func (s *Store) indexer(conn *sql.Conn, ins *inserts, q *indexQueue) {
 			break
 		}
 		last = time.Now()
-		s.write(ctx, conn, ins, items, p)
-		for _, r := range items {
-			switch {
-			case r.row == nil:
-			case r.answered && r.err != nil:
-				failed = true // journaled, but not in SQLite: keep the journal
-			case r.answered:
-				indexed = max(indexed, r.id)
-			}
-		}
-		if !failed {
-			s.jr.indexedThrough(indexed)
-		}
+		s.write(ctx, conn, ins, items, p) // deletes indexed segments (onCommit)
 	}
 	p.final(ctx, conn)
 	// Give back what is left of the reservation, unless another process
@@ -275,7 +261,7 @@ func (s *Store) indexer(conn *sql.Conn, ins *inserts, q *indexQueue) {
 	if limit := s.ids.limit.Load(); limit > 0 {
 		_, _ = conn.ExecContext(ctx, `UPDATE id_reserve SET id = ? WHERE id = ?`, s.ids.next-1, limit)
 	}
-	s.jr.close(!failed)
+	s.jr.close(!s.keepJournal)
 	ins.Close()
 	conn.Close()
 }

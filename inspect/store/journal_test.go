@@ -302,6 +302,34 @@ func TestClearWhileJournaling(t *testing.T) {
 	if len(xs) != 1 || xs[0].ID != x.ID || xs[0].Request.Path != "/after" {
 		t.Fatalf("after Clear: %d exchanges, first %+v", len(xs), xs)
 	}
+	if x.ID != 6 {
+		t.Errorf("first ID after Clear %d, want 6 (IDs carry on)", x.ID)
+	}
+}
+
+// Clear from another process (swhook clear) while nothing journals: IDs
+// carry on from the highest, so a listener watching for new IDs sees them.
+func TestClearKeepsIDsIncreasing(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openTemp(t, Options{})
+	for i := 0; i < 3; i++ {
+		if err := st.Save(ctx, &exchange.Exchange{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.Count(ctx, Query{}); n != 0 {
+		t.Fatalf("%d exchanges after Clear", n)
+	}
+	x := &exchange.Exchange{}
+	if err := st.Save(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	if x.ID != 4 {
+		t.Errorf("ID after Clear %d, want 4", x.ID)
+	}
 }
 
 func TestRecordRoundTrip(t *testing.T) {

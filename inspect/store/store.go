@@ -13,11 +13,11 @@
 // Keeping the remainder as JSON means a field added to exchange.Exchange
 // round-trips without a migration.
 //
-// IDs: the highest ID + 1 (INTEGER PRIMARY KEY). Pruning deletes only the
-// oldest, so an ID is never handed out twice (a person who noted "#812"
-// will never find another webhook under that number). Clear empties the
-// store and starts again at 1: after an explicit "forget everything", small
-// numbers are friendlier.
+// IDs: the highest ID + 1 (INTEGER PRIMARY KEY), above any block a
+// journaling listener has reserved (id_reserve). Pruning deletes only the
+// oldest and Clear records the highest before it empties the store, so an
+// ID is never handed out twice (a person who noted "#812" will never find
+// another webhook under that number).
 package store
 
 import (
@@ -139,10 +139,13 @@ type Store struct {
 	commits, rows atomic.Int64
 	// jr is the capture journal (nil unless Options.Journal) and ids the
 	// IDs it hands out.
-	jr        *journal
-	ids       ids
-	closeOnce sync.Once
-	closeErr  error
+	jr  *journal
+	ids ids
+	// keepJournal is set (by the indexer) when a journaled row could not
+	// be inserted: from then on the journal is kept for recovery.
+	keepJournal bool
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // writeReq is one unit of work for the writer goroutine: a row to insert,
@@ -257,7 +260,20 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		// A smaller Keep than last time applies at once, before anyone reads.
 		s.prune(ctx, conn)
 	}
-	ins.onCommit = func(n int) { s.commits.Add(1); s.rows.Add(int64(n)); s.dirty.Store(true) }
+	ins.onCommit = func(rows []*writeReq) {
+		s.commits.Add(1)
+		s.rows.Add(int64(len(rows)))
+		s.dirty.Store(true)
+		if s.jr != nil && !s.keepJournal {
+			// Before the batch's operations run: once a sync returns,
+			// the journal holds nothing already indexed in a full segment.
+			var top int64
+			for _, r := range rows {
+				top = max(top, r.id) // 0 for a row never journaled
+			}
+			s.jr.indexedThrough(top)
+		}
+	}
 	if opts.Journal && journalSupported {
 		if s.jr, err = openJournal(path, opts.FullSync); err != nil {
 			ins.Close()
@@ -586,6 +602,7 @@ func (s *Store) commit(ctx context.Context, conn *sql.Conn, ins *inserts, batch 
 					r.id = ids[0]
 				}
 				r.finish(err)
+				s.keepJournal = s.keepJournal || err != nil && r.answered
 			}
 			continue
 		}
@@ -595,6 +612,7 @@ func (s *Store) commit(ctx context.Context, conn *sql.Conn, ins *inserts, batch 
 				r.id = ids[i]
 			}
 			r.finish(err)
+			s.keepJournal = s.keepJournal || err != nil && r.answered
 		}
 	}
 	return inserted
@@ -689,7 +707,7 @@ func isLocked(err error) bool {
 type inserts struct {
 	exchange                driver.StmtExecContext
 	begin, commit, rollback *sql.Stmt
-	onCommit                func(rows int)
+	onCommit                func(rows []*writeReq)
 	conn                    *sql.Conn
 	args                    []driver.NamedValue
 }
@@ -792,7 +810,7 @@ func insertRows(ctx context.Context, conn *sql.Conn, ins *inserts, rows []*write
 	}
 	committed = true
 	if ins.onCommit != nil {
-		ins.onCommit(len(rows))
+		ins.onCommit(rows)
 	}
 	return ids, nil
 }
@@ -934,7 +952,10 @@ func (s *Store) LatestID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// Clear removes every exchange, and IDs start again at 1. It is ordered with
+// Clear removes every exchange. IDs carry on from the highest: a number
+// noted before never names another webhook, and a listener running
+// meanwhile (which watches for IDs above the last it showed) sees the
+// next ones. It is ordered with
 // this process's pending Saves: those queued before it are cleared too.
 func (s *Store) Clear(ctx context.Context) error {
 	_, err := s.do(ctx, &writeReq{
@@ -945,15 +966,13 @@ func (s *Store) Clear(ctx context.Context) error {
 				return fmt.Errorf("clear: %w", err)
 			}
 			defer tx.Rollback()
-			// IDs start again at 1: the next is the highest + 1. A
-			// listener journaling in this process keeps its reserved block
-			// (its IDs keep increasing); one in another process may find
-			// an ID it handed out taken meanwhile, and its row then gets a
-			// new one (see commit).
-			if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges`); err != nil {
+			// IDs carry on from the highest: the reservation covers every
+			// ID handed out so far.
+			if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = MAX(id,
+				COALESCE((SELECT MAX(id) FROM exchanges), 0), ?)`, s.ids.limit.Load()); err != nil {
 				return fmt.Errorf("clear: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = ?`, s.ids.limit.Load()); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges`); err != nil {
 				return fmt.Errorf("clear: %w", err)
 			}
 			if err := tx.Commit(); err != nil {
