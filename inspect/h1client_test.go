@@ -394,6 +394,40 @@ func TestH1ClientHandlerClosesConnections(t *testing.T) {
 			t.Errorf("%d connections, want 4 (one per request)", n)
 		}
 	})
+	t.Run("handler restarted", func(t *testing.T) {
+		// nodemon and friends restart the handler on every save: every kept
+		// connection is dead at once.
+		ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+		start := func(addr string) *http.Server {
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				t.Skip("cannot listen again on the same port:", err)
+			}
+			srv := &http.Server{Handler: ok, Addr: ln.Addr().String()}
+			go srv.Serve(ln)
+			t.Cleanup(func() { srv.Close() })
+			return srv
+		}
+		srv := start("127.0.0.1:0")
+		u, _ := url.Parse("http://" + srv.Addr)
+		h1, _ := newH1(t)
+		var wg sync.WaitGroup
+		for range 8 { // several kept connections
+			wg.Go(func() {
+				if _, got, err := h1Post(t, h1, u, "A=1"); err != nil || got != "ok" {
+					t.Errorf("before the restart: %q, %v", got, err)
+				}
+			})
+		}
+		wg.Wait()
+		srv.Close()
+		start(srv.Addr)
+		for i := range 3 {
+			if _, got, err := h1Post(t, h1, u, "A=1"); err != nil || got != "ok" {
+				t.Fatalf("after the restart, request %d: %q, %v", i, got, err)
+			}
+		}
+	})
 	t.Run("close after every answer, unannounced", func(t *testing.T) {
 		rs := newRawServer(t, func(rs *rawServer, c net.Conn, br *bufio.Reader, _ int) {
 			if _, ok := rs.readReq(br); ok {
