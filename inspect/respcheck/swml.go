@@ -17,7 +17,16 @@ import (
 
 const swmlVersion = "1.0.0"
 
+// checkSWMLJSON grades a SWML JSON document: at once when it is a plain one
+// plainSWMLJSONOK vouches for, else through decodeSWMLJSON.
 func checkSWMLJSON(d domain, body []byte, truncated bool) exchange.Check {
+	if plainSWMLJSONOK(body) {
+		return exchange.Check{Status: exchange.CheckOK}
+	}
+	return decodeSWMLJSON(d, body, truncated)
+}
+
+func decodeSWMLJSON(d domain, body []byte, truncated bool) exchange.Check {
 	var doc struct {
 		Version  json.RawMessage `json:"version"`
 		Sections json.RawMessage `json:"sections"`
