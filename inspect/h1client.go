@@ -66,8 +66,9 @@ var errH1BodyClosed = errors.New("http: read on closed response body")
 // It sends exactly the bytes Transport sent (both use the standard
 // library's own request writer, and Transport added nothing swhook let it
 // add), and it leaves to the fallback transport everything it does not do
-// itself: https, streamed or large (> 32 KiB) bodies, trailers, upgrades and traced
-// requests.
+// itself: https, streamed or large (> 32 KiB) bodies, trailers, upgrades
+// and traced requests. The body is read on the caller's goroutine as it is
+// written, so it should be in memory, as the pipeline's always is.
 type H1Client struct {
 	fallback http.RoundTripper
 	dialer   net.Dialer
@@ -150,7 +151,8 @@ func (c *H1Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// A reused connection failed before the handler said a word: most
 	// likely it closed the connection as we sent (Node closes idle
-	// keep-alive sockets after 5 s). Send again, once, on a fresh one.
+	// keep-alive sockets after 5 s). Send again, once, on a fresh one, if
+	// the body can be had again (it always can from the pipeline).
 	w, gerr := rewound(req)
 	if gerr != nil {
 		return nil, err
@@ -369,7 +371,7 @@ func (b *h1Body) Close() error {
 }
 
 // h1Handles reports whether req is one H1Client sends itself: plain http,
-// a body that is absent or small and replayable, nothing that needs
+// a body that is absent or small and of known length, nothing that needs
 // Transport's extra machinery, and headers Transport would accept (it
 // refuses the others with an error, and the fallback gives that error).
 func h1Handles(req *http.Request) bool {
@@ -382,10 +384,8 @@ func h1Handles(req *http.Request) bool {
 	if req.ContentLength < 0 || req.ContentLength > h1MaxSyncBody {
 		return false
 	}
-	hasBody := req.Body != nil && req.Body != http.NoBody
-	if hasBody && (req.GetBody == nil || req.ContentLength == 0) {
-		// Not replayable, or of unknown length (net/http would probe it).
-		return false
+	if req.Body != nil && req.Body != http.NoBody && req.ContentLength == 0 {
+		return false // a body of unknown length: net/http probes it
 	}
 	if _, ok := req.Header["Upgrade"]; ok {
 		return false
@@ -449,10 +449,14 @@ func validHeader(h http.Header) bool {
 }
 
 // rewound returns req ready to be sent again: itself when it has no body,
-// else a shallow copy with a fresh body.
+// else a shallow copy with a fresh body; an error when the body cannot be
+// had again.
 func rewound(req *http.Request) (*http.Request, error) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return req, nil
+	}
+	if req.GetBody == nil {
+		return nil, errors.New("body not replayable")
 	}
 	body, err := req.GetBody()
 	if err != nil {

@@ -475,6 +475,25 @@ func TestH1ClientHandlerClosesConnections(t *testing.T) {
 			t.Error("the dropped request was not the one sent again")
 		}
 	})
+	t.Run("a body that cannot be had again is not resent", func(t *testing.T) {
+		rs := newRawServer(t, func(rs *rawServer, c net.Conn, br *bufio.Reader, _ int) {
+			if _, ok := rs.readReq(br); ok {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}
+			rs.readReq(br) // then close without a word
+		})
+		h1, spy := newH1(t)
+		for i, wantErr := range []bool{false, true} {
+			req, _ := http.NewRequest("POST", rs.url.String()+"/x", nil)
+			req.Body, req.ContentLength = io.NopCloser(strings.NewReader("A=1")), 3
+			if _, _, err := h1Send(h1, req); (err != nil) != wantErr {
+				t.Fatalf("request %d: error %v, want one: %v", i, err, wantErr)
+			}
+		}
+		if n := rs.reqs.Load(); n != 2 || spy.n.Load() != 0 {
+			t.Errorf("the handler read %d requests (want 2), the fallback carried %d (want 0)", n, spy.n.Load())
+		}
+	})
 	t.Run("never sent again once the answer started", func(t *testing.T) {
 		rs := newRawServer(t, func(rs *rawServer, c net.Conn, br *bufio.Reader, _ int) {
 			if _, ok := rs.readReq(br); ok {
@@ -729,6 +748,40 @@ func TestH1ClientContext(t *testing.T) {
 			t.Errorf("got %v, want the dial error", err)
 		}
 	})
+}
+
+// Every webhook the pipeline forwards with a body up to 32 KiB, as all real
+// ones are, goes through H1Client itself, not its fallback; larger and
+// streamed ones through the fallback, whole.
+func TestH1ClientCarriesThePipeline(t *testing.T) {
+	rec := &recorder{keep: true}
+	tr := oldTransport()
+	spy := &spyRT{rt: tr}
+	h1 := inspect.NewH1Client(spy)
+	defer h1.CloseIdleConnections()
+	e := serve(t, inspect.Config{Forward: handlerURL(t, rec), Transport: h1, MaxBody: 64 << 10}, exchange.SourceLocal, nil)
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	for _, c := range []struct {
+		method string
+		body   []byte
+	}{{"POST", []byte("CallSid=CA1&CallStatus=ringing")}, {"GET", nil}, {"POST", []byte{}}, {"POST", randomBytes(t, 32<<10)}} {
+		resp, got := do(t, c.method, e.url+"/voice?a=%2F", form, c.body)
+		if resp.StatusCode != 200 || string(got) != "ok" || !bytes.Equal(rec.last(t).Body, c.body) {
+			t.Fatalf("%s %d bytes: %d %q", c.method, len(c.body), resp.StatusCode, got)
+		}
+	}
+	if n := spy.n.Load(); n != 0 {
+		t.Errorf("%d webhooks went through the fallback", n)
+	}
+	for _, size := range []int{40 << 10, 100 << 10} { // larger, then beyond MaxBody (streamed)
+		body := randomBytes(t, size)
+		if resp, got := do(t, "POST", e.url+"/big", form, body); resp.StatusCode != 200 || string(got) != "ok" || !bytes.Equal(rec.last(t).Body, body) {
+			t.Fatalf("%d bytes: %d %q", size, resp.StatusCode, got)
+		}
+	}
+	if n := spy.n.Load(); n != 2 {
+		t.Errorf("%d large webhooks went through the fallback, want 2", n)
+	}
 }
 
 // Through the real pipeline: a handler that stalls mid-answer is a 504
