@@ -14,9 +14,10 @@ import (
 )
 
 // NewTransport returns the one transport every listener forwards through:
-// an H1Client, because forwarding is most of what swhook does per webhook
-// and http.Transport's goroutine handoffs cost more CPU than the forwarding
-// itself (see H1Client); what it does not handle goes to newHTTPTransport.
+// an H1Client, because every webhook is forwarded and http.Transport's
+// goroutine handoffs cost some 13 µs of CPU per webhook that a client
+// working on the caller's goroutine does not spend (see H1Client); what it
+// does not handle goes to newHTTPTransport.
 func NewTransport() http.RoundTripper {
 	return NewH1Client(newHTTPTransport())
 }
