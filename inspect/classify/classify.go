@@ -34,6 +34,9 @@ const maxDetail = 64
 func Classify(r Request) exchange.Event {
 	mt := mediaType(r.ContentType)
 	if isJSON(mt, r.Body) {
+		if ev, ok := plainJSON(r.Body); ok {
+			return ev
+		}
 		return classifyJSON(r.Body)
 	}
 	var p params
