@@ -56,7 +56,7 @@ func TestNDJSONMatchesMarshal(t *testing.T) {
 	}
 	for _, tm := range []time.Time{{}, time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 100, time.FixedZone("", 5*3600+30*60)),
-		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", -(23*3600 + 59*60 + 59))), time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", -(23*3600+59*60+59))), time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)),
 		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", -100*3600))} {
 		x := base
 		x.Time = tm
