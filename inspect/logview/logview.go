@@ -405,7 +405,7 @@ func (n *NDJSON) Exchange(x *exchange.Exchange) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	line := append(n.buf[:0], `{"type":"exchange",`...)
-	if line, ok := appendExchangeJSON(line, x); ok {
+	if line, ok := exchange.AppendJSON(line, x); ok {
 		// The object's '{' gives way to the "type" member written first.
 		line = append(slices.Delete(line, len(`{"type":"exchange",`), len(`{"type":"exchange",{`)), '\n')
 		if cap(line) <= maxKeptLine*16 {
@@ -418,7 +418,7 @@ func (n *NDJSON) Exchange(x *exchange.Exchange) error {
 }
 
 // exchangeMarshal is Exchange through json.Marshal, for what
-// appendExchangeJSON leaves to it; n.mu is held.
+// exchange.AppendJSON leaves to it; n.mu is held.
 func (n *NDJSON) exchangeMarshal(x *exchange.Exchange) error {
 	b, err := json.Marshal(x)
 	if err != nil {

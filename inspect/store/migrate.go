@@ -110,6 +110,12 @@ var migrations = []string{
 	// reservation.
 	`CREATE TABLE id_reserve (id INTEGER NOT NULL);
 	INSERT INTO id_reserve VALUES (0);`,
+
+	// 5: new rows keep the exchange in two BLOBs, head and payload (see
+	// row.go), and leave the per-field columns from method to resp_body at
+	// their defaults; the columns queries filter on stay.
+	`ALTER TABLE exchanges ADD COLUMN head BLOB;
+	ALTER TABLE exchanges ADD COLUMN payload BLOB;`,
 }
 
 // migrate brings the schema up to date. Each step runs in its own immediate

@@ -1130,20 +1130,18 @@ type headersDoc struct {
 // when the capture journal handed it out, or NULL for the highest ID + 1 —
 // above any block a listener has reserved (migration 4).
 const insertSQL = `INSERT INTO exchanges (
-	id, time_s, time_ns, source, replay_of, method, path, kind, detail, sig_status,
-	resp_status, resp_error, duration_ms, check_status, url, query, host, summary,
-	headers, req_body, resp_body
+	id, time_s, time_ns, kind, sig_status, resp_status, resp_error, summary, head, payload
 ) VALUES (COALESCE(?, MAX(
 	COALESCE((SELECT MAX(id) FROM exchanges), 0),
 	COALESCE((SELECT id FROM id_reserve), 0)) + 1),
-	?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	?, ?, ?, ?, ?, ?, '', ?, ?)`
 
 // The summary reads the text columns that came off the wire next to the
 // JSON, because those columns keep their bytes exactly (see migration 2).
 const (
-	summaryFrom = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host FROM exchanges`
-	fullFrom    = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host,
-		headers, req_body, resp_body FROM exchanges`
+	summaryFrom = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host, head FROM exchanges`
+	fullFrom    = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host, head,
+		headers, req_body, resp_body, payload FROM exchanges`
 )
 
 // summaryDoc is what the summary column holds: exchange.Exchange's JSON
@@ -1173,37 +1171,39 @@ type (
 // encode turns x into insert arguments. It runs in the saving goroutine, so
 // the encoding work is spread over the callers and the writer only writes.
 func encode(x *exchange.Exchange) ([]any, error) {
-	doc := summaryDoc{
-		Source: x.Source, ReplayOf: x.ReplayOf, Forward: x.Forward,
-		Request: summaryRequest(x.Request), Event: x.Event, Signature: x.Signature,
-		Response: summaryResponse(x.Response), ResponseCheck: x.ResponseCheck,
-	}
-	doc.Request.Headers, doc.Request.Body = nil, nil
-	doc.Response.Headers, doc.Response.Body = nil, nil
-	summary, err := json.Marshal(&doc)
+	summary, err := encodeSummary(x)
 	if err != nil {
 		return nil, err
 	}
+	q := &x.Request
+	head := appendHead(make([]byte, 0, 1+6*2+len(q.Method)+len(q.Path)+len(x.Event.Detail)+len(q.URL)+len(q.Query)+len(q.Host)+3+len(summary)),
+		headFields{method: q.Method, path: q.Path, detail: x.Event.Detail, url: q.URL, query: q.Query, host: q.Host}, summary)
 	return []any{
 		nil, // the ID: see insertSQL
-		x.Time.Unix(), int64(x.Time.Nanosecond()), string(x.Source), x.ReplayOf,
-		x.Request.Method, x.Request.Path, string(x.Event.Kind), x.Event.Detail,
+		x.Time.Unix(), int64(x.Time.Nanosecond()), string(x.Event.Kind),
 		string(x.Signature.Status), int64(x.Response.Status), x.Response.Error,
-		x.Response.DurationMS, string(x.ResponseCheck.Status),
-		x.Request.URL, x.Request.Query, x.Request.Host, string(summary),
-		encodeHeaders(x.Request.Headers, x.Response.Headers), blob(x.Request.Body), blob(x.Response.Body),
+		head, appendPayload(nil, x.Request.Headers, x.Response.Headers, x.Request.Body, x.Response.Body),
 	}, nil
 }
 
-// blob keeps nil and empty apart: NULL for nil, a zero-length BLOB otherwise.
-func blob(b []byte) any {
-	if b == nil {
-		return nil
+// encodeSummary is the summary column: x's JSON without headers and bodies
+// (ID and time are columns; the zero values stand in). exchange.AppendJSON
+// writes it without reflection; summaryDoc and json.Marshal write what it
+// leaves to Marshal. Either reads back through exchange.Exchange's decoding.
+func encodeSummary(x *exchange.Exchange) ([]byte, error) {
+	c := *x
+	c.ID, c.Time = 0, time.Time{}
+	c.Request.Headers, c.Request.Body = nil, nil
+	c.Response.Headers, c.Response.Body = nil, nil
+	if b, ok := exchange.AppendJSON(make([]byte, 0, 640+len(c.Request.URL)+len(c.Signature.Hint)+len(c.ResponseCheck.Message)), &c); ok {
+		return b, nil
 	}
-	if len(b) == 0 {
-		return []byte{}
+	doc := summaryDoc{
+		Source: x.Source, ReplayOf: x.ReplayOf, Forward: x.Forward,
+		Request: summaryRequest(c.Request), Event: x.Event, Signature: x.Signature,
+		Response: summaryResponse(c.Response), ResponseCheck: x.ResponseCheck,
 	}
-	return []byte(b)
+	return json.Marshal(&doc)
 }
 
 func unblob(v any) exchange.Body {
@@ -1227,13 +1227,21 @@ func scan(rows *sql.Rows, summary bool) (*exchange.Exchange, error) {
 		method, path, detail, respErr string
 		rawURL, query, host           string
 		headers, reqBody, rBody       any
+		head, payload                 []byte
 	)
-	dest := []any{&id, &sec, &nsec, &sum, &method, &path, &detail, &respErr, &rawURL, &query, &host}
+	dest := []any{&id, &sec, &nsec, &sum, &method, &path, &detail, &respErr, &rawURL, &query, &host, &head}
 	if !summary {
-		dest = append(dest, &headers, &reqBody, &rBody)
+		dest = append(dest, &headers, &reqBody, &rBody, &payload)
 	}
 	if err := rows.Scan(dest...); err != nil {
 		return nil, fmt.Errorf("read exchange: %w", err)
+	}
+	if head != nil {
+		h, err := decodeHead(head)
+		if err != nil {
+			return nil, fmt.Errorf("read exchange #%d: %w", id, err)
+		}
+		method, path, detail, rawURL, query, host, sum = h.method, h.path, h.detail, h.url, h.query, h.host, h.summary
 	}
 	x := new(exchange.Exchange)
 	if err := json.Unmarshal([]byte(sum), x); err != nil {
@@ -1271,6 +1279,14 @@ func scan(rows *sql.Rows, summary bool) (*exchange.Exchange, error) {
 			x.Request.Headers, x.Response.Headers = d.Request, d.Response
 		}
 		x.Request.Body, x.Response.Body = unblob(reqBody), unblob(rBody)
+		if payload != nil {
+			req, resp, reqB, respB, err := decodePayload(payload)
+			if err != nil {
+				return nil, fmt.Errorf("read exchange #%d: %w", id, err)
+			}
+			x.Request.Headers, x.Response.Headers = req, resp
+			x.Request.Body, x.Response.Body = reqB, respB
+		}
 	}
 	return x, nil
 }

@@ -1,4 +1,4 @@
-package logview
+package exchange
 
 import (
 	"encoding/base64"
@@ -9,19 +9,18 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/swhook/swhook/inspect/exchange"
 )
 
-// appendExchangeJSON appends x's JSON object exactly as json.Marshal writes
-// it — same fields, order, omissions and escaping (HTML-safe, U+2028/2029,
+// AppendJSON appends x's JSON object exactly as json.Marshal writes it —
+// same fields, order, omissions and escaping (HTML-safe, U+2028/2029,
 // invalid UTF-8 as U+FFFD) — without reflection, the nested Marshal calls
-// of Request and Response, or re-compacting their output: the --json view
-// writes one per webhook, and Marshal cost ten times the plain line. ok is
-// false for what json.Marshal refuses or writes through a path this does
-// not copy (a duration that is not a finite number, a time it cannot write
-// as RFC 3339); the caller then uses json.Marshal.
-func appendExchangeJSON(b []byte, x *exchange.Exchange) ([]byte, bool) {
+// of Request and Response, or re-compacting their output: `listen --json`
+// writes one per webhook and the store one per Save, and Marshal cost ten
+// times more than either needs. ok is false for what json.Marshal refuses
+// or writes through a path this does not copy (a duration that is not a
+// finite number, a time it cannot write as RFC 3339); the caller then uses
+// json.Marshal.
+func AppendJSON(b []byte, x *Exchange) ([]byte, bool) {
 	if math.IsInf(x.Response.DurationMS, 0) || math.IsNaN(x.Response.DurationMS) {
 		return b, false
 	}
@@ -130,15 +129,15 @@ func appendExchangeJSON(b []byte, x *exchange.Exchange) ([]byte, bool) {
 
 // appendBodyJSON is the "body" and "body_encoding" members Request's and
 // Response's MarshalJSON add: the text when it is UTF-8, else its base64.
-func appendBodyJSON(b []byte, body exchange.Body) []byte {
+func appendBodyJSON(b []byte, body Body) []byte {
 	b = append(b, `,"body":`...)
 	if utf8.Valid(body) {
 		b = appendJSONString(b, []byte(body))
-		return append(b, `,"body_encoding":"`+exchange.EncodingUTF8+`"`...)
+		return append(b, `,"body_encoding":"`+EncodingUTF8+`"`...)
 	}
 	b = append(b, '"')
 	b = base64.StdEncoding.AppendEncode(b, body) // no character base64 uses needs escaping
-	return append(b, `","body_encoding":"`+exchange.EncodingBase64+`"`...)
+	return append(b, `","body_encoding":"`+EncodingBase64+`"`...)
 }
 
 // appendHeaderJSON writes a header map as json.Marshal does: null when nil,

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+// Since schema version 5 a row keeps an exchange in two BLOBs next to the
+// columns queries filter on (migration 5): head — the text fields that came
+// off the wire, byte for byte, and the summary JSON — and payload — headers
+// and bodies. Binding two BLOBs instead of fourteen values halves what an
+// insert costs SQLite (each bound value is copied into its own allocation),
+// and head sits before payload, so a summary read stops before the bodies.
+// Rows written before keep their values in the old columns (head NULL).
+//
+// head:    version byte, then method, path, detail, url, query, host and
+//          summary, each a uvarint length and its bytes.
+// payload: version byte, the headers encoding (headers.go) as a uvarint
+//          length and its bytes, then the request and response body, each
+//          a presence byte (0 nil, 1 present), uvarint length and bytes.
+
+const rowV1 = 1
+
+var errBadRow = errors.New("malformed exchange row")
+
+// headFields are the text fields head carries, in order.
+type headFields struct {
+	method, path, detail, url, query, host, summary string
+}
+
+// appendHead appends head; summary is passed apart so the JSON encoder's
+// bytes go straight in.
+func appendHead(b []byte, h headFields, summary []byte) []byte {
+	b = append(b, rowV1)
+	for _, s := range []string{h.method, h.path, h.detail, h.url, h.query, h.host} {
+		b = appendString(b, s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(summary)))
+	return append(b, summary...)
+}
+
+func decodeHead(b []byte) (headFields, error) {
+	if len(b) == 0 || b[0] != rowV1 {
+		return headFields{}, errBadRow
+	}
+	d := decoder{b: b[1:]}
+	h := headFields{d.string(), d.string(), d.string(), d.string(), d.string(), d.string(), d.string()}
+	if d.err || len(d.b) != 0 {
+		return headFields{}, errBadRow
+	}
+	return h, nil
+}
+
+func appendPayload(b []byte, req, resp http.Header, reqBody, respBody exchange.Body) []byte {
+	hdr := encodeHeaders(req, resp)
+	b = slices.Grow(b, 1+3*binary.MaxVarintLen64+2+len(hdr)+len(reqBody)+len(respBody))
+	b = append(b, rowV1)
+	b = binary.AppendUvarint(b, uint64(len(hdr)))
+	b = append(b, hdr...)
+	for _, body := range []exchange.Body{reqBody, respBody} {
+		if body == nil {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
+		b = binary.AppendUvarint(b, uint64(len(body)))
+		b = append(b, body...)
+	}
+	return b
+}
+
+func decodePayload(b []byte) (req, resp http.Header, reqBody, respBody exchange.Body, err error) {
+	if len(b) == 0 || b[0] != rowV1 {
+		return nil, nil, nil, nil, errBadRow
+	}
+	d := decoder{b: b[1:]}
+	hdr := d.bytes()
+	var bodies [2]exchange.Body
+	for i := range bodies {
+		if d.err || len(d.b) == 0 {
+			d.err = true
+			break
+		}
+		present := d.b[0]
+		d.b = d.b[1:]
+		switch present {
+		case 0:
+		case 1:
+			v := d.bytes()
+			bodies[i] = make(exchange.Body, len(v)) // not nil when empty
+			copy(bodies[i], v)
+		default:
+			d.err = true
+		}
+	}
+	if d.err || len(d.b) != 0 {
+		return nil, nil, nil, nil, errBadRow
+	}
+	if req, resp, err = decodeHeaders(hdr); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return req, resp, bodies[0], bodies[1], nil
+}
