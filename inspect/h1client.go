@@ -27,6 +27,9 @@ const (
 	// IdleConnTimeout did: a handler that never closes idle sockets must
 	// not keep 64 of them open forever.
 	h1IdleTimeout = 90 * time.Second
+	// h1PeekAfter is how long a connection must have been idle before its
+	// reuse checks it is still open (see conn).
+	h1PeekAfter = 250 * time.Millisecond
 	// h1MaxSyncBody is the largest request body written before the answer
 	// is read, on the caller's goroutine. Up to this size the whole request
 	// fits in the socket buffers (a loopback receive window is 64 KiB by
@@ -274,7 +277,12 @@ func (c *H1Client) conn(ctx context.Context, req *http.Request) (*h1Conn, bool, 
 		s[len(s)-1] = nil
 		c.idle[key] = s[:len(s)-1]
 		c.mu.Unlock()
-		if time.Since(pc.idleAt) > h1IdleTimeout || !pc.alive() {
+		// A connection back in the pool for less than h1PeekAfter was
+		// open a moment ago: under load every webhook would otherwise pay
+		// a system call for the peek. The one resend covers the rare
+		// handler that closes idle sockets sooner than that.
+		idle := time.Since(pc.idleAt)
+		if idle > h1IdleTimeout || idle >= h1PeekAfter && !pc.alive() {
 			pc.nc.Close()
 			continue
 		}
