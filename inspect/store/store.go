@@ -218,6 +218,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// Writes take the write lock at BEGIN, so two processes never deadlock
 	// upgrading read locks; the busy timeout then queues them.
 	q.Set("_txlock", "immediate")
+	// 16 KiB pages for a new store (an existing one keeps its own: WAL mode
+	// fixes the page size): the indexer's commits write a fourth as many
+	// WAL frames — one pwrite each for header and page — and a bulk insert
+	// costs ~30% less than with 4 KiB pages (BenchmarkSaveParallel).
+	q.Add("_pragma", "page_size(16384)")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -324,7 +329,7 @@ func noCheckpointConn(ctx context.Context, db *sql.DB) (*sql.Conn, error) {
 const (
 	checkpointEvery = 250 * time.Millisecond
 	truncateAfter   = 2 * time.Second
-	restartFrames   = 4096 // WAL frames (16 MiB at 4 KiB pages)
+	restartFrames   = 1024 // WAL frames (16 MiB at 16 KiB pages)
 )
 
 // checkpointer copies committed pages from the WAL into the database file,
