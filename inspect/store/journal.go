@@ -47,6 +47,7 @@ type journal struct {
 	fsync  bool
 
 	seg    *os.File
+	m      []byte // seg mapped into memory (mmap.go), or nil: written with pwrite
 	seq    int
 	size   int64
 	segMax int64 // highest ID in seg
@@ -82,7 +83,7 @@ func openJournal(dbPath string, fsync bool) (*journal, error) {
 		return nil, fmt.Errorf("capture journal: %w", err)
 	}
 	j.lock = lock
-	if err := j.openSegment(); err != nil {
+	if err := j.openSegment(0); err != nil {
 		j.remove()
 		return nil, err
 	}
@@ -93,25 +94,40 @@ func (j *journal) segmentName(seq int) string {
 	return fmt.Sprintf("%s.%06d.log", j.prefix, seq)
 }
 
-func (j *journal) openSegment() error {
+func (j *journal) openSegment(need int) error {
 	j.seq++
-	f, err := os.OpenFile(j.segmentName(j.seq), os.O_WRONLY|os.O_CREATE|os.O_APPEND|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(j.segmentName(j.seq), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("capture journal: %w", err)
 	}
-	j.seg, j.size, j.segMax = f, 0, 0
+	j.seg, j.m, j.size, j.segMax = f, nil, 0, 0
+	if !j.fsync {
+		// Appending is then a copy into the page cache: no system call
+		// per batch, and what is copied survives the death of swhook as a
+		// write would (the kernel owns the pages).
+		j.m = mapSegment(f, max(segmentLimit, need))
+	}
 	return nil
 }
 
-// append writes a batch of framed records (maxID the highest among them)
-// with one write. When it returns nil the batch is durable.
+// append adds a batch of framed records (maxID the highest among them) to
+// the journal. When it returns nil the batch is durable.
 func (j *journal) append(b []byte, maxID int64) error {
-	if _, err := j.seg.Write(b); err != nil {
-		return fmt.Errorf("capture journal: %w", err)
+	if j.m != nil && int(j.size)+len(b) > len(j.m) {
+		if err := j.retire(len(b)); err != nil {
+			return err
+		}
 	}
-	if j.fsync {
-		if err := j.seg.Sync(); err != nil {
+	if j.m != nil {
+		copy(j.m[j.size:], b)
+	} else {
+		if _, err := j.seg.WriteAt(b, j.size); err != nil {
 			return fmt.Errorf("capture journal: %w", err)
+		}
+		if j.fsync {
+			if err := j.seg.Sync(); err != nil {
+				return fmt.Errorf("capture journal: %w", err)
+			}
 		}
 	}
 	j.size += int64(len(b))
@@ -121,14 +137,37 @@ func (j *journal) append(b []byte, maxID int64) error {
 	}
 	// Move on. A failure to open the next segment is reported with this
 	// batch's successor; this one is already safe.
+	return j.retire(0)
+}
+
+// retire closes the current segment, to be deleted once indexed, and opens
+// the next with room for need bytes at least.
+func (j *journal) retire(need int) error {
 	name := j.seg.Name()
-	if err := j.seg.Close(); err != nil {
-		return fmt.Errorf("capture journal: %w", err)
+	if err := j.closeSegment(); err != nil {
+		return err
 	}
 	j.mu.Lock()
 	j.retired = append(j.retired, retiredSegment{name: name, maxID: j.segMax})
 	j.mu.Unlock()
-	return j.openSegment()
+	return j.openSegment(need)
+}
+
+// closeSegment unmaps the current segment, cuts it to what it holds and
+// closes it.
+func (j *journal) closeSegment() error {
+	if j.m != nil {
+		unmapSegment(j.m)
+		j.m = nil
+		if err := j.seg.Truncate(j.size); err != nil {
+			j.seg.Close()
+			return fmt.Errorf("capture journal: %w", err)
+		}
+	}
+	if err := j.seg.Close(); err != nil {
+		return fmt.Errorf("capture journal: %w", err)
+	}
+	return nil
 }
 
 // indexedThrough deletes the retired segments whose records are all in
@@ -153,7 +192,7 @@ func (j *journal) indexedThrough(id int64) {
 // recover.
 func (j *journal) close(allIndexed bool) {
 	if j.seg != nil {
-		j.seg.Close()
+		j.closeSegment()
 	}
 	if allIndexed {
 		j.remove()
@@ -164,6 +203,10 @@ func (j *journal) close(allIndexed bool) {
 
 func (j *journal) remove() {
 	if j.seg != nil {
+		if j.m != nil {
+			unmapSegment(j.m)
+			j.m = nil
+		}
 		os.Remove(j.seg.Name())
 	}
 	j.mu.Lock()
