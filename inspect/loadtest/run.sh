@@ -282,6 +282,13 @@ run_wrk() {
 	errs[$name]=$((${errs[$name]:-0} + $(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")))
 }
 
+# last_word prints the last word of a space-separated list.
+last_word() {
+	local words
+	read -r -a words <<<"$1"
+	echo "${words[${#words[@]} - 1]}"
+}
+
 # median prints the median of its arguments.
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
@@ -292,6 +299,10 @@ for round in $(seq 1 "$rounds"); do
 	run_wrk direct "http://127.0.0.1:$handler_port"
 	run_wrk caddy "http://127.0.0.1:$caddy_port"
 	run_wrk swhook "http://127.0.0.1:$swhook_port"
+	# This round's figures (the last word of each list), so a reader can see
+	# the spread behind the medians.
+	printf 'round %d: requests/s direct %s, caddy %s, swhook %s\n' "$round" \
+		"$(last_word "${rps[direct]}")" "$(last_word "${rps[caddy]}")" "$(last_word "${rps[swhook]}")" >&2
 done
 for t in direct caddy swhook; do
 	# shellcheck disable=SC2086 # word splitting is the point
