@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -98,7 +99,15 @@ func (j *journal) openSegment(need int) error {
 	j.seq++
 	f, err := os.OpenFile(j.segmentName(j.seq), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
+		j.seg, j.m = nil, nil
 		return fmt.Errorf("capture journal: %w", err)
+	}
+	if j.fsync {
+		// The new name must survive a power cut too.
+		if d, err := os.Open(filepath.Dir(f.Name())); err == nil {
+			d.Sync()
+			d.Close()
+		}
 	}
 	j.seg, j.m, j.size, j.segMax = f, nil, 0, 0
 	if !j.fsync {
@@ -113,6 +122,13 @@ func (j *journal) openSegment(need int) error {
 // append adds a batch of framed records (maxID the highest among them) to
 // the journal. When it returns nil the batch is durable.
 func (j *journal) append(b []byte, maxID int64) error {
+	if j.seg == nil {
+		// The last segment could not be opened: try again rather than
+		// leave the indexer to answer every webhook from now on.
+		if err := j.openSegment(len(b)); err != nil {
+			return err
+		}
+	}
 	if j.m != nil && int(j.size)+len(b) > len(j.m) {
 		if err := j.retire(len(b)); err != nil {
 			return err
@@ -229,27 +245,37 @@ func recoverJournals(ctx context.Context, db *sql.DB, dbPath string) error {
 	if !journalSupported {
 		return nil
 	}
-	pattern := escapeGlob(dbPath) + "-capture-*"
-	names, err := filepath.Glob(pattern)
-	if err != nil || len(names) == 0 {
-		return nil
+	// Listed, not globbed: the names are matched as written, whatever
+	// characters the store's path holds.
+	dir, base := filepath.Split(filepath.Clean(dbPath))
+	entries, err := os.ReadDir(cmp.Or(dir, "."))
+	if err != nil {
+		return nil // nothing to recover from a directory we cannot list
 	}
+	head := base + "-capture-"
 	owners := map[string][]string{} // prefix → its segments
-	for _, n := range names {
-		rest := strings.TrimPrefix(n, dbPath+"-capture-")
+	for _, e := range entries {
+		name := e.Name()
+		rest, ok := strings.CutPrefix(name, head)
+		if !ok {
+			continue
+		}
+		full := filepath.Join(dir, name)
 		switch {
 		case strings.HasSuffix(rest, ".log"):
 			owner := strings.TrimSuffix(rest, ".log")
 			if i := strings.LastIndexByte(owner, '.'); i > 0 {
 				owner = owner[:i]
 			}
-			p := dbPath + "-capture-" + owner
-			owners[p] = append(owners[p], n)
+			p := filepath.Join(dir, head+owner)
+			owners[p] = append(owners[p], full)
 		case strings.HasSuffix(rest, ".lock"):
-			p := strings.TrimSuffix(n, ".lock")
+			p := strings.TrimSuffix(full, ".lock")
 			if _, ok := owners[p]; !ok {
 				owners[p] = nil
 			}
+		case strings.HasSuffix(rest, ".tmp"):
+			removeDeadTemp(full)
 		}
 	}
 	for prefix, segs := range owners {
@@ -258,6 +284,19 @@ func recoverJournals(ctx context.Context, db *sql.DB, dbPath string) error {
 		}
 	}
 	return nil
+}
+
+// removeDeadTemp removes a lock file a listener died creating (before it
+// renamed it into place): one nobody holds.
+func removeDeadTemp(name string) {
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if ok, _ := tryLock(f); ok {
+		os.Remove(name)
+	}
 }
 
 func recoverOwner(ctx context.Context, db *sql.DB, prefix string, segs []string) error {
@@ -282,8 +321,8 @@ func recoverOwner(ctx context.Context, db *sql.DB, prefix string, segs []string)
 		}
 		for len(b) > 0 {
 			id, row, n, err := nextRecord(b)
-			if err != nil || len(row) == 0 {
-				break // a torn tail: what follows was never acknowledged
+			if err != nil || !isRow(row) {
+				break // a torn tail (what follows was never acknowledged), or not ours
 			}
 			row[0] = id
 			recs = append(recs, row)
@@ -309,7 +348,9 @@ func insertRecovered(ctx context.Context, db *sql.DB, recs [][]any) error {
 	}
 	defer tx.Rollback()
 	var oldest sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT MIN(id) FROM exchanges`).Scan(&oldest); err != nil {
+	var cleared int64
+	err = tx.QueryRowContext(ctx, `SELECT (SELECT MIN(id) FROM exchanges), COALESCE((SELECT cleared FROM id_reserve), 0)`).Scan(&oldest, &cleared)
+	if err != nil {
 		return err
 	}
 	// Rows keep the ID their webhook was acknowledged with wherever it is
@@ -317,8 +358,8 @@ func insertRecovered(ctx context.Context, db *sql.DB, recs [][]any) error {
 	var renumber [][]any
 	for _, row := range recs {
 		id := row[0].(int64)
-		if oldest.Valid && id < oldest.Int64 {
-			continue // indexed, then pruned
+		if oldest.Valid && id < oldest.Int64 || id <= cleared {
+			continue // indexed, then pruned or cleared
 		}
 		var ts, tns int64
 		err := tx.QueryRowContext(ctx, `SELECT time_s, time_ns FROM exchanges WHERE id = ?`, id).Scan(&ts, &tns)
@@ -344,6 +385,18 @@ func insertRecovered(ctx context.Context, db *sql.DB, recs [][]any) error {
 	return tx.Commit()
 }
 
+// isRow reports whether a journal record holds what encode returns (the
+// parts recovery reads, typed as it reads them): a record with the right
+// checksum may still not be one this code wrote.
+func isRow(row []any) bool {
+	if len(row) != rowArgs {
+		return false
+	}
+	_, s := row[1].(int64)
+	_, ns := row[2].(int64)
+	return s && ns
+}
+
 func asInt(v any) int64 {
 	switch v := v.(type) {
 	case int64:
@@ -352,16 +405,4 @@ func asInt(v any) int64 {
 		return int64(v)
 	}
 	return -1
-}
-
-// escapeGlob quotes the characters filepath.Glob treats specially.
-func escapeGlob(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`*?[\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

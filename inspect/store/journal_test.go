@@ -135,17 +135,25 @@ func TestJournalAndDirectWriterShareIDs(t *testing.T) {
 }
 
 // Another process opening the store must leave a running listener's
-// journal alone: only a dead listener's is recovered.
+// journal alone: only a dead listener's is recovered — whichever way each
+// spells the store's path.
 func TestJournalOfARunningListenerIsLeftAlone(t *testing.T) {
-	ctx := context.Background()
 	a, path := openTemp(t, Options{Journal: true})
+	t.Run("same path", func(t *testing.T) { testRunningListenerLeftAlone(t, a, path, path, 1) })
+	sep := string(filepath.Separator)
+	spelled := filepath.Dir(path) + sep + "." + sep + sep + filepath.Base(path) // as --store may give it
+	t.Run("spelled "+spelled, func(t *testing.T) { testRunningListenerLeftAlone(t, a, path, spelled, 5) })
+}
+
+func testRunningListenerLeftAlone(t *testing.T, a *Store, path, other string, firstID int64) {
+	ctx := context.Background()
 	for i := 0; i < 3; i++ {
 		if err := a.Save(ctx, &exchange.Exchange{Request: exchange.Request{Path: "/a"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	before := captureFiles(t, path)
-	b, err := Open(ctx, path, Options{})
+	b, err := Open(ctx, other, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +165,43 @@ func TestJournalOfARunningListenerIsLeftAlone(t *testing.T) {
 	if err := a.Save(ctx, x); err != nil {
 		t.Fatal(err)
 	}
-	if x.ID != 4 {
-		t.Errorf("ID %d after another process opened the store, want 4", x.ID)
+	if x.ID != firstID+3 {
+		t.Errorf("ID %d after another process opened the store, want %d", x.ID, firstID+3)
+	}
+	if n, _ := a.Count(ctx, Query{}); n != int(firstID+3) {
+		t.Errorf("%d exchanges, want %d (each once)", n, firstID+3)
+	}
+}
+
+// A listener killed after `swhook clear` emptied the store must not bring
+// the cleared exchanges back from its journal.
+func TestRecoveryDoesNotResurrectCleared(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "swhook.db")
+	st, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := map[int64]*exchange.Exchange{}
+	for i := int64(1); i <= 3; i++ {
+		x := &exchange.Exchange{Time: time.Unix(i, 0).UTC(), Request: exchange.Request{Path: "/cleared"}}
+		if err := st.Save(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+		recs[x.ID] = x
+	}
+	if err := st.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	writeDeadJournal(t, path, recs, nil) // indexed before the clear, still journaled
+	st, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n, _ := st.Count(ctx, Query{}); n != 0 {
+		t.Errorf("%d cleared exchanges came back", n)
 	}
 }
 

@@ -116,6 +116,11 @@ var migrations = []string{
 	// their defaults; the columns queries filter on stay.
 	`ALTER TABLE exchanges ADD COLUMN head BLOB;
 	ALTER TABLE exchanges ADD COLUMN payload BLOB;`,
+
+	// 6: the highest ID Clear deleted, so recovering a killed listener's
+	// capture journal does not bring back exchanges cleared after they
+	// were indexed.
+	`ALTER TABLE id_reserve ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // migrate brings the schema up to date. Each step runs in its own immediate

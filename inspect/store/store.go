@@ -179,6 +179,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store path is empty")
 	}
+	// One spelling of the path: the capture journal's files are named
+	// after it, and every process must find them under the same name.
+	path = filepath.Clean(path)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -973,8 +976,9 @@ func (s *Store) Clear(ctx context.Context) error {
 			defer tx.Rollback()
 			// IDs carry on from the highest: the reservation covers every
 			// ID handed out so far.
-			if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = MAX(id,
-				COALESCE((SELECT MAX(id) FROM exchanges), 0), ?)`, s.ids.limit.Load()); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET
+				cleared = MAX(cleared, COALESCE((SELECT MAX(id) FROM exchanges), 0)),
+				id = MAX(id, COALESCE((SELECT MAX(id) FROM exchanges), 0), ?)`, s.ids.limit.Load()); err != nil {
 				return fmt.Errorf("clear: %w", err)
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges`); err != nil {
@@ -1173,6 +1177,9 @@ type (
 	summaryResponse exchange.Response
 )
 
+// rowArgs is how many arguments encode returns (insertSQL's parameters).
+const rowArgs = 9
+
 // encode turns x into insert arguments. It runs in the saving goroutine, so
 // the encoding work is spread over the callers and the writer only writes.
 func encode(x *exchange.Exchange) ([]any, error) {
@@ -1183,7 +1190,7 @@ func encode(x *exchange.Exchange) ([]any, error) {
 	q := &x.Request
 	head := appendHead(make([]byte, 0, 1+6*2+len(q.Method)+len(q.Path)+len(x.Event.Detail)+len(q.URL)+len(q.Query)+len(q.Host)+3+len(summary)),
 		headFields{method: q.Method, path: q.Path, detail: x.Event.Detail, url: q.URL, query: q.Query, host: q.Host}, summary)
-	return []any{
+	return []any{ // rowArgs values
 		nil, // the ID: see insertSQL
 		x.Time.Unix(), int64(x.Time.Nanosecond()), string(x.Event.Kind),
 		string(x.Signature.Status), int64(x.Response.Status), x.Response.Error,
