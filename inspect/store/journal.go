@@ -316,6 +316,12 @@ func recoverOwner(ctx context.Context, db *sql.DB, prefix string, segs []string)
 	var recs [][]any
 	for _, name := range segs {
 		b, err := os.ReadFile(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Another process recovered it first (it removes the
+			// segments before the lock file, and holds the lock until
+			// then): nothing left to do here.
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("recover capture journal: %w", err)
 		}
