@@ -105,6 +105,7 @@ type h1Conn struct {
 	idleAt time.Time
 
 	readAny bool  // an answer byte arrived during the current request
+	wrote   bool  // a byte of the current request reached the socket
 	limit   int64 // bytes the answer's head may still take
 
 	// peek's scratch, kept here so a liveness check allocates nothing.
@@ -132,6 +133,16 @@ func (pc *h1Conn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write sends through the connection, noting that part of the request
+// left (after which only a replayable one is sent again).
+func (pc *h1Conn) Write(p []byte) (int, error) {
+	n, err := pc.nc.Write(p)
+	if n > 0 {
+		pc.wrote = true
+	}
+	return n, err
+}
+
 // RoundTrip sends req and returns the handler's answer. The answer's body
 // must be read to EOF (the connection then returns to the pool) or closed.
 func (c *H1Client) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -149,13 +160,9 @@ func (c *H1Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ctxError(ctx, err)
 	}
 	resp, err := c.exchange(ctx, pc, req, req)
-	if err == nil || !reused || pc.readAny || ctx.Err() != nil || isTimeout(err) {
+	if err == nil || !c.mayResend(ctx, pc, reused, req, err) {
 		return resp, err
 	}
-	// A reused connection failed before the handler said a word: most
-	// likely it closed the connection as we sent (Node closes idle
-	// keep-alive sockets after 5 s). Send again, once, on a fresh one, if
-	// the body can be had again (it always can from the pipeline).
 	w, gerr := rewound(req)
 	if gerr != nil {
 		return nil, err
@@ -165,6 +172,34 @@ func (c *H1Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ctxError(ctx, err)
 	}
 	return c.exchange(ctx, pc, req, w)
+}
+
+// mayResend reports whether req, which failed on pc with err before the
+// handler said a word, may go again once on a fresh connection. The rule
+// is http.Transport's (shouldRetryRequest): only a reused connection (a
+// fresh one failing means the handler refuses the request, and resending
+// could loop), and only when the handler cannot have acted on it: nothing
+// of it was written, or it says it is safe to repeat (an idempotent method
+// or an Idempotency-Key). A POST the handler read and then dropped, say by
+// panicking or being restarted mid-request, must not run its side effects
+// twice: the caller gets the error (a 502), as Transport gave. The body
+// must also be had again (rewound checks).
+func (c *H1Client) mayResend(ctx context.Context, pc *h1Conn, reused bool, req *http.Request, err error) bool {
+	if !reused || pc.readAny || ctx.Err() != nil || isTimeout(err) {
+		return false
+	}
+	if !pc.wrote {
+		return true
+	}
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	_, ok := req.Header["Idempotency-Key"]
+	if !ok {
+		_, ok = req.Header["X-Idempotency-Key"]
+	}
+	return ok
 }
 
 // CloseIdleConnections closes every idle connection, this client's and the
@@ -193,7 +228,7 @@ func (c *H1Client) exchange(ctx context.Context, pc *h1Conn, req, w *http.Reques
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, pc.abort)
 	}
-	pc.readAny = false
+	pc.readAny, pc.wrote = false, false
 	fail := func(what string, err error) (*http.Response, error) {
 		pc.nc.Close()
 		if stop != nil {
@@ -207,7 +242,7 @@ func (c *H1Client) exchange(ctx context.Context, pc *h1Conn, req, w *http.Reques
 		err = pc.bw.Flush()
 	}
 	if err != nil {
-		pc.bw.Reset(pc.nc)
+		pc.bw.Reset(pc)
 		return fail("sending the request", err)
 	}
 
@@ -279,8 +314,10 @@ func (c *H1Client) conn(ctx context.Context, req *http.Request) (*h1Conn, bool, 
 		c.mu.Unlock()
 		// A connection back in the pool for less than h1PeekAfter was
 		// open a moment ago: under load every webhook would otherwise pay
-		// a system call for the peek. The one resend covers the rare
-		// handler that closes idle sockets sooner than that.
+		// a system call for the peek. The rare handler that closes idle
+		// sockets sooner than that gets an error (a 502) for a webhook
+		// sent on one, unless mayResend allows sending it again: a POST
+		// it may have read is never resent.
 		idle := time.Since(pc.idleAt)
 		if idle > h1IdleTimeout || idle >= h1PeekAfter && !pc.alive() {
 			pc.nc.Close()
@@ -301,7 +338,7 @@ func (c *H1Client) dial(ctx context.Context, host string) (*h1Conn, error) {
 	}
 	pc := &h1Conn{key: host, nc: nc, limit: 1<<63 - 1}
 	pc.br = bufio.NewReaderSize(pc, 4<<10)
-	pc.bw = bufio.NewWriterSize(nc, 8<<10) // a whole webhook: one write
+	pc.bw = bufio.NewWriterSize(pc, 8<<10) // a whole webhook: one write
 	pc.abort = func() { nc.SetDeadline(aLongTimeAgo) }
 	if sc, ok := nc.(syscall.Conn); ok {
 		pc.rc, _ = sc.SyscallConn()
@@ -316,7 +353,7 @@ func (c *H1Client) dial(ctx context.Context, host string) (*h1Conn, error) {
 // socket tells, far cheaper than finding out by a failed request.
 func (pc *h1Conn) alive() bool {
 	if pc.rc == nil {
-		return true // cannot tell; the retry covers it
+		return true // cannot tell; a request on a closed one fails (see mayResend)
 	}
 	if err := pc.rc.Read(pc.peekFn); err != nil {
 		return false

@@ -3,7 +3,8 @@
 package inspect
 
 // peek cannot look at the socket without blocking on this system; alive
-// then trusts an idle connection and the one retry covers a closed one.
+// then trusts an idle connection; a request on a closed one fails, and is
+// sent again only as mayResend allows.
 func (pc *h1Conn) peek(fd uintptr) bool {
 	return true
 }
