@@ -104,9 +104,10 @@ type h1Conn struct {
 	abort  func() // aborts pending I/O; built once, used by context.AfterFunc
 	idleAt time.Time
 
-	readAny bool  // an answer byte arrived during the current request
-	wrote   bool  // a byte of the current request reached the socket
-	limit   int64 // bytes the answer's head may still take
+	readAny  bool  // an answer byte arrived during the current request
+	wrote    bool  // a byte of the current request reached the socket
+	deadline bool  // the current request set a deadline (release clears it)
+	limit    int64 // bytes the answer's head may still take
 
 	// peek's scratch, kept here so a liveness check allocates nothing.
 	peekFn  func(fd uintptr) bool
@@ -222,8 +223,10 @@ func (c *H1Client) CloseIdleConnections() {
 // exchange writes w (req, or its rewound copy) on pc and reads the answer
 // head. On error pc is closed.
 func (c *H1Client) exchange(ctx context.Context, pc *h1Conn, req, w *http.Request) (*http.Response, error) {
-	deadline, _ := ctx.Deadline()
-	pc.nc.SetDeadline(deadline) // the zero time clears an earlier one
+	if deadline, ok := ctx.Deadline(); ok {
+		pc.nc.SetDeadline(deadline) // release clears it
+		pc.deadline = true
+	}
 	var stop func() bool
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, pc.abort)
@@ -284,6 +287,13 @@ func (c *H1Client) release(pc *h1Conn, reuse bool, stop func() bool) {
 	if !reuse || pc.br.Buffered() > 0 {
 		pc.nc.Close()
 		return
+	}
+	// The request's deadline must not outlive it: once passed, the peek
+	// (which honours it) would find the idle connection failing and drop
+	// it, so nothing idle longer than the forwarding timeout was reused.
+	if pc.deadline {
+		pc.nc.SetDeadline(time.Time{})
+		pc.deadline = false
 	}
 	pc.idleAt = time.Now()
 	c.mu.Lock()

@@ -605,6 +605,30 @@ func TestH1ClientHandlerClosesConnections(t *testing.T) {
 	})
 }
 
+// A kept connection must outlive the forwarding timeout of the request
+// that used it: the next webhook, arriving later, reuses it.
+func TestH1ClientReusesPastTheTimeout(t *testing.T) {
+	u, conns := countedServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}), nil)
+	h1, _ := newH1(t)
+	for i := range 2 {
+		if i > 0 {
+			time.Sleep(500 * time.Millisecond) // past the first one's deadline
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		req, _ := http.NewRequestWithContext(ctx, "POST", u.String()+"/x", strings.NewReader("A=1"))
+		_, got, err := h1Send(h1, req)
+		cancel()
+		if err != nil || got != "ok" {
+			t.Fatalf("request %d: %q, %v", i, got, err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
+
 // A handler that reads a webhook and then drops the connection without
 // answering (it panicked: net/http's server closes; or it was restarted)
 // may have acted on it: it must receive it once, and the caller gets the
