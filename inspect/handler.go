@@ -227,13 +227,25 @@ func (h *handler) verify(x *exchange.Exchange, r *http.Request, verifyURL string
 func hasSignatureHeader(h http.Header) bool { return signatureHeader(h) != "" }
 
 func signatureHeader(h http.Header) string {
-	for _, name := range []string{signature.HeaderSignalWire, signature.HeaderTwilio, signature.HeaderSignalWireSHA256} {
-		if h.Get(name) != "" {
+	for i, name := range signatureHeaders {
+		if v := h[canonicalSignatureHeaders[i]]; len(v) > 0 && v[0] != "" {
 			return name
 		}
 	}
 	return ""
 }
+
+// signatureHeaders in the order they are looked for, and their canonical
+// spellings (map keys), worked out once: h.Get would canonicalise the
+// names again for every webhook.
+var (
+	signatureHeaders          = [...]string{signature.HeaderSignalWire, signature.HeaderTwilio, signature.HeaderSignalWireSHA256}
+	canonicalSignatureHeaders = [...]string{
+		http.CanonicalHeaderKey(signature.HeaderSignalWire),
+		http.CanonicalHeaderKey(signature.HeaderTwilio),
+		http.CanonicalHeaderKey(signature.HeaderSignalWireSHA256),
+	}
+)
 
 func textAnswer(line string) Answer {
 	return Answer{ContentType: "text/plain; charset=utf-8", Body: []byte("swhook: " + line + "\n")}
