@@ -25,7 +25,9 @@ const (
 	h1MaxIdle = 64
 	// h1IdleTimeout drops a connection idle for longer, as Transport's
 	// IdleConnTimeout did: a handler that never closes idle sockets must
-	// not keep 64 of them open forever.
+	// not keep 64 of them open forever after a burst (release closes
+	// those at the bottom of the pool, which conn never reaches while
+	// traffic is steady).
 	h1IdleTimeout = 90 * time.Second
 	// h1PeekAfter is how long a connection must have been idle before its
 	// reuse checks it is still open (see conn).
@@ -76,6 +78,9 @@ type H1Client struct {
 	fallback http.RoundTripper
 	dialer   net.Dialer
 
+	// idleTimeout is h1IdleTimeout; tests shorten it.
+	idleTimeout time.Duration
+
 	mu   sync.Mutex
 	idle map[string][]*h1Conn // per target host, most recently used last
 }
@@ -87,9 +92,10 @@ func NewH1Client(fallback http.RoundTripper) *H1Client {
 		fallback = newHTTPTransport()
 	}
 	return &H1Client{
-		fallback: fallback,
-		dialer:   net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
-		idle:     make(map[string][]*h1Conn),
+		fallback:    fallback,
+		dialer:      net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
+		idleTimeout: h1IdleTimeout,
+		idle:        make(map[string][]*h1Conn),
 	}
 }
 
@@ -295,16 +301,36 @@ func (c *H1Client) release(pc *h1Conn, reuse bool, stop func() bool) {
 		pc.nc.SetDeadline(time.Time{})
 		pc.deadline = false
 	}
-	pc.idleAt = time.Now()
+	now := time.Now()
+	pc.idleAt = now
 	c.mu.Lock()
 	s := c.idle[pc.key]
-	if len(s) >= h1MaxIdle {
-		c.mu.Unlock()
-		pc.nc.Close()
-		return
+	// The pool is a stack: conn takes from the top, so after a burst the
+	// connections below the few that steady traffic uses would stay open
+	// for good. Those idle too long go here, oldest (lowest) first.
+	var expired []*h1Conn
+	n := 0
+	for n < len(s) && now.Sub(s[n].idleAt) > c.idleTimeout {
+		n++
 	}
-	c.idle[pc.key] = append(s, pc)
+	if n > 0 {
+		expired = append(expired, s[:n]...)
+		m := copy(s, s[n:])
+		clear(s[m:])
+		s = s[:m]
+	}
+	full := len(s) >= h1MaxIdle
+	if !full {
+		s = append(s, pc)
+	}
+	c.idle[pc.key] = s
 	c.mu.Unlock()
+	for _, old := range expired {
+		old.nc.Close()
+	}
+	if full {
+		pc.nc.Close()
+	}
 }
 
 // conn takes the most recently used idle connection that is still open,
@@ -329,7 +355,7 @@ func (c *H1Client) conn(ctx context.Context, req *http.Request) (*h1Conn, bool, 
 		// sent on one, unless mayResend allows sending it again: a POST
 		// it may have read is never resent.
 		idle := time.Since(pc.idleAt)
-		if idle > h1IdleTimeout || idle >= h1PeekAfter && !pc.alive() {
+		if idle > c.idleTimeout || idle >= h1PeekAfter && !pc.alive() {
 			pc.nc.Close()
 			continue
 		}

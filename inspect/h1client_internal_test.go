@@ -2,10 +2,14 @@ package inspect
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -91,4 +95,86 @@ func FuzzH1HeaderValidation(f *testing.F) {
 			t.Errorf("header %q: %q: H1Client valid=%v, Transport said %v", name, value, !refused, terr)
 		}
 	})
+}
+
+// After a burst, the connections below the one steady traffic keeps
+// using must be closed once idle past the idle timeout: conn never
+// reaches them, so only release can.
+func TestH1ClientExpiresBurstConnections(t *testing.T) {
+	const burst = 6
+	var arrived, opened, closed atomic.Int64
+	all := make(chan struct{})
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/burst" {
+				if arrived.Add(1) == burst {
+					close(all)
+				}
+				select { // hold each until all are in: one connection each
+				case <-all:
+				case <-time.After(5 * time.Second):
+				}
+			}
+			io.WriteString(w, "ok")
+		}),
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			switch s {
+			case http.StateNew:
+				opened.Add(1)
+			case http.StateClosed:
+				closed.Add(1)
+			}
+		},
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	c := NewH1Client(nil)
+	defer c.CloseIdleConnections()
+	c.idleTimeout = 200 * time.Millisecond
+	base := "http://" + ln.Addr().String()
+	send := func(path string) error {
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader("A=1"))
+		resp, err := c.RoundTrip(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err == nil && string(b) != "ok" {
+			err = fmt.Errorf("answer %q", b)
+		}
+		return err
+	}
+
+	var wg sync.WaitGroup
+	for range burst {
+		wg.Go(func() {
+			if err := send("/burst"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := opened.Load(); n != burst {
+		t.Fatalf("the burst opened %d connections, want %d", n, burst)
+	}
+	// Steady traffic, far more often than the idle timeout, until the
+	// extra connections are closed (or long after they should have been).
+	for deadline := time.Now().Add(5 * time.Second); closed.Load() < burst-1 && time.Now().Before(deadline); {
+		if err := send("/steady"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitFor(t, func() bool { return closed.Load() == burst-1 }, "the burst's extra connections were not closed")
+	if err := send("/steady"); err != nil {
+		t.Fatal(err)
+	}
+	if n, m := opened.Load(), closed.Load(); n != burst || m != burst-1 {
+		t.Errorf("%d connections opened, %d closed; want %d and %d: steady traffic kept its one", n, m, burst, burst-1)
+	}
 }
