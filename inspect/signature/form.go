@@ -1,6 +1,7 @@
 package signature
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 )
@@ -45,32 +46,41 @@ func ParseForm(s string) (params []Param, malformed bool) {
 }
 
 // formUnescape decodes '+' as a space and valid %XX escapes; an invalid
-// escape is kept literally and reported.
+// escape is kept literally and reported. It is appendFormUnescaped for a
+// string, so ParseForm and the Verifier's own parser cannot disagree.
 func formUnescape(s string) (string, bool) {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
 		return s, false
 	}
-	var b strings.Builder
-	b.Grow(len(s))
+	b, bad := appendFormUnescaped(make([]byte, 0, len(s)), []byte(s))
+	return string(b), bad
+}
+
+// appendFormUnescaped appends s decoded as formUnescape says to dst: the
+// Verifier decodes a body's keys and values into one buffer with it.
+func appendFormUnescaped(dst, s []byte) ([]byte, bool) {
+	if bytes.IndexByte(s, '%') < 0 && bytes.IndexByte(s, '+') < 0 {
+		return append(dst, s...), false
+	}
 	bad := false
 	for i := 0; i < len(s); i++ {
-		c := s[i]
+		ch := s[i]
 		switch {
-		case c == '+':
-			b.WriteByte(' ')
-		case c == '%':
+		case ch == '+':
+			dst = append(dst, ' ')
+		case ch == '%':
 			if i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-				b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+				dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
 				i += 2
 			} else {
 				bad = true
-				b.WriteByte('%')
+				dst = append(dst, '%')
 			}
 		default:
-			b.WriteByte(c)
+			dst = append(dst, ch)
 		}
 	}
-	return b.String(), bad
+	return dst, bad
 }
 
 func isHex(c byte) bool {

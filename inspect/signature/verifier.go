@@ -378,32 +378,6 @@ func (c *checker) valueSort() bool {
 	return false
 }
 
-// appendFormUnescaped is formUnescape appending to dst.
-func appendFormUnescaped(dst, s []byte) ([]byte, bool) {
-	if bytes.IndexByte(s, '%') < 0 && bytes.IndexByte(s, '+') < 0 {
-		return append(dst, s...), false
-	}
-	bad := false
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case ch == '+':
-			dst = append(dst, ' ')
-		case ch == '%':
-			if i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-				dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
-				i += 2
-			} else {
-				bad = true
-				dst = append(dst, '%')
-			}
-		default:
-			dst = append(dst, ch)
-		}
-	}
-	return dst, bad
-}
-
 // cutByte is bytes.Cut for one separator byte.
 func cutByte(s []byte, sep byte) (before, after []byte, found bool) {
 	if i := bytes.IndexByte(s, sep); i >= 0 {
