@@ -83,6 +83,9 @@ type H1Client struct {
 
 	mu   sync.Mutex
 	idle map[string][]*h1Conn // per target host, most recently used last
+	// peekAlways marks the hosts that dropped a connection reused without
+	// a peek (see conn): from then on every reuse there is checked first.
+	peekAlways map[string]bool
 }
 
 // NewH1Client returns a client that hands what it does not handle to
@@ -96,6 +99,7 @@ func NewH1Client(fallback http.RoundTripper) *H1Client {
 		dialer:      net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
 		idleTimeout: h1IdleTimeout,
 		idle:        make(map[string][]*h1Conn),
+		peekAlways:  make(map[string]bool),
 	}
 }
 
@@ -111,6 +115,7 @@ type h1Conn struct {
 	idleAt time.Time
 
 	readAny  bool  // an answer byte arrived during the current request
+	peeked   bool  // conn checked it was still open before this request
 	wrote    bool  // a byte of the current request reached the socket
 	deadline bool  // the current request set a deadline (release clears it)
 	limit    int64 // bytes the answer's head may still take
@@ -167,6 +172,14 @@ func (c *H1Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ctxError(ctx, err)
 	}
 	resp, err := c.exchange(ctx, pc, req, req)
+	if err != nil && reused && !pc.peeked && !pc.readAny && ctx.Err() == nil {
+		// Most likely the handler closes sockets without saying so
+		// (no Connection: close): check its connections from now on, so
+		// this costs it one webhook, not every other one.
+		c.mu.Lock()
+		c.peekAlways[req.URL.Host] = true
+		c.mu.Unlock()
+	}
 	if err == nil || !c.mayResend(ctx, pc, reused, req, err) {
 		return resp, err
 	}
@@ -347,6 +360,7 @@ func (c *H1Client) conn(ctx context.Context, req *http.Request) (*h1Conn, bool, 
 		pc := s[len(s)-1]
 		s[len(s)-1] = nil
 		c.idle[key] = s[:len(s)-1]
+		always := c.peekAlways[key]
 		c.mu.Unlock()
 		// A connection back in the pool for less than h1PeekAfter was
 		// open a moment ago: under load every webhook would otherwise pay
@@ -355,7 +369,8 @@ func (c *H1Client) conn(ctx context.Context, req *http.Request) (*h1Conn, bool, 
 		// sent on one, unless mayResend allows sending it again: a POST
 		// it may have read is never resent.
 		idle := time.Since(pc.idleAt)
-		if idle > c.idleTimeout || idle >= h1PeekAfter && !pc.alive() {
+		pc.peeked = always || idle >= h1PeekAfter
+		if idle > c.idleTimeout || pc.peeked && !pc.alive() {
 			pc.nc.Close()
 			continue
 		}

@@ -454,6 +454,32 @@ func TestH1ClientHandlerClosesConnections(t *testing.T) {
 			}
 		}
 	})
+	t.Run("close after every answer, unannounced, POSTs in quick succession", func(t *testing.T) {
+		// Reuse within h1PeekAfter skips the peek. Against a handler that
+		// closes every connection without saying so, that may cost one
+		// webhook (a POST it may have read is never resent); after that
+		// its connections are checked, and no other is lost.
+		rs := newRawServer(t, func(rs *rawServer, c net.Conn, br *bufio.Reader, _ int) {
+			if _, ok := rs.readReq(br); ok {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}
+		})
+		h1, _ := newH1(t)
+		gap := peekAfter / 5 // the close reaches us, the unchecked reuse still happens
+		failed := 0
+		for i := range 8 {
+			if _, got, err := h1Post(t, h1, rs.url, fmt.Sprintf("A=%d", i)); err != nil || got != "ok" {
+				failed++
+			}
+			time.Sleep(gap)
+		}
+		if failed > 1 {
+			t.Errorf("%d of 8 POSTs failed; want at most the first unchecked reuse", failed)
+		}
+		if n := rs.reqs.Load(); n != int64(8-failed) && n != 8 {
+			t.Errorf("handler saw %d requests for %d answered", n, 8-failed)
+		}
+	})
 	t.Run("closed while the request was on its way", func(t *testing.T) {
 		// The race the peek cannot see: the handler takes the request on a
 		// kept-alive connection and closes without a word. Sent again once,
