@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/jsonwalk"
 )
 
 // plainJSON classifies a JSON body the way classifyJSON does, without
@@ -21,7 +22,7 @@ func plainJSON(body []byte) (ev exchange.Event, ok bool) {
 	if !json.Valid(body) {
 		return exchange.Event{}, false
 	}
-	p := skipJSONSpace(body)
+	p := jsonwalk.SkipSpace(body)
 	if len(p) == 0 || p[0] != '{' {
 		return exchange.Event{}, false
 	}
@@ -42,18 +43,18 @@ func plainJSON(body []byte) (ev exchange.Event, ok bool) {
 		seen |= f
 		return true
 	}
-	ok = eachMember(p, func(name, v []byte) bool {
+	ok = jsonwalk.EachMember(p, func(name, v []byte) bool {
 		switch {
-		case asciiFold(name, "event_type"):
-			eventType, ok = plainString(v)
+		case jsonwalk.ASCIIFold(name, "event_type"):
+			eventType, ok = jsonwalk.PlainString(v)
 			return ok && once(fEventType)
-		case asciiFold(name, "call"):
+		case jsonwalk.ASCIIFold(name, "call"):
 			callState, ok = memberString(v, "call_state", "direction")
 			return ok && once(fCall)
-		case asciiFold(name, "message"):
+		case jsonwalk.ASCIIFold(name, "message"):
 			msgDirection, ok = memberString(v, "direction", "status")
 			return ok && once(fMessage)
-		case asciiFold(name, "params"):
+		case jsonwalk.ASCIIFold(name, "params"):
 			if v[0] == '{' {
 				relayState, ok = memberString(v, "call_state", "")
 			} else {
@@ -62,10 +63,10 @@ func plainJSON(body []byte) (ev exchange.Event, ok bool) {
 				ok = !bytes.Equal(v, []byte("null"))
 			}
 			return ok && once(fParams)
-		case asciiFold(name, "status"):
-			status, ok = plainString(v)
+		case jsonwalk.ASCIIFold(name, "status"):
+			status, ok = jsonwalk.PlainString(v)
 			return ok && once(fStatus)
-		case asciiFold(name, "number_of_segments"):
+		case jsonwalk.ASCIIFold(name, "number_of_segments"):
 			return !bytes.Equal(v, []byte("null")) && once(fSegments)
 		}
 		return true
@@ -97,17 +98,17 @@ func memberString(v []byte, want, other string) (s string, ok bool) {
 		return "", false
 	}
 	var seenWant, seenOther bool
-	ok = eachMember(v, func(name, m []byte) bool {
+	ok = jsonwalk.EachMember(v, func(name, m []byte) bool {
 		switch {
-		case asciiFold(name, want):
+		case jsonwalk.ASCIIFold(name, want):
 			var good bool
-			s, good = plainString(m)
+			s, good = jsonwalk.PlainString(m)
 			if !good || seenWant {
 				return false
 			}
 			seenWant = true
-		case other != "" && asciiFold(name, other):
-			if _, good := plainString(m); !good || seenOther {
+		case other != "" && jsonwalk.ASCIIFold(name, other):
+			if _, good := jsonwalk.PlainString(m); !good || seenOther {
 				return false
 			}
 			seenOther = true
@@ -115,104 +116,4 @@ func memberString(v []byte, want, other string) (s string, ok bool) {
 		return true
 	})
 	return s, ok
-}
-
-// plainString is the content of a JSON string without escapes or
-// non-ASCII bytes, which decodes to exactly its bytes.
-func plainString(v []byte) (string, bool) {
-	if len(v) < 2 || v[0] != '"' {
-		return "", false
-	}
-	for _, c := range v[1 : len(v)-1] {
-		if c == '\\' || c >= 0x80 {
-			return "", false
-		}
-	}
-	return string(v[1 : len(v)-1]), true
-}
-
-// eachMember calls fn with each member of the JSON object at the start of
-// p (valid JSON, checked by the caller) until fn returns false; it returns
-// false then, or when a member name has an escape or a non-ASCII byte.
-func eachMember(p []byte, fn func(name, value []byte) bool) bool {
-	p = skipJSONSpace(p[1:]) // past '{'
-	for len(p) > 0 && p[0] != '}' {
-		if p[0] == ',' {
-			p = skipJSONSpace(p[1:])
-		}
-		end := bytes.IndexByte(p[1:], '"') + 1 // p[0] is the name's '"'
-		if end <= 0 {
-			return false
-		}
-		name := p[1:end]
-		for _, c := range name {
-			if c == '\\' || c >= 0x80 {
-				return false
-			}
-		}
-		p = skipJSONSpace(p[end+1:])
-		p = skipJSONSpace(p[1:]) // past ':'
-		n := jsonValueLen(p)
-		if n <= 0 || !fn(name, p[:n]) {
-			return false
-		}
-		p = skipJSONSpace(p[n:])
-	}
-	return true
-}
-
-// jsonValueLen is the length of the valid JSON value at the start of p.
-func jsonValueLen(p []byte) int {
-	depth := 0
-	for i := 0; i < len(p); i++ {
-		switch p[i] {
-		case '"':
-			for i++; i < len(p) && p[i] != '"'; i++ {
-				if p[i] == '\\' {
-					i++
-				}
-			}
-			if depth == 0 {
-				return i + 1
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i // the end of the enclosing object: a scalar ends here
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case ',', ' ', '\t', '\r', '\n':
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return len(p)
-}
-
-func skipJSONSpace(p []byte) []byte {
-	for len(p) > 0 && (p[0] == ' ' || p[0] == '\t' || p[0] == '\r' || p[0] == '\n') {
-		p = p[1:]
-	}
-	return p
-}
-
-// asciiFold is strings.EqualFold for an ASCII name and a lower-case want.
-func asciiFold(name []byte, want string) bool {
-	if len(name) != len(want) {
-		return false
-	}
-	for i, c := range name {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != want[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -1,8 +1,9 @@
 package respcheck
 
 import (
-	"bytes"
 	"encoding/json"
+
+	"github.com/swhook/swhook/inspect/jsonwalk"
 )
 
 // plainSWMLJSONOK says whether body is a SWML JSON document checkSWMLJSON
@@ -21,16 +22,16 @@ func plainSWMLJSONOK(body []byte) bool {
 	if !json.Valid(body) {
 		return false
 	}
-	p := skipJSONSpace(body)
+	p := jsonwalk.SkipSpace(body)
 	if len(p) == 0 || p[0] != '{' {
 		return false
 	}
 	versionOK, sectionsOK := false, false
-	err := eachMember(p, func(name, value []byte) bool {
+	err := jsonwalk.EachMember(p, func(name, value []byte) bool {
 		switch {
-		case asciiFold(name, "version"):
+		case jsonwalk.ASCIIFold(name, "version"):
 			versionOK = string(value) == `"1.0.0"`
-		case asciiFold(name, "sections"):
+		case jsonwalk.ASCIIFold(name, "sections"):
 			sectionsOK = plainSections(value)
 		}
 		return true
@@ -46,95 +47,9 @@ func plainSections(value []byte) bool {
 		return false
 	}
 	hasMain := false
-	ok := eachMember(value, func(name, v []byte) bool {
+	ok := jsonwalk.EachMember(value, func(name, v []byte) bool {
 		hasMain = hasMain || string(name) == "main"
 		return len(v) > 0 && v[0] == '['
 	})
 	return ok && hasMain
-}
-
-// eachMember calls fn with each member of the JSON object at the start of
-// p (valid JSON, checked by the caller) until fn returns false; it returns
-// false then, or when a member name has an escape or a non-ASCII byte.
-func eachMember(p []byte, fn func(name, value []byte) bool) bool {
-	p = skipJSONSpace(p[1:]) // past '{'
-	for len(p) > 0 && p[0] != '}' {
-		if p[0] == ',' {
-			p = skipJSONSpace(p[1:])
-		}
-		end := bytes.IndexByte(p[1:], '"') + 1 // p[0] is the name's '"'
-		if end <= 0 {
-			return false
-		}
-		name := p[1:end]
-		for _, c := range name {
-			if c == '\\' || c >= 0x80 {
-				return false
-			}
-		}
-		p = skipJSONSpace(p[end+1:])
-		p = skipJSONSpace(p[1:]) // past ':'
-		n := jsonValueLen(p)
-		if n <= 0 || !fn(name, p[:n]) {
-			return false
-		}
-		p = skipJSONSpace(p[n:])
-	}
-	return true
-}
-
-// jsonValueLen is the length of the valid JSON value at the start of p.
-func jsonValueLen(p []byte) int {
-	depth := 0
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; c {
-		case '"':
-			for i++; i < len(p) && p[i] != '"'; i++ {
-				if p[i] == '\\' {
-					i++
-				}
-			}
-			if depth == 0 {
-				return i + 1
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i // the end of an enclosing object: a scalar ends here
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case ',', ' ', '\t', '\r', '\n':
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return len(p)
-}
-
-func skipJSONSpace(p []byte) []byte {
-	for len(p) > 0 && (p[0] == ' ' || p[0] == '\t' || p[0] == '\r' || p[0] == '\n') {
-		p = p[1:]
-	}
-	return p
-}
-
-// asciiFold is strings.EqualFold for an ASCII name and a lower-case want.
-func asciiFold(name []byte, want string) bool {
-	if len(name) != len(want) {
-		return false
-	}
-	for i, c := range name {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != want[i] {
-			return false
-		}
-	}
-	return true
 }
