@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"hash"
 	"slices"
 	"strings"
 	"sync"
@@ -57,11 +56,8 @@ const maxKeptBuffer = 64 << 10
 // checks it keeps the HMAC state and its buffers, whose contents the next
 // check overwrites; the request itself is let go (release).
 type checker struct {
-	key      []byte
-	h1, h256 hash.Hash // created on first use, then Reset
-	sum      [sha256.Size]byte
+	macs // the key, HMAC state (created on first use, then Reset), buf: the message being MACed
 
-	buf     []byte // the message being MACed
 	dec     []byte // the form body, decoded; spans index into it
 	params  []span // in submission order
 	sorted  []span // by key, stable
@@ -78,7 +74,7 @@ type checker struct {
 	parsed, malformed     bool
 }
 
-func newChecker(key string) *checker { return &checker{key: []byte(key)} }
+func newChecker(key string) *checker { return &checker{macs: macs{key: []byte(key)}} }
 
 // release drops what the check referenced and any buffer grown too large.
 func (c *checker) release() {
@@ -132,21 +128,6 @@ func (c *checker) verify(r Request) Verdict {
 		ok.Note = joinNotes(ok.Note, fmt.Sprintf("%s does not match although %s does", strings.Join(failed, " and "), ok.Header))
 	}
 	return ok
-}
-
-// hash returns the HMAC for the scheme's hash function, reset.
-func (c *checker) hash(use256 bool) hash.Hash {
-	h := &c.h1
-	newH := sha1.New
-	if use256 {
-		h, newH = &c.h256, sha256.New
-	}
-	if *h == nil {
-		*h = hmac.New(newH, c.key)
-	} else {
-		(*h).Reset()
-	}
-	return *h
 }
 
 // appendURL appends URL variant i to b: 0 is the URL as received, 1 its
