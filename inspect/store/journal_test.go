@@ -325,6 +325,9 @@ func TestJournalRotatesAndDeletesIndexedSegments(t *testing.T) {
 	if _, err := st.LatestID(ctx); err != nil { // everything indexed
 		t.Fatal(err)
 	}
+	if st.jr.seq < 3 {
+		t.Errorf("3 MiB of records went into %d segment(s): the journal never moved on", st.jr.seq)
+	}
 	if files := captureFiles(t, path); len(files) > 3 { // the lock, the current segment, maybe one retired
 		t.Errorf("indexed segments kept: %v", files)
 	}
