@@ -383,6 +383,10 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			Tunnel:        updates,
 			InitialTunnel: initial,
 			Store:         st,
+			ListCommand:   "swhook list",
+		}
+		if o.Store != "" {
+			sess.ListCommand += " --store " + shellWord(o.Store)
 		}
 		if o.Forward != "" {
 			sess.Replay = storeReplayer(st, f.HTTPClient, o.signingKey, f.Now)

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,5 +123,8 @@ func runTUIWith(ctx context.Context, f *cmdutil.Factory, s liveSession, extra ..
 	if err != nil && !(errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil) && !errors.Is(err, tea.ErrInterrupted) {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
+	// The screen is the terminal's again: one line of what the session
+	// took, so closing the view does not feel like losing it.
+	fmt.Fprintln(f.IOStreams.Out, tui.SessionLine(m.Counts(), cmp.Or(s.ListCommand, "swhook list")))
 	return nil
 }

@@ -138,6 +138,12 @@ func TestRunTUIOverARealStore(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("q did not end the view")
 	}
+	// Once the screen is the terminal's again, one line says what the
+	// session took (the five rows from before it do not count).
+	want := "swhook: this session took 1 webhook (1 with an invalid signature); see them with `swhook list`\n"
+	if !strings.HasSuffix(out.String(), want) {
+		t.Errorf("the last line is not %q; output ends %q", want, out.String()[max(0, len(out.String())-200):])
+	}
 }
 
 // TestRunTUIEndsWithContext: when listen stops (Ctrl-C reaches it as a

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"strings"
 
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/store"
@@ -37,8 +38,20 @@ type liveSession struct {
 	InitialTunnel tunnel.Status
 
 	Store *store.Store
+	// ListCommand is how to see this session's webhooks afterwards
+	// ("swhook list", with --store when one was given).
+	ListCommand string
 	// Replay sends exchange id again to the forward target, re-signed when
 	// resign is set, stores the result and returns it; nil when there is no
 	// forward target.
 	Replay func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error)
+}
+
+// shellWord quotes s for a POSIX shell when it needs it, so a command
+// printed for a person to paste runs as shown.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

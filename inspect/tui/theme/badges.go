@@ -86,7 +86,7 @@ func CheckMark(c exchange.CheckStatus) string {
 // and measured so, like every East Asian wide symbol.
 const TriggerMark = "⚡"
 
-// SentMark is the mark in front of the path of a row swhook sent itself:
+// SentMark is the mark (in its own narrow column) of a row swhook sent itself:
 // ↻#N for a replay of #N, ⚡ for a trigger; "" for a received row.
 func SentMark(x *exchange.Exchange) string {
 	switch {
