@@ -33,6 +33,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/swhook/swhook/inspect/store/journal"
 )
 
 // ErrNotFound is returned by Get and Last when there is no such exchange.
@@ -130,13 +132,22 @@ type Store struct {
 	commits, rows atomic.Int64
 	// jr is the capture journal (nil unless Options.Journal) and ids the
 	// IDs it hands out.
-	jr  *journal
+	jr  captureJournal
 	ids ids
 	// keepJournal is set (by the indexer) when a journaled row could not
 	// be inserted: from then on the journal is kept for recovery.
 	keepJournal bool
 	closeOnce   sync.Once
 	closeErr    error
+}
+
+// captureJournal is what the store needs of its capture journal
+// (*journal.Journal); a test gives it one whose appends fail.
+type captureJournal interface {
+	Append(b []byte, maxID int64) error
+	IndexedThrough(id int64)
+	Close(allIndexed bool)
+	Remove()
 }
 
 // writeReq is one unit of work for the writer goroutine: a row to insert,
@@ -270,11 +281,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			for _, r := range rows {
 				top = max(top, r.id) // 0 for a row never journaled
 			}
-			s.jr.indexedThrough(top)
+			s.jr.IndexedThrough(top)
 		}
 	}
-	if opts.Journal && journalSupported {
-		if s.jr, err = openJournal(path, opts.FullSync); err != nil {
+	if opts.Journal && journal.Supported {
+		if s.jr, err = journal.Open(path, opts.FullSync); err != nil {
 			ins.Close()
 			conn.Close()
 			db.Close()
@@ -284,7 +295,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		// writer's, leaves checkpoints to the checkpointer.
 		rconn, err := noCheckpointConn(ctx, db)
 		if err != nil {
-			s.jr.remove()
+			s.jr.Remove()
 			ins.Close()
 			conn.Close()
 			db.Close()

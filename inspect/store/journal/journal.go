@@ -1,15 +1,4 @@
-package store
-
-import (
-	"errors"
-	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"sync"
-)
-
-// The capture journal is how `swhook listen` makes a webhook durable before
+// Package journal is the capture journal: how `swhook listen` makes a webhook durable before
 // answering it without paying for a SQLite transaction per batch of
 // webhooks: each batch is appended to a plain file with one write (handed to
 // the kernel, it survives kill -9 of swhook, as a commit with
@@ -27,22 +16,36 @@ import (
 // that opens the store and finds segments whose lock nobody holds (their
 // listener was killed) inserts their records before anything else reads
 // the store: nothing that was answered is lost.
+//
+// The journal knows files, locks and record framing, not SQL: the store
+// decides what a record holds (the arguments of its row insert) and inserts
+// what Recover hands back.
+package journal
 
-// segmentLimit is the size at which the journal moves on to a new segment,
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// SegmentLimit is the size at which the journal moves on to a new segment,
 // letting the indexed one be deleted. Small, so a crashed listener leaves
 // little to recover.
-const segmentLimit = 1 << 20
+const SegmentLimit = 1 << 20
 
-// journal is one process's capture journal. append is called by the
-// capture goroutine only; indexedThrough by the indexer; close once both
-// have stopped.
-type journal struct {
+// Journal is one process's capture journal. Append is called by one
+// goroutine only (the store's capture); IndexedThrough by another (its
+// indexer); Close once both have stopped.
+type Journal struct {
 	prefix string // <store>-capture-<owner>
 	lock   *os.File
 	fsync  bool
 
 	seg    *os.File
-	m      []byte // seg mapped into memory (mmap.go), or nil: written with pwrite
+	m      []byte // seg mapped into memory (mmap_linux.go), or nil: written with pwrite
 	seq    int
 	size   int64
 	segMax int64 // highest ID in seg
@@ -56,12 +59,13 @@ type retiredSegment struct {
 	maxID int64
 }
 
-// openJournal creates this process's lock file (locked before it appears
-// under its name, so no recovering process can take it for a dead
-// listener's) and its first segment.
-func openJournal(dbPath string, fsync bool) (*journal, error) {
+// Open creates this process's journal beside the store at dbPath: its lock
+// file (locked before it appears under its name, so no recovering process
+// can take it for a dead listener's) and its first segment. With fsync every
+// Append is synced to disk (durable across a power cut, not only a crash).
+func Open(dbPath string, fsync bool) (*Journal, error) {
 	owner := fmt.Sprintf("%d.%08x", os.Getpid(), rand.Uint32())
-	j := &journal{prefix: dbPath + "-capture-" + owner, fsync: fsync}
+	j := &Journal{prefix: dbPath + "-capture-" + owner, fsync: fsync}
 	tmp := j.prefix + ".tmp"
 	lock, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -79,17 +83,17 @@ func openJournal(dbPath string, fsync bool) (*journal, error) {
 	}
 	j.lock = lock
 	if err := j.openSegment(0); err != nil {
-		j.remove()
+		j.Remove()
 		return nil, err
 	}
 	return j, nil
 }
 
-func (j *journal) segmentName(seq int) string {
+func (j *Journal) segmentName(seq int) string {
 	return fmt.Sprintf("%s.%06d.log", j.prefix, seq)
 }
 
-func (j *journal) openSegment(need int) error {
+func (j *Journal) openSegment(need int) error {
 	j.seq++
 	f, err := os.OpenFile(j.segmentName(j.seq), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -108,14 +112,14 @@ func (j *journal) openSegment(need int) error {
 		// Appending is then a copy into the page cache: no system call
 		// per batch, and what is copied survives the death of swhook as a
 		// write would (the kernel owns the pages).
-		j.m = mapSegment(f, max(segmentLimit, need))
+		j.m = mapSegment(f, max(SegmentLimit, need))
 	}
 	return nil
 }
 
-// append adds a batch of framed records (maxID the highest among them) to
-// the journal. When it returns nil the batch is durable.
-func (j *journal) append(b []byte, maxID int64) error {
+// Append adds a batch of framed records (AppendRecord; maxID the highest ID
+// among them) to the journal. When it returns nil the batch is durable.
+func (j *Journal) Append(b []byte, maxID int64) error {
 	if j.seg == nil {
 		// The last segment could not be opened: try again rather than
 		// leave the indexer to answer every webhook from now on.
@@ -142,7 +146,7 @@ func (j *journal) append(b []byte, maxID int64) error {
 	}
 	j.size += int64(len(b))
 	j.segMax = max(j.segMax, maxID)
-	if j.size < segmentLimit {
+	if j.size < SegmentLimit {
 		return nil
 	}
 	// Move on. A failure to open the next segment is reported with this
@@ -152,7 +156,7 @@ func (j *journal) append(b []byte, maxID int64) error {
 
 // retire closes the current segment, to be deleted once indexed, and opens
 // the next with room for need bytes at least.
-func (j *journal) retire(need int) error {
+func (j *Journal) retire(need int) error {
 	name := j.seg.Name()
 	if err := j.closeSegment(); err != nil {
 		return err
@@ -165,7 +169,7 @@ func (j *journal) retire(need int) error {
 
 // closeSegment unmaps the current segment, cuts it to what it holds and
 // closes it.
-func (j *journal) closeSegment() error {
+func (j *Journal) closeSegment() error {
 	if j.m != nil {
 		unmapSegment(j.m)
 		j.m = nil
@@ -180,10 +184,10 @@ func (j *journal) closeSegment() error {
 	return nil
 }
 
-// indexedThrough deletes the retired segments whose records are all in
+// IndexedThrough deletes the retired segments whose records are all in
 // SQLite (IDs are handed out in increasing order, so "every ID up to id"
 // covers them).
-func (j *journal) indexedThrough(id int64) {
+func (j *Journal) IndexedThrough(id int64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	keep := j.retired[:0]
@@ -197,21 +201,22 @@ func (j *journal) indexedThrough(id int64) {
 	j.retired = keep
 }
 
-// close ends the journal after the indexer has stopped. With everything
-// indexed its files go; otherwise they stay, unlocked, for the next Open to
-// recover.
-func (j *journal) close(allIndexed bool) {
+// Close ends the journal once nothing appends or indexes any more. With
+// everything indexed (allIndexed) its files go; otherwise they stay,
+// unlocked, for the next Recover to bring in.
+func (j *Journal) Close(allIndexed bool) {
 	if j.seg != nil {
 		j.closeSegment()
 	}
 	if allIndexed {
-		j.remove()
+		j.Remove()
 		return
 	}
 	j.lock.Close()
 }
 
-func (j *journal) remove() {
+// Remove deletes the journal's files, whatever they hold.
+func (j *Journal) Remove() {
 	if j.seg != nil {
 		if j.m != nil {
 			unmapSegment(j.m)
@@ -228,3 +233,11 @@ func (j *journal) remove() {
 	os.Remove(j.prefix + ".lock")
 	j.lock.Close()
 }
+
+// Mapped reports whether the current segment is mapped into memory, so an
+// append is a copy rather than a system call (what Linux gets).
+func (j *Journal) Mapped() bool { return j.m != nil }
+
+// Segment is the sequence number of the current segment: 1 until the
+// journal first moves on.
+func (j *Journal) Segment() int { return j.seq }
