@@ -3,6 +3,18 @@
 // `swhook listen` writes. One process writes in bulk (listen, with group
 // commit); others read, and write the odd replay, at the same time.
 //
+// Write path (writer.go, capture.go, insert.go):
+//
+//	Save ─ encode (codec.go, in the caller) ─▶ reqs ─┬─ writer: one transaction per batch ─▶ SQLite
+//	                                                 └─ capture (Options.Journal): IDs, one append
+//	                                                    to the journal (package journal), answer ─▶
+//	                                                    indexer: a transaction every indexEvery ─▶ SQLite
+//	checkpointer (checkpoint.go): WAL pages into the file, off the writers' path
+//	Open: recover.go inserts what a killed listener's journal still held
+//
+// Read path (query.go): List/Get/Count ─ sync (this process's pending
+// rows indexed first) ─ one SELECT on the pool ─ scan (codec.go).
+//
 // Layout: one row per exchange. The columns lists filter and sort on are
 // real columns (indexed where a query uses them); the rest of the exchange
 // is kept as JSON in summary (without headers and bodies), and the two
