@@ -20,6 +20,7 @@ import (
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/logview"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/tunnel"
@@ -274,6 +275,16 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 	if err != nil {
 		return fmt.Errorf("read store: %w", err)
 	}
+	// Other swhook commands find this listener through the store's
+	// registry (trigger without --to) and mark what they send it, so a
+	// webhook swhook sent here is one row, this listener's.
+	me := local.URL()
+	reg, err := listeners.Register(st.Path(), listeners.Info{LocalURL: me, Forward: o.Forward})
+	if err != nil {
+		logger.Warn("other swhook commands will not find this listener", "error", err)
+	}
+	defer reg.Close()
+	own := ownRows{st, me}
 
 	feed := inspect.NewFeed()
 	// Subscribed before the first request can arrive, so the view misses
@@ -289,6 +300,8 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 		Timeout:          o.Timeout,
 		Store:            st,
 		Feed:             feed,
+		Listener:         me,
+		SenderToken:      regToken(reg),
 		Now:              f.Now,
 		Log:              logger,
 	})
@@ -358,7 +371,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		inspect.Watch(watchCtx, st, feed, after, 300*time.Millisecond, logger)
+		inspect.Watch(watchCtx, own, feed, after, 300*time.Millisecond, logger)
 	}()
 
 	viewErr := make(chan error, 1)
@@ -383,13 +396,14 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			Tunnel:        updates,
 			InitialTunnel: initial,
 			Store:         st,
+			Listener:      me,
 			ListCommand:   "swhook list",
 		}
 		if o.Store != "" {
 			sess.ListCommand += " --store " + shellWord(o.Store)
 		}
 		if o.Forward != "" {
-			sess.Replay = storeReplayer(st, f.HTTPClient, o.signingKey, f.Now)
+			sess.Replay = storeReplayer(st, f.HTTPClient, o.signingKey, f.Now, me)
 		}
 		go func() {
 			defer close(viewDone)
@@ -462,7 +476,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			defer close(viewDone)
 			// Not sctx: after shutdown the feed is closed and what is
 			// still buffered is written before the view ends.
-			inspect.FollowBatched(context.Background(), sub, st, after, func(x *exchange.Exchange) {
+			inspect.FollowBatched(context.Background(), sub, own, after, func(x *exchange.Exchange) {
 				if err := view.Exchange(x); err != nil {
 					logger.Warn("cannot write output", "error", err)
 				}

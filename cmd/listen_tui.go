@@ -19,10 +19,20 @@ import (
 
 // storeSource reads the view's history from the store: summaries for the
 // list, one exchange whole for the detail pane.
-type storeSource struct{ st *store.Store }
+// With a listener set, only that listener's rows.
+type storeSource struct {
+	st       *store.Store
+	listener string
+}
 
 func (s storeSource) List(ctx context.Context, before int64, limit int) ([]*exchange.Exchange, error) {
-	return s.st.List(ctx, store.Query{BeforeID: before, Limit: limit, Summary: true})
+	return s.st.List(ctx, store.Query{BeforeID: before, Limit: limit, Summary: true, Listener: s.listener})
+}
+
+// Oldest is the lowest ID the view's rows may still have: rows below it
+// were pruned or cleared.
+func (s storeSource) Oldest(ctx context.Context) (int64, error) {
+	return s.st.OldestID(ctx, store.Query{Listener: s.listener})
 }
 
 func (s storeSource) Get(ctx context.Context, id int64) (*exchange.Exchange, error) {
@@ -61,7 +71,7 @@ func tuiConfig(ctx context.Context, f *cmdutil.Factory, s liveSession, wg *sync.
 		Now: f.Now,
 	}
 	if s.Store != nil {
-		cfg.Source = storeSource{s.Store}
+		cfg.Source = storeSource{s.Store, s.Listener}
 	}
 	if s.Replay != nil {
 		cfg.Replay = tui.ReplayFunc(s.Replay)

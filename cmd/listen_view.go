@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/tunnel"
 )
@@ -38,6 +39,9 @@ type liveSession struct {
 	InitialTunnel tunnel.Status
 
 	Store *store.Store
+	// Listener is this listen's identity (its local URL): the view shows
+	// the rows it took, not other listeners' on the same store.
+	Listener string
 	// ListCommand is how to see this session's webhooks afterwards
 	// ("swhook list", with --store when one was given).
 	ListCommand string
@@ -54,4 +58,26 @@ func shellWord(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ownRows is the store as one listener sees it: its own rows only, so
+// catching up after a gap (the feed, the plain log, the view's pages) never
+// brings in other listeners' traffic.
+type ownRows struct {
+	st       *store.Store
+	listener string
+}
+
+func (o ownRows) LatestID(ctx context.Context) (int64, error) { return o.st.LatestID(ctx) }
+
+func (o ownRows) List(ctx context.Context, q store.Query) ([]*exchange.Exchange, error) {
+	q.Listener = o.listener
+	return o.st.List(ctx, q)
+}
+
+func regToken(r *listeners.Registration) string {
+	if r == nil {
+		return ""
+	}
+	return r.Info.Token
 }

@@ -350,8 +350,8 @@ func progressBar(done, total, width int) string {
 // storeReplayer is what listen's live view calls for its replay keys: load
 // exchange id, send it again to its recorded forward target (re-signed for
 // that URL when resign is set), store the result and return it. One line
-// wires it: ListenView.Replay = storeReplayer(st, f.HTTPClient, key, f.Now).
-func storeReplayer(st *store.Store, client *http.Client, key string, now func() time.Time) func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error) {
+// wires it: ListenView.Replay = storeReplayer(st, f.HTTPClient, key, f.Now, me).
+func storeReplayer(st *store.Store, client *http.Client, key string, now func() time.Time, listener string) func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error) {
 	return func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error) {
 		orig, err := st.Get(ctx, id)
 		if err != nil {
@@ -361,6 +361,7 @@ func storeReplayer(st *store.Store, client *http.Client, key string, now func() 
 		if err != nil {
 			return nil, fmt.Errorf("replay #%d: %w", id, err)
 		}
+		x.Listener = listener // sent by this listener's view: one of its own rows
 		if err := st.Save(ctx, x); err != nil {
 			return nil, fmt.Errorf("store the replay of #%d: %w", id, err)
 		}

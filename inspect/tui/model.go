@@ -173,6 +173,9 @@ func (m *Model) Init() tea.Cmd {
 	if m.cfg.Warnings != nil {
 		cmds = append(cmds, waitWarning(m.ctx, m.cfg.Warnings))
 	}
+	if _, ok := m.cfg.Source.(Bounded); ok {
+		cmds = append(cmds, m.after(boundsEvery, boundsTickMsg{}))
+	}
 	return tea.Batch(cmds...)
 }
 
