@@ -136,6 +136,7 @@ func portNote(given, matched string) string {
 	}
 	return fmt.Sprintf("signed for %s, the URL without its port :%s (the official validators accept this form)", safe(matched), safe(g.port))
 }
+
 // urlForms returns s and, when it has one, its default-port variant: the
 // URLs a signature for s may have been computed over.
 func urlForms(s string) []string {
