@@ -43,7 +43,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 its signature is valid, and what your handler answered.
 
 --json prints a JSON array of whole exchanges (bodies included, in the shape
-DESIGN.md documents), [] when there are none; the filters apply to it too.`,
+docs/exchange.md documents), [] when there are none; the filters apply to it too.`,
 		Example: `  swhook list
   swhook list --event call --status 5xx
   swhook list --invalid --limit 0

@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/swhook/swhook/inspect"
-	"github.com/swhook/swhook/inspect/exchange"
 	"io"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/swhook/swhook/inspect"
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/forward"
 )
 
 // BenchmarkHandlerForward measures one webhook through the whole listen
@@ -41,7 +43,7 @@ func benchHandlerForward(b *testing.B, key, fwd string) {
 		w.Header().Set("Content-Type", "text/xml")
 		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
 	}))
-	var fwdRT http.RoundTripper = inspect.NewTransport()
+	var fwdRT http.RoundTripper = forward.NewTransport()
 	if fwd == "transport" {
 		fwdRT = oldTransport()
 	}
@@ -98,7 +100,7 @@ func BenchmarkForwardClient(b *testing.B) {
 	body := []byte("AccountSid=AC1&CallSid=CA0123456789abcdef0123456789abcdef&CallStatus=ringing&Direction=inbound&From=%2B15551230000&To=%2B15559870000")
 	for _, fwd := range []string{"h1client", "transport"} {
 		b.Run(fwd, func(b *testing.B) {
-			var rt http.RoundTripper = inspect.NewTransport()
+			var rt http.RoundTripper = forward.NewTransport()
 			if fwd == "transport" {
 				rt = oldTransport()
 			}

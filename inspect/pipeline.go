@@ -20,6 +20,7 @@ import (
 
 	"github.com/swhook/swhook/inspect/classify"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/forward"
 	"github.com/swhook/swhook/inspect/respcheck"
 	"github.com/swhook/swhook/inspect/signature"
 )
@@ -70,7 +71,7 @@ type Config struct {
 
 	Store     Saver
 	Feed      *Feed             // nil: nobody is watching
-	Transport http.RoundTripper // nil: NewTransport()
+	Transport http.RoundTripper // nil: forward.NewTransport()
 	Now       func() time.Time
 	Log       *slog.Logger // warnings; nil discards them
 
@@ -105,7 +106,7 @@ func New(cfg Config) (*Pipeline, error) {
 		cfg.SaveWait = DefaultSaveWait
 	}
 	if cfg.Transport == nil {
-		cfg.Transport = NewTransport()
+		cfg.Transport = forward.NewTransport()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

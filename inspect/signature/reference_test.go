@@ -113,7 +113,7 @@ func (ri *refReqInfo) formWithParams() bool {
 }
 
 // Verify checks every signature header on r against key with every scheme
-// DESIGN.md names. An empty key gives StatusUnchecked; no signature header
+// this package knows (docs/exchange.md lists them). An empty key gives StatusUnchecked; no signature header
 // gives StatusMissing. When several signature headers are present, one that
 // verifies makes the request valid and the Note names any that did not.
 func refVerify(key string, r Request) Verdict {

@@ -40,7 +40,7 @@ func (v *Verifier) Verify(r Request) Verdict {
 }
 
 // Verify checks every signature header on r against key with every scheme
-// DESIGN.md names. An empty key gives StatusUnchecked; no signature header
+// this package knows (docs/exchange.md lists them). An empty key gives StatusUnchecked; no signature header
 // gives StatusMissing. When several signature headers are present, one that
 // verifies makes the request valid and the Note names any that did not.
 // Checking many requests with one key is cheaper through a Verifier.

@@ -1,6 +1,6 @@
 //go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
-package inspect
+package forward
 
 // peek cannot look at the socket without blocking on this system; alive
 // then trusts an idle connection; a request on a closed one fails, and is
