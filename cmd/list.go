@@ -43,7 +43,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 its signature is valid, and what your handler answered.
 
 --json prints a JSON array of whole exchanges (bodies included, in the shape
-DESIGN.md documents), [] when there are none; the filters apply to it too.`,
+docs/exchange.md documents), [] when there are none; the filters apply to it too.`,
 		Example: `  swhook list
   swhook list --event call --status 5xx
   swhook list --invalid --limit 0
@@ -158,10 +158,15 @@ func listEmpty(opts *ListOptions, filtered bool) error {
 	return nil
 }
 
+// writeJSON prints v as indented JSON, terminal-safe: C1 and bidi controls
+// a sender put in a header or body are \u escapes (exchange.EscapeControls).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(exchange.EscapeControls(b), '\n'))
+	return err
 }
 
 // Column widths beyond which a cell is cut: a path or event chosen by a

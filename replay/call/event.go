@@ -160,6 +160,9 @@ func Line(ev Event) string {
 		return at + "  ↪ " + ev.Text + ": " + ev.URL
 	case EvError:
 		s := at + fmt.Sprintf("✗ %d %s", ev.Code, ev.Name)
+		if ev.Code == 0 {
+			s = at + "✗ " + ev.Name // a SWML error: named, not numbered
+		}
 		if ev.Detail != "" {
 			s += ": " + ev.Detail
 		}
