@@ -74,25 +74,25 @@ type flow struct {
 
 // runner is one call's (or message's) execution.
 type runner struct {
-	s       *call.Session
-	opt     Options
-	flavor  doc.Flavor
-	sc      *scope
-	doc     *doc.Document
-	docURL  string
-	docGen  int
-	gotos   map[string]int
-	steps   int
-	xfers   int
-	reqs    int
-	ended   bool
-	failed  bool
-	channel string
-	space   string
-	node    string
+	s         *call.Session
+	opt       Options
+	flavor    doc.Flavor
+	sc        *scope
+	doc       *doc.Document
+	docURL    string
+	docGen    int
+	gotos     map[string]int
+	steps     int
+	xfers     int
+	reqs      int
+	ended     bool
+	failed    bool
+	channel   string
+	space     string
+	node      string
 	records   []string // record_call control IDs still running
 	recStatus []recStatus
-	http    *http.Client
+	http      *http.Client
 }
 
 func newRunner(s *call.Session, f doc.Flavor, opt Options) (*runner, error) {
