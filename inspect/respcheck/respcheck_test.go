@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/swhook/swhook/inspect/exchange"
 )
@@ -282,5 +283,38 @@ func BenchmarkCheck(b *testing.B) {
 				Check(c.ev, c.resp)
 			}
 		})
+	}
+}
+
+// TestDeliveryRules: an answer SignalWire would not have waited for, or
+// one too big for it to read, is marked with SignalWire's code whatever
+// it said.
+func TestDeliveryRules(t *testing.T) {
+	doc := []byte("<Response><Say>hi</Say></Response>")
+	call := exchange.Event{Kind: exchange.KindCallInbound}
+	status := exchange.Event{Kind: exchange.KindCallStatus}
+	cases := []struct {
+		name string
+		ev   exchange.Event
+		r    Response
+		want string
+	}{
+		{"6 s document", call, Response{Status: 200, ContentType: "text/xml", Body: doc, Duration: 6 * time.Second}, "SignalWire would have given up (11200)"},
+		{"6 s status callback", status, Response{Status: 204, Duration: 6 * time.Second}, "SignalWire would have given up (11200)"},
+		{"4.9 s", call, Response{Status: 200, ContentType: "text/xml", Body: doc, Duration: 4900 * time.Millisecond}, ""},
+		{"70 kB", call, Response{Status: 200, ContentType: "text/xml", Body: doc, BodySize: 70 << 10, Truncated: true}, "(11750)"},
+		{"70 kB to a status callback", status, Response{Status: 200, BodySize: 70 << 10}, ""},
+	}
+	for _, c := range cases {
+		got := Check(c.ev, c.r)
+		if c.want == "" {
+			if got.Status != exchange.CheckOK {
+				t.Errorf("%s: %+v, want ok", c.name, got)
+			}
+			continue
+		}
+		if got.Status != exchange.CheckError || !strings.Contains(got.Message, c.want) {
+			t.Errorf("%s: %+v, want an error with %q", c.name, got, c.want)
+		}
 	}
 }
