@@ -160,6 +160,9 @@ func Line(ev Event) string {
 		return at + "  ↪ " + ev.Text + ": " + ev.URL
 	case EvError:
 		s := at + fmt.Sprintf("✗ %d %s", ev.Code, ev.Name)
+		if ev.Code == 0 {
+			s = at + "✗ " + ev.Name // a SWML error: named, not numbered
+		}
 		if ev.Detail != "" {
 			s += ": " + ev.Detail
 		}
@@ -220,6 +223,9 @@ func Line(ev Event) string {
 		return at + fmt.Sprintf("☎ hangup (%s)", ev.Status) + suffix(ev.Text)
 	case EvEnd:
 		s := fmt.Sprintf("call ended: %s, %ds", ev.Status, ev.DurationS)
+		if ev.MessageSid != "" {
+			s = "message done"
+		}
 		switch {
 		case ev.Stopped != "":
 			s += ", stopped by swhook"
