@@ -13,6 +13,9 @@ import (
 // 34; a hostile sender must not put a megabyte into an indexed column.
 const maxCallID = 128
 
+// maxCallBody bounds the body Call reads.
+const maxCallBody = 256 << 10
+
 // Call names the call or message r belongs to, from the identities
 // SignalWire's webhooks carry:
 //
@@ -28,6 +31,11 @@ const maxCallID = 128
 //
 // It never fails: a webhook naming none has the zero CallRef.
 func Call(r Request) exchange.CallRef {
+	if len(r.Body) > maxCallBody {
+		// No webhook SignalWire sends is this large (an upload through the
+		// listener is not a call's): not worth scanning on the save path.
+		r.Body = nil
+	}
 	mt := mediaType(r.ContentType)
 	if isJSON(mt, r.Body) {
 		return jsonCallRef(r.Body)
