@@ -158,10 +158,15 @@ func listEmpty(opts *ListOptions, filtered bool) error {
 	return nil
 }
 
+// writeJSON prints v as indented JSON, terminal-safe: C1 and bidi controls
+// a sender put in a header or body are \u escapes (exchange.EscapeControls).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(exchange.EscapeControls(b), '\n'))
+	return err
 }
 
 // Column widths beyond which a cell is cut: a path or event chosen by a

@@ -382,7 +382,7 @@ func (n *NDJSON) write(v any) error {
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
+	b = append(exchange.EscapeControls(b), '\n')
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	_, err = n.w.Write(b)
@@ -424,6 +424,7 @@ func (n *NDJSON) exchangeMarshal(x *exchange.Exchange) error {
 	if err != nil {
 		return err
 	}
+	b = exchange.EscapeControls(b)
 	line := make([]byte, 0, len(b)+20)
 	line = append(line, `{"type":"exchange",`...)
 	line = append(line, b[1:]...)

@@ -136,9 +136,15 @@ type Store struct {
 	// dirty is set by each commit and cleared by the checkpointer, which
 	// checkpoints only when something was written since it last looked.
 	dirty atomic.Bool
-	// restartDue asks the writer to finish a checkpoint itself: see
-	// checkpointer.
+	// restartDue asks the writer to finish a checkpoint itself, and tells
+	// the checkpointer to leave it to the writer: see restartWAL.
 	restartDue atomic.Bool
+	// ckptMu makes the checkpointer and the writer take turns: see
+	// restartWAL.
+	ckptMu sync.Mutex
+	// walFrames counts the pages the writer (or indexer) appended to the
+	// WAL since it last started over; only that goroutine uses it.
+	walFrames int
 	// commits and rows count the writer's transactions and the exchanges
 	// they carried, so benchmarks can report the group-commit batch size.
 	commits, rows atomic.Int64

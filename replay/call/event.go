@@ -223,6 +223,9 @@ func Line(ev Event) string {
 		return at + fmt.Sprintf("☎ hangup (%s)", ev.Status) + suffix(ev.Text)
 	case EvEnd:
 		s := fmt.Sprintf("call ended: %s, %ds", ev.Status, ev.DurationS)
+		if ev.MessageSid != "" {
+			s = "message done"
+		}
 		switch {
 		case ev.Stopped != "":
 			s += ", stopped by swhook"
