@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -268,11 +269,14 @@ func TestNumbersE2EAPIDiesAtFirstWrite(t *testing.T) {
 	fake := seedFake(t)
 	before := normalized(fake.Snapshot())
 	home := t.TempDir()
+	var mu sync.Mutex
 	var atWrite []string
 	fake.Before(func(r *http.Request, body map[string]any) int {
 		if r.Method != "PUT" {
 			return 0
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		atWrite = recordFiles(t, home)
 		if len(atWrite) == 1 {
 			b, _ := os.ReadFile(atWrite[0])
@@ -287,9 +291,11 @@ func TestNumbersE2EAPIDiesAtFirstWrite(t *testing.T) {
 	if code := p.wait(t); code != 1 {
 		t.Fatalf("exit %d; stderr %s", code, p.stderr.String())
 	}
+	mu.Lock()
 	if len(atWrite) != 1 {
 		t.Fatalf("records at the first write: %v", atWrite)
 	}
+	mu.Unlock()
 	errs := p.stderr.String()
 	if !strings.Contains(errs, "is kept: retry with `swhook numbers restore`") || strings.Count(strings.TrimSpace(errs), "\n") > 3 {
 		t.Errorf("stderr:\n%s", errs)
