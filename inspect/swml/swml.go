@@ -150,7 +150,7 @@ func callingDocument(top map[string]any) (*Document, error) {
 	d := &Document{}
 	switch v := top["version"].(type) {
 	case nil:
-		return nil, errf(ErrVersionInvalid, "version", "no version; add version: %q", Version)
+		d.Version = Version // version defaults to 1.0.0 (get-started: "default 1.0.0")
 	case string:
 		if v != Version {
 			return nil, errf(ErrVersionInvalid, "version", "version is %q; the only supported version is %q", clip(v), Version)

@@ -334,7 +334,7 @@ func (r *runner) expand(v any, path string) (any, flow, bool) {
 }
 
 func params(v any) map[string]any {
-	m, _ := v.(map[string]any)
+	m := doc.Object(v)
 	if m == nil {
 		return map[string]any{}
 	}
