@@ -203,7 +203,7 @@ func (h *handler) verify(x *exchange.Exchange, r *http.Request, verifyURL string
 		return
 	}
 	if cfg.SigningKey == "" {
-		// Nothing to check with: the badge reads "no key", and which header
+		// Nothing to check with: the badge reads "unchecked", and which header
 		// would have been checked is still worth showing.
 		x.Signature = exchange.Signature{Status: exchange.SigUnchecked, Header: signatureHeader(r.Header)}
 		return
