@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -194,13 +193,15 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	useTUI := o.IO.IsStdoutTTY() && !o.NoTUI && !o.JSON
-	logOut := o.IO.ErrOut
+	var logH slog.Handler = slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn})
 	var held *tailBuffer
+	var loud chan string
 	if useTUI {
 		// The screen is the TUI's: warnings (a stuck store, an internal
-		// error) are held and printed once it has closed.
-		held = &tailBuffer{max: 50, loud: make(chan string, 16)}
-		logOut = held
+		// error) are held and printed once it has closed; errors also
+		// reach the view at once.
+		held, loud = &tailBuffer{max: 50}, make(chan string, 16)
+		logH = newLoudHandler(slog.NewTextHandler(held, &slog.HandlerOptions{Level: slog.LevelWarn}), loud)
 		defer func() {
 			if lines := held.Lines(); len(lines) > 0 {
 				fmt.Fprintf(o.IO.ErrOut, "swhook: %d warning(s) while the live view was open:\n", held.Total())
@@ -210,7 +211,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			}
 		}()
 	}
-	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := slog.New(logH)
 
 	local, err := tunnel.ListenLocal(ctx, o.addr)
 	if err != nil {
@@ -339,7 +340,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			LocalWhy:      localWhy,
 			Notes:         notes,
 			Exchanges:     sub,
-			Warnings:      held.loud,
+			Warnings:      loud,
 			Tunnel:        updates,
 			InitialTunnel: initial,
 			Store:         st,
@@ -509,66 +510,4 @@ func tunnelEvent(s tunnel.Status) logview.TunnelEvent {
 	}
 	return logview.TunnelEvent{Time: t, State: string(s.State), URL: s.URL, Message: s.Message,
 		URLChanged: s.URLChanged, PrevURL: s.PrevURL}
-}
-
-// tailBuffer keeps the last max lines written to it. Error-level lines
-// also go to loud (when set, never blocking), so the live view shows them
-// while it has the screen.
-type tailBuffer struct {
-	mu    sync.Mutex
-	max   int
-	lines []string
-	total int
-	loud  chan string
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, l := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-		b.total++
-		b.lines = append(b.lines, l)
-		if len(b.lines) > b.max {
-			b.lines = b.lines[1:]
-		}
-		if b.loud != nil {
-			if msg, ok := errorMessage(l); ok {
-				select {
-				case b.loud <- msg:
-				default: // the view is behind; the line is kept above
-				}
-			}
-		}
-	}
-	return len(p), nil
-}
-
-// errorMessage is the readable part of a slog text line at error level:
-// the message unquoted, then its attributes.
-func errorMessage(line string) (string, bool) {
-	_, rest, ok := strings.Cut(line, " level=ERROR ")
-	if !ok {
-		return "", false
-	}
-	rest = strings.TrimPrefix(rest, "msg=")
-	if q, err := strconv.QuotedPrefix(rest); err == nil {
-		if msg, err := strconv.Unquote(q); err == nil {
-			rest = msg + rest[len(q):]
-		}
-	}
-	return rest, true
-}
-
-// Lines returns the kept lines.
-func (b *tailBuffer) Lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.lines...)
-}
-
-// Total is how many lines were written in all.
-func (b *tailBuffer) Total() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.total
 }
