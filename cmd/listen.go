@@ -38,6 +38,7 @@ type ListenOptions struct {
 	Store            string
 	SigningKeyFlag   string
 	Tunnel           tunnelFlags
+	Numbers          numbersFlags
 
 	// Resolved by validation.
 	forwardURL *url.URL
@@ -94,6 +95,7 @@ covers, so a handler that validates signatures behind a proxy rebuilds it.`,
 	cmdutil.AddStoreFlag(cmd, &opts.Store)
 	cmdutil.AddSigningKeyFlag(cmd, &opts.SigningKeyFlag)
 	addTunnelFlags(cmd, &opts.Tunnel)
+	addNumbersFlags(cmd, &opts.Numbers)
 	return cmd
 }
 
@@ -145,6 +147,12 @@ func (o *ListenOptions) validate(f *cmdutil.Factory, cmd *cobra.Command) error {
 			}
 		}
 	}
+	if err := o.Numbers.validate(cmd); err != nil {
+		return err
+	}
+	if len(o.Numbers.Numbers) > 0 && o.NoTunnel && o.PublicURL == "" {
+		return cmdutil.UsageErrorf("--number needs a public URL to point the number at: drop --no-tunnel, or pass --public-url")
+	}
 	addr, exposed, err := tunnel.LocalAddr(o.Addr)
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
@@ -191,6 +199,19 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 	view := newSessionView(f, o)
 	defer view.Done()
 	logger := slog.New(view.LogHandler())
+
+	// --number: leftovers restored, numbers looked up and refused or
+	// planned before anything listens; restored on every way out.
+	nr, err := startNumbers(ctx, f, &o.Numbers, cmp.Or(o.PublicURL, domainURL(o.Tunnel.Domain)), view.Notices())
+	if err != nil {
+		if errors.Is(err, errDryRun) {
+			return nil
+		}
+		return err
+	}
+	if nr != nil {
+		defer func() { err = nr.restoreJoin(err) }()
+	}
 
 	local, err := tunnel.ListenLocal(ctx, o.addr)
 	if err != nil {
@@ -267,6 +288,11 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 			tunnelWhy = localWhy
 		}
 		tun = t
+	}
+	if nr != nil {
+		if err := nr.attach(sctx, &tun, o.PublicURL, localWhy, stop); err != nil {
+			return err
+		}
 	}
 
 	listeners := []inspect.Listener{{Name: "local", Net: local.Listener(), Source: exchange.SourceLocal,

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -25,6 +26,8 @@ type logView struct {
 func (v *logView) LogHandler() slog.Handler {
 	return slog.NewTextHandler(v.f.IOStreams.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn})
 }
+
+func (v *logView) Notices() io.Writer { return v.f.IOStreams.ErrOut }
 
 func (v *logView) Done() {}
 

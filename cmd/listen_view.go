@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
@@ -60,6 +61,9 @@ type liveSession struct {
 type sessionView interface {
 	// LogHandler receives the session's warnings while the view runs.
 	LogHandler() slog.Handler
+	// Notices is where lines a person should read (numbers pointed and
+	// restored) go while the view runs.
+	Notices() io.Writer
 	// Run shows s until the session is over: the TUI until the user quits
 	// or ctx ends; the log views until s.Exchanges is closed (after ctx
 	// ended and the listeners stopped), so every exchange is written. The
@@ -94,6 +98,7 @@ func newTUIView(f *cmdutil.Factory) *tuiView {
 }
 
 func (v *tuiView) LogHandler() slog.Handler { return v.h }
+func (v *tuiView) Notices() io.Writer       { return v.held }
 
 func (v *tuiView) Run(ctx context.Context, s liveSession) error {
 	s.Warnings = v.loud

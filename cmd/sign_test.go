@@ -9,7 +9,8 @@ import (
 	"github.com/swhook/swhook/cmd/cmdutil"
 )
 
-// The published Compatibility vector (DESIGN.md).
+// The published Compatibility vector (SignalWire's documentation; the
+// README's `swhook sign` example).
 const (
 	pubKey  = "12345"
 	pubURL  = "https://mycompany.com/myapp.php?foo=1&bar=2"

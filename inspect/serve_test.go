@@ -97,7 +97,9 @@ func TestServeFinishesInFlightWebhooksFirst(t *testing.T) {
 // failingListener fails its first Accept as a broken socket would.
 type failingListener struct{ net.Listener }
 
-func (l failingListener) Accept() (net.Conn, error) { return nil, errors.New("accept: too many open files") }
+func (l failingListener) Accept() (net.Conn, error) {
+	return nil, errors.New("accept: too many open files")
+}
 
 // A listener that fails ends the session with an error naming it.
 func TestServeReturnsAListenersFailure(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// VerificationURL is the URL a signature on r must cover, by DESIGN.md's
-// rule: the public base (--public-url, or the tunnel's URL for tunnel
+// VerificationURL is the URL a signature on r must cover, by the rule in
+// docs/ARCHITECTURE.md: the public base (--public-url, or the tunnel's URL for tunnel
 // traffic) followed by the request's path and query exactly as sent; with no
 // public base, the URL is rebuilt from the request itself — scheme from
 // X-Forwarded-Proto (else http), then Host, then the request URI.

@@ -33,7 +33,7 @@ func New(version string) *Factory {
 	}
 }
 
-// Environment variable names (DESIGN.md).
+// Environment variable names, as the README documents them.
 const (
 	EnvSigningKey = "SIGNALWIRE_SIGNING_KEY"
 	EnvNgrokToken = "NGROK_AUTHTOKEN"

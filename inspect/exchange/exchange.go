@@ -21,6 +21,7 @@ const (
 	SourceLocal   Source = "local"   // arrived on the local listener
 	SourceReplay  Source = "replay"  // sent again by `swhook replay`
 	SourceTrigger Source = "trigger" // synthesised by `swhook trigger`
+	SourceCall    Source = "call"    // sent by the call emulator (`swhook call`, `swhook message`)
 )
 
 // Kind names the webhook's event so a developer can tell an inbound call from

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// The JSON shape is a contract (DESIGN.md): bodies are strings with a
+// The JSON shape is a contract (docs/exchange.md): bodies are strings with a
 // "body_encoding" beside them. These methods keep the Go types byte-oriented
 // while the wire form stays readable.
 

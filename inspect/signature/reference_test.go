@@ -113,7 +113,7 @@ func (ri *refReqInfo) formWithParams() bool {
 }
 
 // Verify checks every signature header on r against key with every scheme
-// DESIGN.md names. An empty key gives StatusUnchecked; no signature header
+// this package knows (docs/exchange.md lists them). An empty key gives StatusUnchecked; no signature header
 // gives StatusMissing. When several signature headers are present, one that
 // verifies makes the request valid and the Note names any that did not.
 func refVerify(key string, r Request) Verdict {
@@ -153,6 +153,9 @@ func refCheckHeader(key string, ri *refReqInfo, s sigHeader) (Verdict, bool) {
 	urls := ri.urls()
 	m := ri.refMacs(key)
 	valid := func(scheme Scheme, u, note string) (Verdict, bool) {
+		if u != r.URL {
+			note = joinNotes(portNote(r.URL, u), note)
+		}
 		return Verdict{Status: StatusValid, Scheme: scheme, Header: s.name, URL: u, Note: note}, true
 	}
 	if s.name == HeaderSignalWireSHA256 {
@@ -209,13 +212,12 @@ func refCheckHeader(key string, ri *refReqInfo, s sigHeader) (Verdict, bool) {
 			}
 		}
 	}
+	if len(r.Body) > 0 {
+		return Verdict{}, false // a URL-only signature signs no body
+	}
 	for _, u := range urls {
 		if hmac.Equal(d.b64, m.form(u, nil)) {
-			var note string
-			if len(r.Body) > 0 {
-				note = fmt.Sprintf("the signature covers only the URL: the %d-byte body is not covered and could have been changed", len(r.Body))
-			}
-			return valid(SchemeForm, u, note)
+			return valid(SchemeForm, u, "")
 		}
 	}
 	return Verdict{}, false

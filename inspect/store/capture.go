@@ -7,9 +7,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/swhook/swhook/inspect/store/journal"
 )
 
-// Journal mode (Options.Journal; see journal.go): two goroutines replace
+// Journal mode (Options.Journal; see package journal): two goroutines replace
 // the writer. capture takes Saves in batches, gives each exchange its ID,
 // appends the batch to the journal with one write and answers the savers;
 // it then queues the batch for the indexer, which inserts what has queued
@@ -140,11 +142,11 @@ func (s *Store) journalRows(ctx context.Context, conn *sql.Conn, batch []*writeR
 		r.row[0] = r.id
 		last = r.id
 		var err error
-		if buf, err = appendRecord(buf, r.id, r.row); err != nil {
+		if buf, err = journal.AppendRecord(buf, r.id, r.row); err != nil {
 			return buf // cannot happen for encode's types; the indexer answers
 		}
 	}
-	if err := s.jr.append(buf, last); err != nil {
+	if err := s.jr.Append(buf, last); err != nil {
 		return buf
 	}
 	for _, r := range batch {
@@ -261,7 +263,7 @@ func (s *Store) indexer(conn *sql.Conn, ins *inserts, q *indexQueue) {
 	if limit := s.ids.limit.Load(); limit > 0 {
 		_, _ = conn.ExecContext(ctx, `UPDATE id_reserve SET id = ? WHERE id = ?`, s.ids.next-1, limit)
 	}
-	s.jr.close(!s.keepJournal)
+	s.jr.Close(!s.keepJournal)
 	ins.Close()
 	conn.Close()
 }

@@ -94,6 +94,17 @@ func (d *decoder) string() string {
 	return s
 }
 
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err || n > uint64(len(d.b)) {
+		d.err = true
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
 func (d *decoder) header() http.Header {
 	if d.err || len(d.b) == 0 {
 		d.err = true

@@ -4,8 +4,8 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/store/journal"
 )
 
 func captureFiles(t *testing.T, path string) []string {
@@ -36,7 +37,7 @@ func TestJournalRoundTripEveryField(t *testing.T) {
 	if in.ID != 1 {
 		t.Fatalf("first ID %d, want 1", in.ID)
 	}
-	if runtime.GOOS == "linux" && st.jr.m == nil {
+	if runtime.GOOS == "linux" && !st.jr.(*journal.Journal).Mapped() {
 		t.Error("the journal segment is not mapped: every batch costs a write")
 	}
 	// This process reads its own write at once...
@@ -209,7 +210,7 @@ func TestRecoveryDoesNotResurrectCleared(t *testing.T) {
 // holding recs, and an unlocked lock file.
 func writeDeadJournal(t *testing.T, path string, recs map[int64]*exchange.Exchange, tail []byte) {
 	t.Helper()
-	j, err := openJournal(path, false)
+	j, err := journal.Open(path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,14 +225,14 @@ func writeDeadJournal(t *testing.T, path string, recs map[int64]*exchange.Exchan
 			t.Fatal(err)
 		}
 		row[0] = id
-		if buf, err = appendRecord(buf, id, row); err != nil {
+		if buf, err = journal.AppendRecord(buf, id, row); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := j.append(append(buf, tail...), 0); err != nil {
+	if err := j.Append(append(buf, tail...), 0); err != nil {
 		t.Fatal(err)
 	}
-	j.close(false)
+	j.Close(false)
 }
 
 func TestRecoveryInsertsSkipsAndRenumbers(t *testing.T) {
@@ -256,7 +257,7 @@ func TestRecoveryInsertsSkipsAndRenumbers(t *testing.T) {
 	// The dead listener had handed out 1 (indexed before it died), 2
 	// (never indexed, and another process's row took 2 meanwhile) and 3
 	// (never indexed); a torn record follows.
-	torn, _ := appendRecord(nil, 4, []any{int64(4), "x"})
+	torn, _ := journal.AppendRecord(nil, 4, []any{int64(4), "x"})
 	writeDeadJournal(t, path, map[int64]*exchange.Exchange{
 		1: indexed,
 		2: at(300, "/journaled-2"),
@@ -293,13 +294,9 @@ func TestRecoveryInsertsSkipsAndRenumbers(t *testing.T) {
 func TestJournalWriteFailureStillSaves(t *testing.T) {
 	ctx := context.Background()
 	st, _ := openTemp(t, Options{Journal: true})
-	// Every append now fails: no mapping, and a closed file. (The channel
-	// Save sends on orders these writes before capture reads them.)
-	if st.jr.m != nil {
-		unmapSegment(st.jr.m)
-		st.jr.m = nil
-	}
-	st.jr.seg.Close()
+	// Every append now fails. (The channel Save sends on orders this
+	// write before capture reads it.)
+	st.jr = failingJournal{st.jr}
 	x := &exchange.Exchange{Request: exchange.Request{Path: "/still-saved"}}
 	if err := st.Save(ctx, x); err != nil {
 		t.Fatal(err)
@@ -313,11 +310,17 @@ func TestJournalWriteFailureStillSaves(t *testing.T) {
 	}
 }
 
+// failingJournal is a capture journal whose appends all fail, as on a
+// disk that has gone bad.
+type failingJournal struct{ captureJournal }
+
+func (failingJournal) Append([]byte, int64) error { return errors.New("append: input/output error") }
+
 func TestJournalRotatesAndDeletesIndexedSegments(t *testing.T) {
 	ctx := context.Background()
 	st, path := openTemp(t, Options{Journal: true})
 	body := exchange.Body(make([]byte, 64<<10))
-	for i := 0; i < 3*segmentLimit/len(body); i++ {
+	for i := 0; i < 3*journal.SegmentLimit/len(body); i++ {
 		if err := st.Save(ctx, &exchange.Exchange{Request: exchange.Request{Path: "/big", Body: body}}); err != nil {
 			t.Fatal(err)
 		}
@@ -325,13 +328,13 @@ func TestJournalRotatesAndDeletesIndexedSegments(t *testing.T) {
 	if _, err := st.LatestID(ctx); err != nil { // everything indexed
 		t.Fatal(err)
 	}
-	if st.jr.seq < 3 {
-		t.Errorf("3 MiB of records went into %d segment(s): the journal never moved on", st.jr.seq)
+	if seq := st.jr.(*journal.Journal).Segment(); seq < 3 {
+		t.Errorf("3 MiB of records went into %d segment(s): the journal never moved on", seq)
 	}
 	if files := captureFiles(t, path); len(files) > 3 { // the lock, the current segment, maybe one retired
 		t.Errorf("indexed segments kept: %v", files)
 	}
-	if n, _ := st.Count(ctx, Query{}); n != 3*segmentLimit/len(body) {
+	if n, _ := st.Count(ctx, Query{}); n != 3*journal.SegmentLimit/len(body) {
 		t.Errorf("count %d", n)
 	}
 }
@@ -386,54 +389,4 @@ func TestClearKeepsIDsIncreasing(t *testing.T) {
 	if x.ID != 4 {
 		t.Errorf("ID after Clear %d, want 4", x.ID)
 	}
-}
-
-func TestRecordRoundTrip(t *testing.T) {
-	row := []any{int64(7), int64(-1), 3, "text \x00\xff", []byte{}, []byte{0, 1}, nil, 1.5, math.Inf(-1)}
-	b, err := appendRecord([]byte("prefix"), 7, row)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, got, n, err := nextRecord(b[len("prefix"):])
-	if err != nil || id != 7 || n != len(b)-len("prefix") {
-		t.Fatalf("id %d n %d err %v", id, n, err)
-	}
-	want := []any{int64(7), int64(-1), int64(3), "text \x00\xff", []byte{}, []byte{0, 1}, nil, 1.5, math.Inf(-1)}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %#v\nwant %#v", got, want)
-	}
-	if _, err := appendRecord(nil, 1, []any{struct{}{}}); err == nil {
-		t.Error("an unknown type was encoded")
-	}
-}
-
-func FuzzRecord(f *testing.F) {
-	good, _ := appendRecord(nil, 3, []any{int64(3), "a", []byte("b"), nil, 2.5})
-	f.Add(good)
-	f.Add(good[:len(good)-1])
-	f.Add([]byte{})
-	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		id, row, n, err := nextRecord(b)
-		if err != nil {
-			return
-		}
-		if n > len(b) || id <= 0 {
-			t.Fatalf("n %d of %d, id %d", n, len(b), id)
-		}
-		// Varints may come overlong: the re-encoding is canonical, and
-		// from then on stable.
-		again, err := appendRecord(nil, id, row)
-		if err != nil {
-			t.Fatal(err)
-		}
-		id2, row2, n2, err := nextRecord(again)
-		if err != nil || id2 != id || n2 != len(again) || len(row2) != len(row) {
-			t.Fatalf("re-encoded record does not decode: %v", err)
-		}
-		third, _ := appendRecord(nil, id2, row2)
-		if string(third) != string(again) {
-			t.Fatalf("encoding is not stable")
-		}
-	})
 }

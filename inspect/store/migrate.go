@@ -103,7 +103,7 @@ var migrations = []string{
 	CREATE INDEX exchanges_unverified ON exchanges(sig_status) WHERE sig_status <> 'valid';
 	CREATE INDEX exchanges_failed ON exchanges(resp_status) WHERE ` + failedCond + `;`,
 
-	// 4: ID reservations, for the capture journal (journal.go). A listener
+	// 4: ID reservations, for the capture journal (package journal). A listener
 	// journaling webhooks hands out their IDs before the rows exist, from a
 	// block it reserved here; every other insert takes an ID above both the
 	// highest row and the reservation, so the two never collide. 0 means no

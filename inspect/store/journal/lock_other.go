@@ -1,15 +1,15 @@
 //go:build !unix
 
-package store
+package journal
 
 import (
 	"errors"
 	"os"
 )
 
-// journalSupported: without flock a recovering process cannot tell a
+// Supported says whether journals can be used here: without flock a recovering process cannot tell a
 // crashed listener's journal from a running one's, so stores on these
 // systems commit every Save to SQLite directly (Options.Journal is ignored).
-const journalSupported = false
+const Supported = false
 
 func tryLock(*os.File) (bool, error) { return false, errors.New("file locks are not supported here") }

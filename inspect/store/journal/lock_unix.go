@@ -1,6 +1,6 @@
 //go:build unix
 
-package store
+package journal
 
 import (
 	"errors"
@@ -8,10 +8,10 @@ import (
 	"syscall"
 )
 
-// journalSupported: the capture journal needs a lock that dies with its
+// Supported says whether journals can be used here: the capture journal needs a lock that dies with its
 // process (flock), so a recovering process can tell a crashed listener's
 // journal from a running one's.
-const journalSupported = true
+const Supported = true
 
 // tryLock takes an exclusive lock on f without waiting. It reports false
 // when another process holds it.

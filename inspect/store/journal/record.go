@@ -1,4 +1,4 @@
-package store
+package journal
 
 import (
 	"encoding/binary"
@@ -36,11 +36,12 @@ const maxRecord = 1 << 30
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// errBadRecord marks a record that is not what appendRecord writes.
-var errBadRecord = errors.New("malformed capture record")
+// ErrBadRecord marks a record that is not what AppendRecord writes.
+var ErrBadRecord = errors.New("malformed capture record")
 
-// appendRecord appends the framed record for row (an encode result) under id.
-func appendRecord(b []byte, id int64, row []any) ([]byte, error) {
+// AppendRecord appends the framed record for row under id. A row holds
+// driver values only (nil, int64, int, float64, string, []byte).
+func AppendRecord(b []byte, id int64, row []any) ([]byte, error) {
 	start := len(b)
 	b = append(b, make([]byte, recordHeader)...)
 	b = binary.AppendUvarint(b, uint64(id))
@@ -76,39 +77,52 @@ func appendRecord(b []byte, id int64, row []any) ([]byte, error) {
 	return b, nil
 }
 
-// nextRecord decodes the record at the start of b. It returns the number of
-// bytes it used; errBadRecord means b does not start with a whole, intact
+// NextRecord decodes the record at the start of b. It returns the number of
+// bytes it used; ErrBadRecord means b does not start with a whole, intact
 // record (a torn tail after a power cut, or not a journal at all).
-func nextRecord(b []byte) (id int64, row []any, n int, err error) {
+func NextRecord(b []byte) (id int64, row []any, n int, err error) {
 	if len(b) < recordHeader {
-		return 0, nil, 0, errBadRecord
+		return 0, nil, 0, ErrBadRecord
 	}
 	size := binary.LittleEndian.Uint32(b)
 	if size > maxRecord || uint64(len(b)-recordHeader) < uint64(size) {
-		return 0, nil, 0, errBadRecord
+		return 0, nil, 0, ErrBadRecord
 	}
 	payload := b[recordHeader : recordHeader+int(size)]
 	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(b[4:]) {
-		return 0, nil, 0, errBadRecord
+		return 0, nil, 0, ErrBadRecord
 	}
 	d := decoder{b: payload}
 	uid := d.uvarint()
 	count := d.uvarint()
 	if d.err || uid == 0 || uid > math.MaxInt64 || count > uint64(len(d.b)) {
-		return 0, nil, 0, errBadRecord
+		return 0, nil, 0, ErrBadRecord
 	}
 	row = make([]any, 0, count)
 	for i := uint64(0); i < count && !d.err; i++ {
 		row = append(row, d.value())
 	}
 	if d.err || len(d.b) != 0 {
-		return 0, nil, 0, errBadRecord
+		return 0, nil, 0, ErrBadRecord
 	}
 	return int64(uid), row, recordHeader + int(size), nil
 }
 
-// The decoder (headers.go) reads a payload front to back; its first
-// failure sticks.
+// decoder reads a payload front to back; its first failure sticks.
+type decoder struct {
+	b   []byte
+	err bool
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = true
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
 
 func (d *decoder) bytes() []byte {
 	n := d.uvarint()

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The dependency rules of docs/ARCHITECTURE.md, checked against the real
+// import graph so they hold because a test says so, not because everyone
+// remembers them. Package patterns are relative to the module: "inspect" is
+// that package alone, "inspect/..." is it and everything below it.
+//
+// Only production imports count: a test may reach further (a test signer, a
+// fake handler) without making the package depend on it.
+var depRules = []depRule{
+	{
+		from:   []string{"..."},
+		except: []string{".", "cmd/..."},
+		deny:   []string{"cmd/..."},
+		why:    "cmd parses flags and wires packages together; logic that something else needs belongs in a package",
+	},
+	{
+		from: []string{"inspect/signature", "inspect/exchange"},
+		only: []string{},
+		why:  "the signing rules and the exchange record are leaves every part shares; importing anything of ours would tie them to it",
+	},
+	{
+		from:   []string{"..."},
+		except: []string{".", "cmd/...", "inspect/tui/..."},
+		deny:   []string{"inspect/tui/..."},
+		why:    "the pipeline and the store never import the screen: they publish to a feed the screen subscribes to, and only cmd chooses a view",
+	},
+	{
+		from: []string{"tunnel/..."},
+		deny: []string{"inspect", "inspect/forward", "inspect/store/...", "inspect/respcheck", "inspect/delivery"},
+		why:  "a tunnel only brings traffic in (and tunnel/numbers only talks to SignalWire's REST API); what happens to a webhook is the pipeline's business",
+	},
+	{
+		from: []string{"inspect/..."},
+		deny: []string{"replay/..."},
+		why:  "replay sends webhooks through the pipeline's parts (replay/* may import inspect/*); the pipeline never depends on a sender",
+	},
+	{
+		from: []string{"inspect/delivery"},
+		only: []string{"inspect/exchange"},
+		why:  "SignalWire's delivery rules are written once and shared by listen's answer check and the call emulator, so they stand on the exchange alone",
+	},
+}
+
+// depRule forbids packages matching from (and not except) to reach, directly
+// or through other packages of ours, a package matching deny; or, when only
+// is not nil, any package of ours that does not match only.
+type depRule struct {
+	from, except []string
+	deny         []string
+	only         []string
+	why          string
+}
+
+// matchPkg reports whether the module-relative package path p matches the
+// pattern: "..." is every package, "a/..." is a and below, "." the module root.
+func matchPkg(pattern, p string) bool {
+	if pattern == "..." {
+		return true
+	}
+	if base, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return p == base || strings.HasPrefix(p, base+"/")
+	}
+	return p == pattern
+}
+
+func matchAny(patterns []string, p string) bool {
+	return slices.ContainsFunc(patterns, func(pat string) bool { return matchPkg(pat, p) })
+}
+
+// checkDeps returns one line per rule broken in graph (module-relative
+// package -> the packages of ours it imports directly), naming the import
+// chain that breaks it, so the message says which import to remove.
+func checkDeps(graph map[string][]string, rules []depRule) []string {
+	var pkgs []string
+	for p := range graph {
+		pkgs = append(pkgs, p)
+	}
+	slices.Sort(pkgs)
+	var out []string
+	for _, r := range rules {
+		for _, p := range pkgs {
+			if !matchAny(r.from, p) || matchAny(r.except, p) {
+				continue
+			}
+			for _, chain := range reachable(graph, p) {
+				to := chain[len(chain)-1]
+				bad := matchAny(r.deny, to)
+				if r.only != nil && !matchAny(r.only, to) {
+					bad = true
+				}
+				if bad {
+					out = append(out, fmt.Sprintf("%s imports %s (%s): %s", p, to, strings.Join(chain, " -> "), r.why))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// reachable lists every package from reaches, each with the shortest import
+// chain from `from` to it (breadth first, neighbours in sorted order, so the
+// message is the same on every run).
+func reachable(graph map[string][]string, from string) [][]string {
+	prev := map[string]string{from: ""}
+	queue := []string{from}
+	var order []string
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		next := slices.Clone(graph[p])
+		slices.Sort(next)
+		for _, q := range next {
+			if _, seen := prev[q]; seen {
+				continue
+			}
+			prev[q] = p
+			queue = append(queue, q)
+			order = append(order, q)
+		}
+	}
+	chains := make([][]string, 0, len(order))
+	for _, q := range order {
+		var chain []string
+		for c := q; c != ""; c = prev[c] {
+			chain = append(chain, c)
+		}
+		slices.Reverse(chain)
+		chains = append(chains, chain)
+	}
+	return chains
+}
+
+// moduleGraph reads the module's production import graph from `go list`.
+func moduleGraph(t *testing.T) map[string][]string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Module", "./...").Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("go list: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatalf("go list: %v", err)
+	}
+	type listed struct {
+		ImportPath string
+		Imports    []string
+		Module     struct{ Path string }
+	}
+	var mod string
+	var pkgs []listed
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p listed
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("go list output: %v", err)
+		}
+		mod = p.Module.Path
+		pkgs = append(pkgs, p)
+	}
+	if mod == "" {
+		t.Fatal("go list named no module")
+	}
+	rel := func(p string) (string, bool) {
+		if p == mod {
+			return ".", true
+		}
+		r, ok := strings.CutPrefix(p, mod+"/")
+		return r, ok
+	}
+	graph := map[string][]string{}
+	for _, p := range pkgs {
+		from, _ := rel(p.ImportPath)
+		graph[from] = []string{}
+		for _, imp := range p.Imports {
+			if to, ok := rel(imp); ok {
+				graph[from] = append(graph[from], to)
+			}
+		}
+	}
+	return graph
+}
+
+func TestDependencyRules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	graph := moduleGraph(t)
+	// The graph is the real one: the rules are not checked against nothing.
+	for _, p := range []string{".", "cmd", "inspect", "inspect/exchange", "inspect/signature", "inspect/store", "inspect/tui", "tunnel", "replay"} {
+		if _, ok := graph[p]; !ok {
+			t.Fatalf("go list does not show %s; the graph is %v", p, graph)
+		}
+	}
+	if !slices.Contains(graph["."], "cmd") {
+		t.Fatalf("main does not import cmd in the graph read: %v", graph["."])
+	}
+	for _, v := range checkDeps(graph, depRules) {
+		t.Error(v)
+	}
+}
+
+// Each rule fails on the edge it forbids, reached directly or through
+// another package, and stays quiet on the edges the architecture allows.
+func TestDependencyRulesCatchViolations(t *testing.T) {
+	// A graph shaped like the real one, all of it allowed.
+	allowed := map[string][]string{
+		".":                     {"cmd"},
+		"cmd":                   {"cmd/cmdutil", "inspect", "inspect/tui", "inspect/store", "replay", "replay/call", "tunnel", "tunnel/numbers"},
+		"cmd/cmdutil":           {},
+		"inspect":               {"inspect/exchange", "inspect/signature", "inspect/store", "inspect/forward", "inspect/respcheck"},
+		"inspect/exchange":      {},
+		"inspect/signature":     {},
+		"inspect/forward":       {},
+		"inspect/store":         {"inspect/exchange", "inspect/store/journal"},
+		"inspect/store/journal": {},
+		"inspect/respcheck":     {"inspect/exchange", "inspect/delivery"},
+		"inspect/delivery":      {"inspect/exchange"},
+		"inspect/termsafe":      {},
+		"inspect/tui":           {"inspect/tui/theme", "inspect/exchange", "inspect/termsafe"},
+		"inspect/tui/theme":     {"inspect/exchange"},
+		"replay":                {"inspect/exchange", "inspect/signature"},
+		"replay/call":           {"replay", "inspect/delivery", "replay/cxml"},
+		"replay/cxml":           {"inspect/exchange"},
+		"tunnel":                {"inspect/termsafe"},
+		"tunnel/numbers":        {"inspect/termsafe"},
+	}
+	if v := checkDeps(allowed, depRules); len(v) != 0 {
+		t.Fatalf("an allowed graph is reported:\n%s", strings.Join(v, "\n"))
+	}
+	cases := []struct {
+		name  string
+		edges []string // "from -> to" added to the allowed graph
+		want  string   // the start of the line that must be reported
+	}{
+		{"a package imports cmd", []string{"inspect -> cmd/cmdutil"}, "inspect imports cmd/cmdutil (inspect -> cmd/cmdutil)"},
+		{"replay imports cmd", []string{"replay -> cmd"}, "replay imports cmd "},
+		{"signature imports ours", []string{"inspect/signature -> inspect/termsafe"}, "inspect/signature imports inspect/termsafe"},
+		{"exchange imports ours", []string{"inspect/exchange -> inspect/termsafe"}, "inspect/exchange imports inspect/termsafe"},
+		{"the pipeline imports the TUI", []string{"inspect -> inspect/tui/theme"}, "inspect imports inspect/tui/theme"},
+		{"the store imports the TUI", []string{"inspect/store -> inspect/tui"}, "inspect/store imports inspect/tui "},
+		{"the journal imports the TUI", []string{"inspect/store/journal -> inspect/tui/theme"}, "inspect/store/journal imports inspect/tui/theme"},
+		{"the pipeline reaches the TUI through two other packages",
+			[]string{"inspect/forward -> inspect/termsafe", "inspect/termsafe -> inspect/tui/theme"},
+			"inspect imports inspect/tui/theme (inspect -> inspect/forward -> inspect/termsafe -> inspect/tui/theme)"},
+		{"the tunnel imports the pipeline", []string{"tunnel -> inspect"}, "tunnel imports inspect (tunnel -> inspect)"},
+		{"numbers imports the store", []string{"tunnel/numbers -> inspect/store"}, "tunnel/numbers imports inspect/store "},
+		{"numbers imports the forwarder", []string{"tunnel/numbers -> inspect/forward"}, "tunnel/numbers imports inspect/forward"},
+		{"the pipeline imports replay", []string{"inspect -> replay"}, "inspect imports replay (inspect -> replay)"},
+		{"respcheck imports the emulator", []string{"inspect/respcheck -> replay/cxml"}, "inspect/respcheck imports replay/cxml"},
+		{"delivery imports more than exchange", []string{"inspect/delivery -> inspect/termsafe"}, "inspect/delivery imports inspect/termsafe"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := map[string][]string{}
+			for k, v := range allowed {
+				g[k] = slices.Clone(v)
+			}
+			for _, e := range c.edges {
+				from, to, _ := strings.Cut(e, " -> ")
+				g[from] = append(g[from], to)
+			}
+			got := checkDeps(g, depRules)
+			if !slices.ContainsFunc(got, func(line string) bool { return strings.HasPrefix(line, c.want) }) {
+				t.Errorf("adding %v: no report starting %q; got:\n%s", c.edges, c.want, strings.Join(got, "\n"))
+			}
+		})
+	}
+}
+
+func TestMatchPkg(t *testing.T) {
+	for _, c := range []struct {
+		pattern, p string
+		want       bool
+	}{
+		{"...", ".", true},
+		{"...", "inspect/tui", true},
+		{"inspect", "inspect", true},
+		{"inspect", "inspect/store", false},
+		{"inspect/...", "inspect", true},
+		{"inspect/...", "inspect/store/journal", true},
+		{"inspect/...", "inspector", false},
+		{"cmd/...", "cmdline", false},
+		{".", ".", true},
+		{".", "cmd", false},
+	} {
+		if got := matchPkg(c.pattern, c.p); got != c.want {
+			t.Errorf("matchPkg(%q, %q) = %v, want %v", c.pattern, c.p, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+)
+
+// The row insert itself goes further, to the driver's statement through
+// (*sql.Conn).Raw: per row, database/sql's locking and argument conversion
+// cost about as much as SQLite's own bind, and encode already produces
+// driver values. The statement belongs to the writer's connection, which
+// only the writer (or indexer) goroutine uses, and is only used inside Raw.
+type inserts struct {
+	exchange                driver.StmtExecContext
+	begin, commit, rollback *sql.Stmt
+	onCommit                func(rows []*writeReq)
+	conn                    *sql.Conn
+	args                    []driver.NamedValue
+}
+
+func prepareInserts(ctx context.Context, conn *sql.Conn) (*inserts, error) {
+	ins := &inserts{conn: conn}
+	err := conn.Raw(func(dc any) error {
+		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, insertSQL)
+		if err != nil {
+			return err
+		}
+		ec, ok := st.(driver.StmtExecContext)
+		if !ok {
+			st.Close()
+			return errors.New("the sqlite driver's statements cannot ExecContext")
+		}
+		ins.exchange = ec
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		// IMMEDIATE: take the write lock at BEGIN, as _txlock does for
+		// BeginTx (see Open).
+		{&ins.begin, "BEGIN IMMEDIATE"},
+		{&ins.commit, "COMMIT"},
+		{&ins.rollback, "ROLLBACK"},
+	} {
+		st, err := conn.PrepareContext(ctx, p.sql)
+		if err != nil {
+			ins.Close()
+			return nil, err
+		}
+		*p.st = st
+	}
+	return ins, nil
+}
+
+func (i *inserts) Close() {
+	for _, st := range []*sql.Stmt{i.begin, i.commit, i.rollback} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	if i.exchange != nil {
+		_ = i.conn.Raw(func(any) error { return i.exchange.(driver.Stmt).Close() })
+	}
+}
+
+// exec inserts rows with the driver's statement, filling ids.
+func (i *inserts) exec(ctx context.Context, rows []*writeReq, ids []int64) error {
+	return i.conn.Raw(func(any) error {
+		for n, r := range rows {
+			i.args = i.args[:0]
+			for k, v := range r.row {
+				i.args = append(i.args, driver.NamedValue{Ordinal: k + 1, Value: v})
+			}
+			res, err := i.exchange.ExecContext(ctx, i.args)
+			if err != nil {
+				return err
+			}
+			if ids[n], err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		clear(i.args) // let the rows' values go
+		return nil
+	})
+}
+
+// insertRows inserts rows in one transaction and, when keep > 0, prunes
+// beyond keep in the same transaction.
+func insertRows(ctx context.Context, conn *sql.Conn, ins *inserts, rows []*writeReq, keep int) ([]int64, error) {
+	if _, err := ins.begin.ExecContext(ctx); err != nil {
+		return nil, fmt.Errorf("save exchange: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			// Harmless when SQLite already rolled back (it does on some
+			// errors): ROLLBACK without a transaction only errors.
+			_, _ = ins.rollback.ExecContext(ctx)
+		}
+	}()
+	ids := make([]int64, len(rows))
+	if err := ins.exec(ctx, rows, ids); err != nil {
+		return nil, fmt.Errorf("save exchange: %w", err)
+	}
+	if keep > 0 {
+		if err := pruneIn(ctx, conn, keep); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := ins.commit.ExecContext(ctx); err != nil {
+		return nil, fmt.Errorf("save exchange: commit: %w", err)
+	}
+	committed = true
+	if ins.onCommit != nil {
+		ins.onCommit(rows)
+	}
+	return ids, nil
+}
+
+// prune deletes the oldest exchanges beyond Keep in a transaction of its
+// own (at Open and Close). A failure only delays pruning: not reported.
+func (s *Store) prune(ctx context.Context, conn *sql.Conn) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return
+	}
+	defer tx.Rollback()
+	if pruneIn(ctx, tx, s.opts.Keep) == nil {
+		_ = tx.Commit()
+	}
+}
+
+// pruneIn deletes all but the newest keep exchanges: two range deletes on
+// the primary keys, after one index seek to find the cut.
+func pruneIn(ctx context.Context, tx execQuerier, keep int) error {
+	var cut int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM exchanges ORDER BY id DESC LIMIT 1 OFFSET ?`, keep).Scan(&cut)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // not more than keep
+	}
+	if err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges WHERE id <= ?`, cut); err != nil {
+		return fmt.Errorf("prune: %w", err)
+	}
+	return nil
+}
+
+// execQuerier is a *sql.Tx, or a *sql.Conn inside a transaction begun
+// with a statement.
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+const insertSQL = `INSERT INTO exchanges (
+	id, time_s, time_ns, kind, sig_status, resp_status, resp_error, summary, head, payload
+) VALUES (COALESCE(?, MAX(
+	COALESCE((SELECT MAX(id) FROM exchanges), 0),
+	COALESCE((SELECT id FROM id_reserve), 0)) + 1),
+	?, ?, ?, ?, ?, ?, '', ?, ?)`

@@ -1,0 +1,233 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+// Get returns one exchange whole.
+func (s *Store) Get(ctx context.Context, id int64) (*exchange.Exchange, error) {
+	xs, err := s.List(ctx, Query{IDs: []int64{id}})
+	if err != nil {
+		return nil, err
+	}
+	if len(xs) == 0 {
+		return nil, fmt.Errorf("exchange #%d: %w", id, ErrNotFound)
+	}
+	return xs[0], nil
+}
+
+// Last returns the newest exchange.
+func (s *Store) Last(ctx context.Context) (*exchange.Exchange, error) {
+	xs, err := s.List(ctx, Query{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(xs) == 0 {
+		return nil, fmt.Errorf("last exchange: %w", ErrNotFound)
+	}
+	return xs[0], nil
+}
+
+// List returns the exchanges q selects, newest first.
+func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error) {
+	where, args, err := q.where()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.sync(ctx); err != nil {
+		return nil, err
+	}
+	query := summaryFrom
+	if !q.Summary {
+		query = fullFrom
+	}
+	switch {
+	case where != "":
+		// Pick the page's IDs first, then read their rows: sorting a filtered
+		// range then sorts bare IDs (often straight off an index) instead of
+		// every matching row with its JSON.
+		sub := "SELECT id FROM exchanges" + where
+		if q.Limit > 0 {
+			sub += " ORDER BY id DESC LIMIT " + strconv.Itoa(q.Limit)
+		}
+		query += " WHERE id IN (" + sub + ") ORDER BY id DESC"
+	case q.Limit > 0:
+		query += " ORDER BY id DESC LIMIT " + strconv.Itoa(q.Limit)
+	default:
+		query += " ORDER BY id DESC"
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list exchanges: %w", err)
+	}
+	defer rows.Close()
+	var out []*exchange.Exchange
+	for rows.Next() {
+		x, err := scan(rows, q.Summary)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list exchanges: %w", err)
+	}
+	return out, nil
+}
+
+// Count returns how many exchanges q selects (Limit ignored).
+func (s *Store) Count(ctx context.Context, q Query) (int, error) {
+	where, args, err := q.where()
+	if err != nil {
+		return 0, err
+	}
+	if err := s.sync(ctx); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM exchanges"+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count exchanges: %w", err)
+	}
+	return n, nil
+}
+
+// LatestID returns the highest ID in the store (0 when empty), so a running
+// listen can notice exchanges another process added (replays).
+func (s *Store) LatestID(ctx context.Context) (int64, error) {
+	if err := s.sync(ctx); err != nil {
+		return 0, err
+	}
+	var id int64
+	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM exchanges").Scan(&id); err != nil {
+		return 0, fmt.Errorf("latest exchange: %w", err)
+	}
+	return id, nil
+}
+
+// CheckStatusFilter reports whether s is a Query.Status filter the store
+// understands, so commands can reject a typo as a usage error up front.
+func CheckStatusFilter(s string) error {
+	_, _, err := statusClause(s)
+	return err
+}
+
+func statusClause(s string) (string, []any, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case s == "":
+		return "", nil, nil
+	case s == "error":
+		// human.HandlerFailed, the one meaning of "error": unreachable,
+		// cut off, or a 5xx answer.
+		return "(resp_error <> '' OR resp_status >= 500) AND " + failedCond, nil, nil
+	case s == "2xx":
+		return "resp_status BETWEEN 200 AND 299", nil, nil
+	case len(s) == 3 && s[0] >= '1' && s[0] <= '5' && s[1:] == "xx":
+		lo := int(s[0]-'0') * 100
+		// Repeating failedCond lets the partial index serve it.
+		return "resp_status BETWEEN ? AND ? AND " + failedCond, []any{lo, lo + 99}, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil && n >= 100 && n <= 599 {
+		if n >= 200 && n <= 299 {
+			return "resp_status = ?", []any{n}, nil
+		}
+		return "resp_status = ? AND " + failedCond, []any{n}, nil
+	}
+	return "", nil, fmt.Errorf("status filter %q: want a code such as 404, a class such as 5xx, or error", s)
+}
+
+func (q Query) where() (string, []any, error) {
+	var conds []string
+	var args []any
+	if q.BeforeID > 0 {
+		conds = append(conds, "id < ?")
+		args = append(args, q.BeforeID)
+	}
+	if q.AfterID > 0 {
+		conds = append(conds, "id > ?")
+		args = append(args, q.AfterID)
+	}
+	if q.IDs != nil {
+		if len(q.IDs) == 0 {
+			conds = append(conds, "0")
+		} else {
+			ph := strings.TrimSuffix(strings.Repeat("?,", len(q.IDs)), ",")
+			conds = append(conds, "id IN ("+ph+")")
+			for _, id := range q.IDs {
+				args = append(args, id)
+			}
+		}
+	}
+	if k := strings.TrimSuffix(strings.TrimSpace(q.Kind), "."); k != "" && isLeafKind(k) {
+		// A whole kind: equality, so the index yields IDs newest first and
+		// a page stops after its last row, with no sort.
+		conds = append(conds, "kind = ?")
+		args = append(args, k)
+	} else if k != "" {
+		// "call" matches call and call.*. One range on the kind index
+		// (['call', 'call/'), '/' being the byte after '.'), then a residual
+		// test kept off the index with '+': written as a top-level OR,
+		// SQLite's multi-index OR plan is a hundred times slower.
+		conds = append(conds, "kind >= ? AND kind < ? AND (+kind = ? OR +kind >= ?)")
+		args = append(args, k, k+"/", k, k+".")
+	}
+	if q.Status != "" {
+		c, a, err := statusClause(q.Status)
+		if err != nil {
+			return "", nil, err
+		}
+		conds = append(conds, c)
+		args = append(args, a...)
+	}
+	if q.Signature != "" {
+		conds = append(conds, "sig_status = ?")
+		args = append(args, q.Signature)
+		if q.Signature != string(exchange.SigValid) {
+			conds = append(conds, "sig_status <> 'valid'") // the partial index's term
+		}
+	}
+	if !q.Since.IsZero() {
+		conds = append(conds, "(time_s, time_ns) >= (?, ?)")
+		args = append(args, q.Since.Unix(), q.Since.Nanosecond())
+	}
+	if q.Failed {
+		conds = append(conds, failedCond)
+	}
+	// When the failure index is the only one that applies, say so.
+	failedOnly := (q.Failed || strings.EqualFold(strings.TrimSpace(q.Status), "error")) &&
+		q.Kind == "" && (q.Signature == "" || q.Signature == string(exchange.SigValid))
+	if len(conds) == 0 {
+		return "", nil, nil
+	}
+	hint := ""
+	if failedOnly {
+		// Without statistics SQLite would rather scan every row newest
+		// first than walk a partial index it cannot bound; failures are the
+		// rare rows, so the index is the right call.
+		hint = " INDEXED BY exchanges_failed"
+	}
+	return hint + " WHERE " + strings.Join(conds, " AND "), args, nil
+}
+
+// isLeafKind reports a known kind that no other kind extends ("call.status",
+// not "call" or "relay.call").
+func isLeafKind(k string) bool {
+	known := false
+	for _, kind := range exchange.Kinds {
+		switch {
+		case string(kind) == k:
+			known = true
+		case strings.HasPrefix(string(kind), k+"."):
+			return false
+		}
+	}
+	return known
+}
+
+// headersDoc is what the headers column held, as JSON, in rows written
+// before schema version 2.
