@@ -1,7 +1,7 @@
 package replay
 
 import (
-	"github.com/swhook/swhook/inspect/curl"
+	"github.com/swhook/swhook/inspect/export/curl"
 	"github.com/swhook/swhook/inspect/exchange"
 )
 
