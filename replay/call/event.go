@@ -220,7 +220,11 @@ func Line(ev Event) string {
 	case EvSkip:
 		return at + fmt.Sprintf("⤼ <%s> skipped: %s", ev.Verb, ev.Text)
 	case EvHangup:
-		return at + fmt.Sprintf("☎ hangup (%s)", ev.Status) + suffix(ev.Text)
+		s := at + fmt.Sprintf("☎ hangup (%s)", ev.Status)
+		if ev.Text != "" {
+			s += ": " + ev.Text
+		}
+		return s
 	case EvEnd:
 		s := fmt.Sprintf("call ended: %s, %ds", ev.Status, ev.DurationS)
 		if ev.MessageSid != "" {

@@ -160,6 +160,10 @@ func (e *engine) eval(src string) (any, error) {
 }
 
 func jsError(err error) string {
+	var so *goja.StackOverflowError
+	if errors.As(err, &so) {
+		return "RangeError: maximum call stack size exceeded"
+	}
 	var ex *goja.Exception
 	if errors.As(err, &ex) {
 		return firstLine(ex.Value().String())

@@ -71,9 +71,12 @@ func walk(v any, path string) (any, bool) {
 	for path != "" {
 		if path[0] == '[' {
 			end := strings.IndexByte(path, ']')
+			if end < 0 {
+				return nil, false
+			}
 			n, err := strconv.Atoi(path[1:end])
 			list, ok := v.([]any)
-			if err != nil || !ok || n >= len(list) {
+			if err != nil || !ok || n < 0 || n >= len(list) {
 				return nil, false
 			}
 			v, path = list[n], strings.TrimPrefix(path[end+1:], ".")
