@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/inspect/exchange"
-	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/inspect/signature/signaturetest"
+	"github.com/swhook/swhook/replay/call"
 )
 
 const testKey = "PSK_cxml_test"

@@ -15,8 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/inspect/signature/signaturetest"
+	"github.com/swhook/swhook/replay/call"
 )
 
 const testKey = "PSK_swml_test"
