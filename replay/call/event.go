@@ -181,6 +181,9 @@ func Line(ev Event) string {
 		}
 		return s
 	case EvPlay:
+		if ev.Text == "beep" {
+			return at + "🔊 beep"
+		}
 		if ev.Digits != "" {
 			return at + "🔊 DTMF tones " + ev.Digits
 		}
