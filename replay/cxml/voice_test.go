@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/inspect/delivery"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 	"github.com/swhook/swhook/replay/call"
-	"github.com/swhook/swhook/replay/replaytest"
 )
 
 // TestMenu: Gather → action → Dial busy → action → Say, Hangup, and the
@@ -386,7 +386,7 @@ func TestSignURL(t *testing.T) {
 	}
 	for _, x := range st.xs {
 		public := "https://abc.ngrok.example" + x.Request.Path
-		if !replaytest.Valid(testKey, x.Request.Method, public, x.Request.Headers, x.Request.Body) {
+		if !signaturetest.Valid(testKey, x.Request.Method, public, x.Request.Headers, x.Request.Body) {
 			t.Errorf("%s does not verify at %s", x.Request.Path, public)
 		}
 		if x.Request.Headers.Get("X-Forwarded-Host") != "abc.ngrok.example" || x.Request.Headers.Get("X-Forwarded-Proto") != "https" {
