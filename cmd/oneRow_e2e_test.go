@@ -10,7 +10,7 @@ import (
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
-	"github.com/swhook/swhook/replay/replaytest"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
 // listAll is `swhook list --json --limit 0` decoded whole.
@@ -58,7 +58,7 @@ func nextExchange(t *testing.T, l *listenProc, within time.Duration) (exchange.E
 // store shows none of the first one's traffic; list says whose each row is.
 func TestOneWebhookOneRowThroughListen(t *testing.T) {
 	storePath := filepath.Join(t.TempDir(), "swhook.db")
-	h, srv := replaytest.Start(t, testKey)
+	h, srv := signaturetest.Start(t, testKey)
 	a := startListen(t, storePath, "--forward", srv.URL)
 	env := map[string]string{cmdutil.EnvSigningKey: testKey, cmdutil.EnvStore: storePath}
 
