@@ -191,7 +191,7 @@ func TestRunTUIFollowsClearInAnotherTerminal(t *testing.T) {
 	ios, _, _, _ := cmdutil.Test()
 	inR, inW := io.Pipe()
 	defer inW.Close()
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	ios.In, ios.Out = inR, out
 	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
 	sess := liveSession{LocalURL: "http://127.0.0.1:4747", Exchanges: make(chan *exchange.Exchange), Store: st,
