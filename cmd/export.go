@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
@@ -116,9 +115,10 @@ func runExport(ctx context.Context, f *cmdutil.Factory, o *ExportOptions) error 
 		_, err := o.IO.Out.Write(buf.Bytes())
 		return err
 	}
-	// 0600: the archive carries signatures and whatever the webhooks said.
-	if err := os.WriteFile(o.HAR, buf.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", o.HAR, err)
+	// 0600, never through a symlink: the archive carries signatures and
+	// whatever the webhooks said.
+	if err := cmdutil.WritePrivateFile(o.HAR, buf.Bytes()); err != nil {
+		return err
 	}
 	fmt.Fprintf(o.IO.ErrOut, "wrote %d exchange(s) to %s\n", len(xs), o.HAR)
 	return nil

@@ -43,6 +43,7 @@ type ListenOptions struct {
 	Store            string
 	SigningKeyFlag   string
 	Tunnel           tunnelFlags
+	Numbers          numbersFlags
 
 	// Resolved by validation.
 	forwardURL *url.URL
@@ -99,6 +100,7 @@ covers, so a handler that validates signatures behind a proxy rebuilds it.`,
 	cmdutil.AddStoreFlag(cmd, &opts.Store)
 	cmdutil.AddSigningKeyFlag(cmd, &opts.SigningKeyFlag)
 	addTunnelFlags(cmd, &opts.Tunnel)
+	addNumbersFlags(cmd, &opts.Numbers)
 	return cmd
 }
 
@@ -149,6 +151,12 @@ func (o *ListenOptions) validate(f *cmdutil.Factory, cmd *cobra.Command) error {
 				return cmdutil.UsageErrorf("--%s is for the ngrok tunnel, which --no-tunnel turns off: drop one of them", name)
 			}
 		}
+	}
+	if err := o.Numbers.validate(cmd); err != nil {
+		return err
+	}
+	if len(o.Numbers.Numbers) > 0 && o.NoTunnel && o.PublicURL == "" {
+		return cmdutil.UsageErrorf("--number needs a public URL to point the number at: drop --no-tunnel, or pass --public-url")
 	}
 	addr, exposed, err := tunnel.LocalAddr(o.Addr)
 	if err != nil {
@@ -225,7 +233,7 @@ func (b *byteSize) Type() string { return "size" }
 // runListen wires the pipeline to its listeners and a view, and shuts it
 // all down in order when ctx ends or the view quits: stop accepting, let
 // in-flight exchanges finish (bounded), then flush the store.
-func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error {
+func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err error) {
 	if f.Getenv("GOGC") == "" {
 		// listen is a server with a small live heap that allocates per
 		// webhook: letting the heap grow by 4× the live heap between
@@ -251,6 +259,19 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 		}()
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	// --number: leftovers restored, numbers looked up and refused or
+	// planned before anything listens; restored on every way out.
+	nr, err := startNumbers(ctx, f, &o.Numbers, cmp.Or(o.PublicURL, domainURL(o.Tunnel.Domain)), logOut)
+	if err != nil {
+		if errors.Is(err, errDryRun) {
+			return nil
+		}
+		return err
+	}
+	if nr != nil {
+		defer func() { err = nr.restoreJoin(err) }()
+	}
 
 	local, err := tunnel.ListenLocal(ctx, o.addr)
 	if err != nil {
@@ -326,6 +347,11 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) error 
 			localWhy = localReason(hint)
 		}
 		tun = t
+	}
+	if nr != nil {
+		if err := nr.attach(sctx, &tun, o.PublicURL, localWhy, stop); err != nil {
+			return err
+		}
 	}
 
 	publicURL := o.PublicURL

@@ -100,10 +100,13 @@ untouched, keeps it, and replays it on demand.`,
 		NewCmdShow(f, nil),
 		NewCmdReplay(f, nil),
 		NewCmdTrigger(f, nil),
+		NewCmdCall(f, nil),
+		NewCmdMessage(f, nil),
 		NewCmdVerify(f, nil),
 		NewCmdSign(f, nil),
 		NewCmdExport(f, nil),
 		NewCmdClear(f, nil),
+		NewCmdNumbers(f),
 	)
 	return root
 }

@@ -182,7 +182,11 @@ func runTrigger(ctx context.Context, f *cmdutil.Factory, o *TriggerOptions) erro
 			failed++
 		}
 		if o.JSON {
-			if err := json.NewEncoder(o.IO.Out).Encode(x); err != nil {
+			b, err := json.Marshal(x)
+			if err != nil {
+				return err
+			}
+			if _, err := o.IO.Out.Write(append(exchange.EscapeControls(b), '\n')); err != nil {
 				return err
 			}
 			continue

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -250,9 +251,13 @@ func verifyReport(opts *VerifyOptions, key string, r signature.Request, id int64
 		line = fmt.Sprintf("#%d %s", id, line)
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(opts.IO.Out)
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(res); err != nil {
+			return err
+		}
+		if _, err := opts.IO.Out.Write(exchange.EscapeControls(b.Bytes())); err != nil {
 			return err
 		}
 	} else if _, err := fmt.Fprintln(opts.IO.Out, termsafe.String(line)); err != nil {

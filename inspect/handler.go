@@ -139,6 +139,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				Body:        x.Response.Body,
 				Err:         x.Response.Error,
 				Truncated:   x.Response.Truncated,
+				Duration:    x.Response.Duration(),
+				BodySize:    answerSize(x.Response),
 			})
 		})
 	}
@@ -201,7 +203,7 @@ func (h *handler) verify(x *exchange.Exchange, r *http.Request, verifyURL string
 		return
 	}
 	if cfg.SigningKey == "" {
-		// Nothing to check with: the badge reads "no key", and which header
+		// Nothing to check with: the badge reads "unchecked", and which header
 		// would have been checked is still worth showing.
 		x.Signature = exchange.Signature{Status: exchange.SigUnchecked, Header: signatureHeader(r.Header)}
 		return
@@ -400,4 +402,14 @@ func writeAnswer(w http.ResponseWriter, a answer) {
 			panic(http.ErrAbortHandler)
 		}
 	}
+}
+
+// answerSize is the answer's whole size as far as it is known when it is
+// checked: the bytes read, or the Content-Length the handler announced.
+func answerSize(r exchange.Response) int64 {
+	n, err := strconv.ParseInt(r.Headers.Get("Content-Length"), 10, 64)
+	if err != nil || n < r.BodySize {
+		return r.BodySize
+	}
+	return n
 }

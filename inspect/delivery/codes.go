@@ -41,6 +41,9 @@ var catalogue = map[int][2]string{
 // Error is one SignalWire error: its code and why it happened here.
 type Error struct {
 	Code int
+	// Named is SignalWire's name for an error that has no number (SWML's
+	// relay_script_* and swml_* errors); Code is 0 then.
+	Named string
 	// Detail is what happened in this instance; the catalogue's line says
 	// what the code means in general.
 	Detail string
@@ -55,14 +58,27 @@ func Errorf(code int, format string, a ...any) *Error {
 }
 
 // Name is the code's short name ("document parse error").
-func (e *Error) Name() string { return Name(e.Code) }
+func (e *Error) Name() string {
+	if e.Named != "" {
+		return e.Named
+	}
+	return Name(e.Code)
+}
 
 // Why is the catalogue's line for the code.
-func (e *Error) Why() string { return Why(e.Code) }
+func (e *Error) Why() string {
+	if e.Named != "" {
+		return ""
+	}
+	return Why(e.Code)
+}
 
 // Error reads "12100 document parse error: detail".
 func (e *Error) Error() string {
 	s := fmt.Sprintf("%d %s", e.Code, e.Name())
+	if e.Named != "" {
+		s = e.Named
+	}
 	if e.Detail != "" {
 		s += ": " + e.Detail
 	}

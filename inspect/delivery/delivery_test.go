@@ -88,3 +88,10 @@ func TestCatalogue(t *testing.T) {
 		t.Error("fallback rule: actions only")
 	}
 }
+
+func TestNamedError(t *testing.T) {
+	e := &Error{Named: "relay_script_main_section_missing", Detail: "no sections.main"}
+	if e.Error() != "relay_script_main_section_missing: no sections.main" || e.Name() != e.Named || e.Why() != "" {
+		t.Errorf("named error reads %q / %q / %q", e.Error(), e.Name(), e.Why())
+	}
+}

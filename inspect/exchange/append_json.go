@@ -11,9 +11,10 @@ import (
 	"unicode/utf8"
 )
 
-// AppendJSON appends x's JSON object exactly as json.Marshal writes it —
-// same fields, order, omissions and escaping (HTML-safe, U+2028/2029,
-// invalid UTF-8 as U+FFFD) — without reflection, the nested Marshal calls
+// AppendJSON appends x's JSON object exactly as json.Marshal writes it and
+// EscapeControls then makes it terminal-safe — same fields, order, omissions
+// and escaping (HTML-safe, U+2028/2029, invalid UTF-8 as U+FFFD, C1 and bidi
+// controls as \u escapes) — without reflection, the nested Marshal calls
 // of Request and Response, or re-compacting their output: `listen --json`
 // writes one per webhook and the store one per Save, and Marshal cost ten
 // times more than either needs. ok is false for what json.Marshal refuses
@@ -217,7 +218,7 @@ func appendFloatJSON(b []byte, f float64) []byte {
 const hexDigits = "0123456789abcdef"
 
 // appendJSONString is encoding/json's string encoding with HTML escaping,
-// as json.Marshal uses it.
+// as json.Marshal uses it, and EscapeControls' escapes.
 func appendJSONString[S string | []byte](b []byte, s S) []byte {
 	b = append(b, '"')
 	start := 0
@@ -257,6 +258,9 @@ func appendJSONString[S string | []byte](b []byte, s S) []byte {
 		case r == '\u2028' || r == '\u2029':
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		case escapedRune(r):
+			b = append(b, s[start:i]...)
+			b = appendRuneEscape(b, r)
 		default:
 			i += size
 			continue

@@ -20,9 +20,11 @@ func fmtLine(x *exchange.Exchange, keySet bool, loc *time.Location) string {
 	if x.Event.Detail != "" {
 		ev += " " + x.Event.Detail
 	}
-	status := "ERR"
+	status := "-"
 	if x.Response.Status != 0 {
 		status = fmt.Sprintf("%d", x.Response.Status)
+	} else if x.Response.Error != "" {
+		status = "ERR"
 	}
 	path := x.Request.Path
 	if x.Request.Query != "" {
@@ -35,7 +37,7 @@ func fmtLine(x *exchange.Exchange, keySet bool, loc *time.Location) string {
 	line := fmt.Sprintf("%s %-6s %-6s %-28s %-26s %-11s %3s %7.1fms",
 		x.Time.In(loc).Format("15:04:05.000"), id,
 		termsafe.String(x.Request.Method), termsafe.String(truncate(path, 60)),
-		termsafe.String(ev), Badge(x.Signature, keySet), status, x.Response.DurationMS)
+		termsafe.String(ev), Badge(x.Signature), status, x.Response.DurationMS)
 	switch x.Source {
 	case exchange.SourceReplay:
 		if x.ReplayOf != 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/swhook/swhook/inspect/exchange"
 )
@@ -56,7 +57,7 @@ func TestCheck(t *testing.T) {
 		{"SWML YAML", swmlCall, Response{Status: 200, ContentType: yamlCT, Body: []byte("version: 1.0.0\nsections:\n  main:\n    - answer: {}\n    - play:\n        url: 'say:Hello'\n")}, exchange.CheckOK, ""},
 		{"SWML YAML as text/plain", swmlCall, Response{Status: 200, ContentType: "text/plain", Body: []byte("version: 1.0.0\nsections:\n  main:\n    - hangup: {}\n")}, exchange.CheckOK, ""},
 		{"SWML with more sections", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[{"transfer":{"dest":"sub"}}],"sub":[{"hangup":{}}]}}`)}, exchange.CheckOK, ""},
-		{"SWML answering a cXML call webhook", callInbound, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[]}}`)}, exchange.CheckOK, ""},
+		{"SWML answering a cXML call webhook", callInbound, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[{"hangup":{}}]}}`)}, exchange.CheckOK, ""},
 		{"SWML message", swmlMessage, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[{"reply":{"body":"hi"}}]}}`)}, exchange.CheckOK, ""},
 		{"201 is a 2xx", callInbound, Response{Status: 201, ContentType: xmlCT, Body: []byte(`<Response/>`)}, exchange.CheckOK, ""},
 
@@ -89,12 +90,12 @@ func TestCheck(t *testing.T) {
 			exchange.CheckWarning, "cXML served as text/html; send Content-Type: application/xml"},
 		{"cXML without a content type", callInbound, Response{Status: 200, Body: []byte(`<Response/>`)},
 			exchange.CheckWarning, "cXML served without a Content-Type; send Content-Type: application/xml"},
-		{"SWML JSON served as text/html", swmlCall, Response{Status: 200, ContentType: "text/html", Body: []byte(`{"version":"1.0.0","sections":{"main":[]}}`)},
+		{"SWML JSON served as text/html", swmlCall, Response{Status: 200, ContentType: "text/html", Body: []byte(`{"version":"1.0.0","sections":{"main":["hangup"]}}`)},
 			exchange.CheckWarning, "SWML JSON served as text/html; send Content-Type: application/json"},
-		{"SWML YAML served as text/html", swmlCall, Response{Status: 200, ContentType: "text/html", Body: []byte("version: 1.0.0\nsections:\n  main: []\n")},
+		{"SWML YAML served as text/html", swmlCall, Response{Status: 200, ContentType: "text/html", Body: []byte("version: 1.0.0\nsections:\n  main: [hangup]\n")},
 			exchange.CheckWarning, "SWML YAML served as text/html; send Content-Type: application/yaml"},
-		{"SWML other version", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"2.0.0","sections":{"main":[]}}`)},
-			exchange.CheckWarning, `SWML version is "2.0.0"; the only supported version is "1.0.0"`},
+		{"SWML other version", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"2.0.0","sections":{"main":["hangup"]}}`)},
+			exchange.CheckError, `SWML: version is "2.0.0"; the only supported version is "1.0.0" (relay_script_version_invalid); the call will fail with a document parse error`},
 		{"empty message reply", msgInbound, Response{Status: 200, ContentType: "text/plain"},
 			exchange.CheckWarning, "empty answer; reply <Response></Response> to send no message"},
 		{"truncated capture", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<Response><Say>very lo`), Truncated: true},
@@ -146,27 +147,35 @@ func TestCheck(t *testing.T) {
 		{"JSON that is not SWML", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"ok":true}`)},
 			exchange.CheckError, "answer is neither cXML (<Response>) nor SWML (version and sections.main); the call will fail with a document parse error"},
 		{"broken JSON", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[}`)},
-			exchange.CheckError, "malformed SWML JSON: invalid character '}' looking for beginning of value; the call will fail with a document parse error"},
+			exchange.CheckError, "malformed SWML JSON (relay_script_parse_error): invalid character '}' looking for beginning of value; the call will fail with a document parse error"},
 		{"SWML without main", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"start":[]}}`)},
-			exchange.CheckError, "SWML has no sections.main; execution starts there: the call will fail with a document parse error"},
+			exchange.CheckError, "SWML: no sections.main; execution starts there (relay_script_main_section_missing); the call will fail with a document parse error"},
 		{"SWML without sections", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0"}`)},
-			exchange.CheckError, "SWML has no sections; add sections.main, where execution starts"},
+			exchange.CheckError, "SWML: no sections; add sections.main, where execution starts (relay_script_sections_missing); the call will fail with a document parse error"},
 		{"SWML main is an object", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":{"answer":{}}}}`)},
-			exchange.CheckError, "SWML sections.main must be a list of methods, not an object"},
-		{"SWML other section not a list", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[],"sub":"x"}}`)},
-			exchange.CheckError, `SWML section "sub" must be a list of methods, not a string`},
-		{"SWML without version", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"sections":{"main":[]}}`)},
-			exchange.CheckError, `SWML has no version; add version: "1.0.0"`},
+			exchange.CheckError, "SWML: a section must be a list of methods, not an object (relay_script_element_wrong_type); the call will fail with a document parse error"},
+		{"SWML other section not a list", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":["hangup"],"sub":"x"}}`)},
+			exchange.CheckError, `SWML: a section must be a list of methods, not a string (relay_script_element_wrong_type); the call will fail with a document parse error`},
+		{"SWML without version (it defaults to 1.0.0)", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"sections":{"main":[{"answer":{}}]}}`)},
+			exchange.CheckOK, ""},
+		{"SWML with an empty main", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[]}}`)},
+			exchange.CheckError, `SWML: section "main" has no steps (relay_script_section_code_missing); the call will fail with a document parse error`},
 		{"SWML numeric version", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":1,"sections":{"main":[]}}`)},
-			exchange.CheckError, `SWML version must be the string "1.0.0"; the call will fail with a document parse error`},
+			exchange.CheckError, `SWML: version must be the string "1.0.0", not a number (relay_script_version_invalid); the call will fail with a document parse error`},
 		{"SWML sections a list", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":[]}`)},
-			exchange.CheckError, "SWML sections must be an object of named method lists; the call will fail with a document parse error"},
+			exchange.CheckError, "SWML: sections must be an object of named method lists, not a list (relay_script_element_wrong_type); the call will fail with a document parse error"},
 		{"YAML main is a string", swmlCall, Response{Status: 200, ContentType: yamlCT, Body: []byte("version: 1.0.0\nsections:\n  main: answer\n")},
-			exchange.CheckError, "SWML sections.main must be a list of methods, not a scalar"},
+			exchange.CheckError, "SWML: a section must be a list of methods, not a string (relay_script_element_wrong_type); the call will fail with a document parse error"},
 		{"YAML without main", swmlCall, Response{Status: 200, ContentType: yamlCT, Body: []byte("version: 1.0.0\nsections:\n  start:\n    - answer: {}\n")},
-			exchange.CheckError, "SWML has no sections.main; execution starts there: the call will fail with a document parse error"},
+			exchange.CheckError, "SWML: no sections.main; execution starts there (relay_script_main_section_missing); the call will fail with a document parse error"},
 		{"YAML without version", swmlCall, Response{Status: 200, ContentType: yamlCT, Body: []byte("sections:\n  main:\n    - answer: {}\n")},
-			exchange.CheckError, `SWML has no version; add version: "1.0.0"`},
+			exchange.CheckOK, ""},
+		{"SWML unknown method", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[{"answer":{}},{"plya":{"url":"say:hi"}}]}}`)},
+			exchange.CheckError, `SWML at sections.main[1]: unknown method "plya" (relay_script_method_undefined); the call will fail with a document parse error`},
+		{"SWML malformed expression", swmlCall, Response{Status: 200, ContentType: yamlCT, Body: []byte("version: 1.0.0\nsections:\n  main:\n    - play:\n        url: 'say: ${call.from'\n")},
+			exchange.CheckError, `SWML at sections.main[0].play.url: unterminated ${ (no closing }) (relay_script_js_eval_error); the call will fail with a document parse error`},
+		{"SWML message with a calling method", swmlMessage, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[{"play":{"url":"say:hi"}}]}}`)},
+			exchange.CheckError, `SWML at sections.main[0]: "play" is not a messaging SWML method (swml_unsupported_method); the message gets no reply and SignalWire logs an error`},
 		{"YAML with a tab", swmlCall, Response{Status: 200, ContentType: yamlCT, Body: []byte("version: 1.0.0\nsections:\n\tmain: []\n")},
 			exchange.CheckError, "answer is neither cXML (<Response>) nor SWML (version and sections.main); the call will fail with a document parse error"},
 
@@ -274,5 +283,38 @@ func BenchmarkCheck(b *testing.B) {
 				Check(c.ev, c.resp)
 			}
 		})
+	}
+}
+
+// TestDeliveryRules: an answer SignalWire would not have waited for, or
+// one too big for it to read, is marked with SignalWire's code whatever
+// it said.
+func TestDeliveryRules(t *testing.T) {
+	doc := []byte("<Response><Say>hi</Say></Response>")
+	call := exchange.Event{Kind: exchange.KindCallInbound}
+	status := exchange.Event{Kind: exchange.KindCallStatus}
+	cases := []struct {
+		name string
+		ev   exchange.Event
+		r    Response
+		want string
+	}{
+		{"6 s document", call, Response{Status: 200, ContentType: "text/xml", Body: doc, Duration: 6 * time.Second}, "SignalWire would have given up (11200)"},
+		{"6 s status callback", status, Response{Status: 204, Duration: 6 * time.Second}, "SignalWire would have given up (11200)"},
+		{"4.9 s", call, Response{Status: 200, ContentType: "text/xml", Body: doc, Duration: 4900 * time.Millisecond}, ""},
+		{"70 kB", call, Response{Status: 200, ContentType: "text/xml", Body: doc, BodySize: 70 << 10, Truncated: true}, "(11750)"},
+		{"70 kB to a status callback", status, Response{Status: 200, BodySize: 70 << 10}, ""},
+	}
+	for _, c := range cases {
+		got := Check(c.ev, c.r)
+		if c.want == "" {
+			if got.Status != exchange.CheckOK {
+				t.Errorf("%s: %+v, want ok", c.name, got)
+			}
+			continue
+		}
+		if got.Status != exchange.CheckError || !strings.Contains(got.Message, c.want) {
+			t.Errorf("%s: %+v, want an error with %q", c.name, got, c.want)
+		}
 	}
 }

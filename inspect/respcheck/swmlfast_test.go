@@ -4,18 +4,19 @@ import (
 	"testing"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/swml"
 )
 
 // requirePlainSWMLAgrees: whenever plainSWMLJSONOK vouches for a document,
 // the decoder grades it OK too, in every domain, cut short or not.
 func requirePlainSWMLAgrees(t *testing.T, body []byte) {
 	t.Helper()
-	if !plainSWMLJSONOK(body) {
-		return
-	}
 	for _, d := range domains {
+		if !plainSWMLJSONOK(body, d.flavor()) {
+			continue
+		}
 		for _, truncated := range []bool{false, true} {
-			if c := decodeSWMLJSON(d, body, truncated); c.Status != exchange.CheckOK {
+			if c := checkSWML(d, body, truncated, "JSON"); c.Status != exchange.CheckOK {
 				t.Fatalf("plainSWMLJSONOK(%q) but the decoder says %+v", body, c)
 			}
 		}
@@ -25,11 +26,10 @@ func requirePlainSWMLAgrees(t *testing.T, body []byte) {
 func TestPlainSWMLTakesCommonAnswers(t *testing.T) {
 	for _, doc := range []string{
 		`{"version":"1.0.0","sections":{"main":[{"answer":{}},{"play":{"url":"say:Hello"}}]}}`,
-		"{\n  \"version\": \"1.0.0\",\n  \"sections\": {\n    \"main\": [ \"hangup\" ],\n    \"other\": []\n  }\n}\n",
-		`{"sections":{"main":[{"play":{"urls":["say:a, b]}"]}}]},"version":"1.0.0","extra":{"x":[1,2,{"y":null}]},"n":-1.5e3}`,
-		`{"Version":"1.0.0","SECTIONS":{"main":[]}}`,
+		"{\n  \"version\": \"1.0.0\",\n  \"sections\": {\n    \"main\": [ \"hangup\" ],\n    \"other\": [{\"record\": {\"beep\": true}}]\n  }\n}\n",
+		`{"sections":{"main":[{"sleep":{"duration":[1,2,{"y":null}]}},{"answer":{"max_duration":-1.5e3}}]},"version":"1.0.0"}`,
 	} {
-		if !plainSWMLJSONOK([]byte(doc)) {
+		if !plainSWMLJSONOK([]byte(doc), swml.Calling) {
 			t.Errorf("plainSWMLJSONOK(%q) = false; the fast path misses a common answer", doc)
 		}
 		requirePlainSWMLAgrees(t, []byte(doc))
@@ -45,7 +45,7 @@ func TestPlainSWMLDeclines(t *testing.T) {
 		`{"verſion":"1.0.0","sections":{"main":[]}}`, `{"version":"1.0.0","sections":{"main":[]}`, `{"version":1,"sections":{"main":[]}}`,
 		`{"version":"1.0.0","sections":{"ma\u0069n":[]}}`,
 	} {
-		if plainSWMLJSONOK([]byte(doc)) {
+		if plainSWMLJSONOK([]byte(doc), swml.Calling) || plainSWMLJSONOK([]byte(doc), swml.Messaging) {
 			t.Errorf("plainSWMLJSONOK(%q) = true; it must leave this to the decoder", doc)
 		}
 	}
@@ -54,6 +54,7 @@ func TestPlainSWMLDeclines(t *testing.T) {
 var jsonFragments = []string{
 	`{`, `}`, `[`, `]`, `,`, `:`, ` `, "\n", `"version"`, `"Version"`, `"sections"`, `"main"`, `"other"`, `"1.0.0"`, `"2"`, `null`,
 	`1`, `-0.5e1`, `true`, `"a\"b"`, `"\u0069"`, `"]}"`, `{}`, `[]`, `"verſion"`, `"\\"`, `"x":`, `"main":[]`, `"version":"1.0.0"`,
+	`"hangup"`, `"answer"`, `"play"`, `"reply"`, `"receive"`, `"transfer"`, `"${x}"`, `{"answer":{}}`, `"main":["hangup"]`,
 }
 
 func FuzzPlainSWMLAgreesWithDecoder(f *testing.F) {

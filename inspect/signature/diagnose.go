@@ -114,9 +114,17 @@ func (dg *diagnoser) legit(body []byte) []probe {
 			ps = append(ps, probe{SchemeForm, false, formProbe(sortedParams(params))})
 		}
 	}
-	ps = append(ps, probe{SchemeForm, false, formProbe(nil)})
+	if len(body) == 0 {
+		// A URL-only signature signs no body: it can only be right for none.
+		ps = append(ps, probe{SchemeForm, false, formProbe(nil)})
+	}
 	return ps
 }
+
+// URLOnlyHint is Diagnose's sentence for a request with a body whose
+// signature covers only the URL: a GET's or an empty POST's signature,
+// captured and sent again with a body of the sender's choosing.
+const URLOnlyHint = "the signature covers only the URL; the body is not signed"
 
 func rawProbe(use256 bool, body []byte) func(key, u string) []byte {
 	return func(key, u string) []byte { return rawDigest(use256, key, u, body) }
@@ -149,6 +157,13 @@ func (dg *diagnoser) run(opts DiagnoseOptions) (Diagnosis, bool) {
 			}
 			return Diagnosis{Sentence: "the signature is valid for the URL, but the body is not the one its bodySHA256 names — the body was changed after signing (re-serialised, cut, or a newline added)",
 				URL: u, Scheme: SchemeFormBodySHA256}, true
+		}
+	}
+
+	// A signature over the URL alone, sent with a body it does not sign.
+	if len(r.Body) > 0 && dg.header != HeaderSignalWireSHA256 {
+		if u, ok := dg.match(dg.key, given, probe{SchemeForm, false, formProbe(nil)}); ok {
+			return Diagnosis{Sentence: URLOnlyHint, URL: u, Scheme: SchemeForm}, true
 		}
 	}
 
@@ -303,7 +318,6 @@ func urlVariants(given, local string) []urlVariant {
 	u, ok := splitURL(given)
 	if ok {
 		scheme := strings.ToLower(u.scheme)
-		def := defaultPort(scheme)
 		switch scheme {
 		case "http":
 			v := u
@@ -319,15 +333,6 @@ func urlVariants(given, local string) []urlVariant {
 				v.port, v.hasColon = "", false
 			}
 			add(v.String(), "it was signed for http://, not https://: check against the exact URL configured in SignalWire (or configure the https:// one)")
-		}
-		if u.port != "" && u.port != def {
-			v := u
-			v.port, v.hasColon = "", false
-			add(v.String(), fmt.Sprintf("the signed URL has no :%s, yours carries the local port: rebuild it from the public host (X-Forwarded-Host)", safe(u.port)))
-			if scheme == "http" {
-				v.scheme = "https"
-				add(v.String(), fmt.Sprintf("the signed URL is https:// without :%s, yours is rebuilt from the local address: use X-Forwarded-Proto and X-Forwarded-Host", safe(u.port)))
-			}
 		}
 		if l, ok := splitURL(local); ok && u.port == "" && l.port != "" && l.port != defaultPort(l.scheme) {
 			v := u

@@ -153,6 +153,9 @@ func refCheckHeader(key string, ri *refReqInfo, s sigHeader) (Verdict, bool) {
 	urls := ri.urls()
 	m := ri.refMacs(key)
 	valid := func(scheme Scheme, u, note string) (Verdict, bool) {
+		if u != r.URL {
+			note = joinNotes(portNote(r.URL, u), note)
+		}
 		return Verdict{Status: StatusValid, Scheme: scheme, Header: s.name, URL: u, Note: note}, true
 	}
 	if s.name == HeaderSignalWireSHA256 {
@@ -209,13 +212,12 @@ func refCheckHeader(key string, ri *refReqInfo, s sigHeader) (Verdict, bool) {
 			}
 		}
 	}
+	if len(r.Body) > 0 {
+		return Verdict{}, false // a URL-only signature signs no body
+	}
 	for _, u := range urls {
 		if hmac.Equal(d.b64, m.form(u, nil)) {
-			var note string
-			if len(r.Body) > 0 {
-				note = fmt.Sprintf("the signature covers only the URL: the %d-byte body is not covered and could have been changed", len(r.Body))
-			}
-			return valid(SchemeForm, u, note)
+			return valid(SchemeForm, u, "")
 		}
 	}
 	return Verdict{}, false

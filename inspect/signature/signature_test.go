@@ -88,8 +88,15 @@ var vectors = []struct {
 		body: `{"property": "value", "boolean": true}`, sig: "a9nBmqA0ju/hNViExpshrM61xv4=", wantScheme: SchemeFormBodySHA256},
 	{name: "bodySHA256 without content type", key: "PSK_test", method: "POST", url: "https://example.com/myapp?bodySHA256=5ccde7145dfb8f56479710896586cb9d5911809d83afbe34627818790db0aec9", header: HeaderSignalWire,
 		body: `{"CallSid":"CA1234567890ABCDE","Caller":"+12349013030"}`, sig: "5yNp2FrgUdoS+7LbYLKbMaeCh2U=", wantScheme: SchemeFormBodySHA256},
-	{name: "URL-only signature over a JSON body is valid with a note", key: "PSK_test", method: "POST", url: "https://example.com/swml", ct: jsonCT, header: HeaderSignalWire,
-		body: `{"a":1}`, sig: "Z3/hhlqD0rBeMWbFJME4iB1YgoI=", wantScheme: SchemeForm, wantNote: "covers only the URL"},
+	// From @signalwire/compatibility-api 3.2.0's own getExpectedTwilioSignature
+	// and validateRequest (which accepted them): a signature made for the URL
+	// without its port holds for the URL with any port.
+	{name: "official validator: signed without the port, checked with :4747", key: "12345", method: "POST", url: "https://mycompany.com:4747/myapp", ct: formCT, header: HeaderSignalWire,
+		body: "CallSid=CA1234567890ABCDE&From=%2B14158675309&To=%2B18005551212", sig: "HCyJe3BDCw5EPPrNypnoITgZweg=", wantScheme: SchemeForm,
+		wantURL: "https://mycompany.com/myapp", wantNote: "signed for https://mycompany.com/myapp, the URL without its port :4747"},
+	{name: "official validator: signed with :80, checked without", key: "12345", method: "POST", url: "http://mycompany.com/myapp", ct: formCT, header: HeaderSignalWire,
+		body: "CallSid=CA1234567890ABCDE&From=%2B14158675309&To=%2B18005551212", sig: "vZJ7NnyF2WqIqp7UbFwJ/pzldnY=", wantScheme: SchemeForm,
+		wantURL: "http://mycompany.com:80/myapp"},
 	{name: "URL-only signature, empty body, no note", key: "PSK_test", method: "POST", url: "https://example.com/swml", ct: jsonCT, header: HeaderSignalWire,
 		body: "", sig: "Z3/hhlqD0rBeMWbFJME4iB1YgoI=", wantScheme: SchemeForm},
 }
@@ -287,8 +294,10 @@ func TestPortVariant(t *testing.T) {
 		{"https://u:p@h/x", "https://u:p@h:443/x"},
 		{"https://[::1]/x", "https://[::1]:443/x"},
 		{"https://[::1]:443/x", "https://[::1]/x"},
-		{"https://h:8443/p", ""},
-		{"http://h:443/p", ""},
+		{"https://h:8443/p", "https://h/p"},
+		{"http://h:443/p", "http://h/p"},
+		{"http://127.0.0.1:4747/voice?x=1", "http://127.0.0.1/voice?x=1"},
+		{"https://h:/p", "https://h/p"},
 		{"ftp://h/p", ""},
 		{"/relative", ""},
 		{"https://h/a:b?c=d:e", "https://h:443/a:b?c=d:e"},
@@ -437,5 +446,41 @@ func TestResign(t *testing.T) {
 	})
 	if _, err := Resign("", req("POST", "https://x/", "", "", "", "")); err != ErrNoKey {
 		t.Errorf("empty key: %v", err)
+	}
+}
+
+// Signatures the official validators reject must be invalid here too, each
+// with the hint a developer (or an attacker's target) needs.
+func TestVerifyRejects(t *testing.T) {
+	const key = "12345"
+	form := "CallSid=CA1234567890ABCDE&From=%2B14158675309&To=%2B18005551212"
+	urlOnly := b64Of(formDigest(key, "https://example.com/voice", nil))
+	getSig := b64Of(formDigest(key, "https://example.com/voice?CallSid=CA1", nil))
+	tests := []struct {
+		name string
+		r    Request
+		hint string
+	}{
+		{"URL-only signature with a form body", req("POST", "https://example.com/voice", formCT, HeaderSignalWire, urlOnly, form), URLOnlyHint},
+		{"URL-only signature with a JSON body", req("POST", "https://example.com/voice", jsonCT, HeaderSignalWire, urlOnly, `{"a":1}`), URLOnlyHint},
+		{"URL-only signature with an untyped body", req("POST", "https://example.com/voice", "", HeaderTwilio, urlOnly, "x"), URLOnlyHint},
+		{"URL-only signature with its default port twin", req("POST", "https://example.com:443/voice", formCT, HeaderSignalWire, urlOnly, form), URLOnlyHint},
+		{"a GET's signature on a POST", req("POST", "https://example.com/voice?CallSid=CA1", formCT, HeaderSignalWire, getSig, form), URLOnlyHint},
+		// @signalwire/compatibility-api 3.2.0 rejects a signature made for
+		// :8443 at the URL without a port or with another port.
+		{"official validator: signed with :8443, checked without", req("POST", "https://mycompany.com/myapp", formCT, HeaderSignalWire, "EeEgWT0P7M+FFYHazjHMICdcpTU=", form), "valid for https://mycompany.com:8443/myapp"},
+		{"official validator: signed with :8443, checked with :9443", req("POST", "https://mycompany.com:9443/myapp", formCT, HeaderSignalWire, "EeEgWT0P7M+FFYHazjHMICdcpTU=", form), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := requireSame(t, NewVerifier(key), key, tt.r)
+			if v.Status != StatusInvalid {
+				t.Fatalf("verdict %+v, want invalid", v)
+			}
+			d := Diagnose(key, tt.r, DiagnoseOptions{LocalURL: "http://localhost:8443/myapp"})
+			if tt.hint != "" && !strings.Contains(d.Sentence, tt.hint) {
+				t.Errorf("hint %q, want it to contain %q", d.Sentence, tt.hint)
+			}
+		})
 	}
 }

@@ -1,6 +1,9 @@
 package signature
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // rawURL is a URL split by hand rather than through net/url, because the
 // signature covers the URL's exact text: parsing and re-serialising it could
@@ -91,9 +94,12 @@ func defaultPort(scheme string) string {
 	return ""
 }
 
-// portVariant returns s with its default port added when absent, or removed
-// when present: validators differ on whether they keep ":443", so SignalWire's
-// rules accept both. A non-default port is never touched; ok is false then.
+// portVariant returns s with its default port added when absent, or any
+// port removed when present: the official validators
+// (@signalwire/compatibility-api, the Python SDK's RequestValidator) check
+// the URL "with port" (the default one added when absent) and "without
+// port" (any port removed), and accept either. ok is false when s has no
+// such twin (no scheme we know, no host).
 func portVariant(s string) (string, bool) {
 	b, ok := appendPortVariant(nil, s)
 	return string(b), ok
@@ -112,12 +118,23 @@ func appendPortVariant(dst []byte, s string) ([]byte, bool) {
 	switch {
 	case !u.hasColon && u.port == "":
 		u.port = def
-	case u.port == def:
-		u.port, u.hasColon = "", false
 	default:
-		return dst, false
+		u.port, u.hasColon = "", false
 	}
 	return u.appendTo(dst), true
+}
+
+// portNote says which form of the URL a signature matched when that was
+// the URL without a port other than the default: the official validators
+// accept it, so the badge does too, but a handler that checks only the URL
+// it was called at would not. A default port added or removed is the same
+// URL and needs no note.
+func portNote(given, matched string) string {
+	g, ok := splitURL(given)
+	if !ok || g.port == "" || g.port == defaultPort(g.scheme) {
+		return ""
+	}
+	return fmt.Sprintf("signed for %s, the URL without its port :%s (the official validators accept this form)", safe(matched), safe(g.port))
 }
 
 // urlForms returns s and, when it has one, its default-port variant: the

@@ -24,10 +24,11 @@ const (
 // Under sustained writes, though, a checkpoint running beside the writer
 // never catches up with the last frame, and SQLite only starts the WAL
 // over from its beginning once a checkpoint has copied every frame: the
-// file would grow without bound. So when the WAL is past restartFrames the
-// checkpointer asks the writer to finish the job between two batches; most
-// pages are already copied by then, so that costs the writer little, and
-// its next transaction starts the WAL over.
+// file would grow without bound. So once restartFrames have been appended
+// the writer finishes the job between two batches (restartWAL; the
+// checkpointer also asks it to when it finds the WAL that long, for frames
+// other processes wrote); most pages are already copied by then, so that
+// costs the writer little, and its next transaction starts the WAL over.
 func (s *Store) checkpointer() {
 	defer close(s.ckptDone)
 	ctx := context.Background()
@@ -44,8 +45,15 @@ func (s *Store) checkpointer() {
 		}
 		if s.dirty.Swap(false) {
 			idle, truncated = 0, false
+			if s.restartDue.Load() {
+				// The writer is about to finish a checkpoint: running
+				// one beside it would make it give up (SQLITE_BUSY).
+				continue
+			}
 			var busy, logFrames, done int
+			s.ckptMu.Lock()
 			err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done)
+			s.ckptMu.Unlock()
 			if err == nil && logFrames >= s.opts.restartFrames {
 				s.restartDue.Store(true)
 			}
@@ -56,7 +64,10 @@ func (s *Store) checkpointer() {
 			// TRUNCATE waits for the writer (busy timeout), so it runs
 			// only when nothing is being written. A failure (a reader in
 			// another process) is retried after the next writes.
-			if _, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err == nil {
+			s.ckptMu.Lock()
+			_, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+			s.ckptMu.Unlock()
+			if err == nil {
 				truncated = true
 			}
 		}

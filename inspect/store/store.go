@@ -103,7 +103,8 @@ type Query struct {
 	IDs      []int64
 	Kind     string // event kind, or a prefix such as "call" for call.*
 	// Status filters the response status: "5xx", "4xx", "2xx", or an exact
-	// code such as "404"; "error" means the handler could not be reached.
+	// code such as "404"; "error" is human.HandlerFailed: unreachable, cut
+	// off, or a 5xx answer.
 	// CheckStatusFilter validates it up front.
 	Status    string
 	Signature string // exchange.SignatureStatus value
@@ -136,9 +137,15 @@ type Store struct {
 	// dirty is set by each commit and cleared by the checkpointer, which
 	// checkpoints only when something was written since it last looked.
 	dirty atomic.Bool
-	// restartDue asks the writer to finish a checkpoint itself: see
-	// checkpointer.
+	// restartDue asks the writer to finish a checkpoint itself, and tells
+	// the checkpointer to leave it to the writer: see restartWAL.
 	restartDue atomic.Bool
+	// ckptMu makes the checkpointer and the writer take turns: see
+	// restartWAL.
+	ckptMu sync.Mutex
+	// walFrames counts the pages the writer (or indexer) appended to the
+	// WAL since it last started over; only that goroutine uses it.
+	walFrames int
 	// commits and rows count the writer's transactions and the exchanges
 	// they carried, so benchmarks can report the group-commit batch size.
 	commits, rows atomic.Int64

@@ -116,16 +116,63 @@ func (s *Store) gather(batch []*writeReq, r *writeReq) []*writeReq {
 // write commits a batch on the write connection: a checkpoint first when the
 // checkpointer asked for one, and a prune with it when one is due.
 func (s *Store) write(ctx context.Context, conn *sql.Conn, ins *inserts, batch []*writeReq, p *pruner) {
-	if s.restartDue.Swap(false) {
-		// See checkpointer. A failure (a reader holding an old
-		// snapshot) only means the WAL starts over a little later.
-		_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+	if s.walFrames >= s.opts.restartFrames || s.restartDue.Load() {
+		s.restartWAL(ctx, conn)
 	}
 	// Pruning rides in the batch's own transaction, so once Save
 	// returns the store never holds more than it should for long.
 	due := p.due(len(batch))
 	n := s.commit(ctx, conn, ins, batch, due)
 	p.done(n, due)
+	s.walFrames += framesWritten(conn)
+}
+
+// restartWAL finishes a checkpoint between two batches so that the next
+// transaction starts the WAL over (see checkpointer). The writer decides
+// when, from the frames it has itself appended: it is the one goroutine
+// that knows at once. (Left to the checkpointer, whose own passive
+// checkpoint and its fsyncs take tens of milliseconds on a busy machine,
+// the decision came late and the WAL outgrew its bound.)
+//
+// SQLite runs one checkpoint at a time, and a passive checkpoint that finds
+// another running gives up at once: that is how the writer's used to fail
+// while the checkpointer copied, for as long as the WAL kept growing. So
+// the two take turns (ckptMu: the writer waits for the rest of the
+// checkpointer's pass, then copies what is left), and the checkpointer
+// starts no pass while restartDue is set. Busy now means another process's
+// checkpoint: the writer tries again before its next batch. A reader
+// holding an old snapshot only means the WAL starts over a little later.
+func (s *Store) restartWAL(ctx context.Context, conn *sql.Conn) {
+	s.restartDue.Store(true)
+	var busy, logFrames, done int
+	s.ckptMu.Lock()
+	err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done)
+	s.ckptMu.Unlock()
+	switch {
+	case err == nil && busy != 0:
+		return // try again before the next batch
+	case err == nil && done < logFrames:
+		// A reader: try again after half as many frames more.
+		s.walFrames = s.opts.restartFrames / 2
+	default:
+		s.walFrames = 0
+	}
+	s.restartDue.Store(false)
+}
+
+// framesWritten returns how many pages conn has written to the WAL since
+// it was last asked: SQLite's own count (SQLITE_DBSTATUS_CACHE_WRITE), no
+// system call.
+func framesWritten(conn *sql.Conn) int {
+	var n int
+	_ = conn.Raw(func(dc any) error {
+		st, ok := dc.(sqlite.DBStatus)
+		if ok {
+			n, _, _ = st.Status(sqlite.DBStatusCacheWrite, true)
+		}
+		return nil
+	})
+	return n
 }
 
 // pruner spaces prunes out: every tenth of Keep (at most 1000) rows.

@@ -160,6 +160,9 @@ func Line(ev Event) string {
 		return at + "  ↪ " + ev.Text + ": " + ev.URL
 	case EvError:
 		s := at + fmt.Sprintf("✗ %d %s", ev.Code, ev.Name)
+		if ev.Code == 0 {
+			s = at + "✗ " + ev.Name // a SWML error: named, not numbered
+		}
 		if ev.Detail != "" {
 			s += ": " + ev.Detail
 		}
@@ -178,6 +181,9 @@ func Line(ev Event) string {
 		}
 		return s
 	case EvPlay:
+		if ev.Text == "beep" {
+			return at + "🔊 beep"
+		}
 		if ev.Digits != "" {
 			return at + "🔊 DTMF tones " + ev.Digits
 		}
@@ -217,9 +223,16 @@ func Line(ev Event) string {
 	case EvSkip:
 		return at + fmt.Sprintf("⤼ <%s> skipped: %s", ev.Verb, ev.Text)
 	case EvHangup:
-		return at + fmt.Sprintf("☎ hangup (%s)", ev.Status) + suffix(ev.Text)
+		s := at + fmt.Sprintf("☎ hangup (%s)", ev.Status)
+		if ev.Text != "" {
+			s += ": " + ev.Text
+		}
+		return s
 	case EvEnd:
 		s := fmt.Sprintf("call ended: %s, %ds", ev.Status, ev.DurationS)
+		if ev.MessageSid != "" {
+			s = "message done"
+		}
 		switch {
 		case ev.Stopped != "":
 			s += ", stopped by swhook"

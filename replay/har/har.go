@@ -6,6 +6,7 @@
 package har
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -123,10 +124,15 @@ func Build(xs []*exchange.Exchange, version string) HAR {
 
 // Write writes the archive of xs as indented JSON.
 func Write(w io.Writer, xs []*exchange.Exchange, version string) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // cXML bodies stay readable
-	return enc.Encode(Build(xs, version))
+	if err := enc.Encode(Build(xs, version)); err != nil {
+		return err
+	}
+	_, err := w.Write(exchange.EscapeControls(b.Bytes())) // terminal-safe, as every JSON output
+	return err
 }
 
 func entry(x *exchange.Exchange) Entry {
