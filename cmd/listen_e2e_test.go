@@ -142,8 +142,19 @@ func (l *lockedBuffer) String() string {
 // while a webhook is in flight.
 func startListen(t *testing.T, storePath string, args ...string) *listenProc {
 	t.Helper()
+	return startListenMode(t, true, storePath, args...)
+}
+
+// startListenMode starts listen with --json (the ready line is parsed for
+// the port) or in plain mode (the first line names the URL).
+func startListenMode(t *testing.T, jsonMode bool, storePath string, args ...string) *listenProc {
+	t.Helper()
 	bin := swhookBinary(t)
-	args = append([]string{"listen", "--no-tunnel", "--json", "--addr", "127.0.0.1:0", "--store", storePath}, args...)
+	mode := "--json"
+	if !jsonMode {
+		mode = "--no-tui"
+	}
+	args = append([]string{"listen", "--no-tunnel", mode, "--addr", "127.0.0.1:0", "--store", storePath}, args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "SIGNALWIRE_SIGNING_KEY="+testKey, "NGROK_AUTHTOKEN=")
 	stdout, err := cmd.StdoutPipe()
@@ -177,6 +188,14 @@ func startListen(t *testing.T, storePath string, args ...string) *listenProc {
 	}()
 	select {
 	case line := <-ready:
+		if !jsonMode {
+			u, ok := strings.CutPrefix(line, "Send webhooks to  ")
+			if !ok || !strings.HasPrefix(u, "http://127.0.0.1:") {
+				t.Fatalf("first line %q does not say where to send webhooks", line)
+			}
+			p.local = u
+			break
+		}
 		var r struct {
 			Type     string `json:"type"`
 			LocalURL string `json:"local_url"`
