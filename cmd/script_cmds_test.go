@@ -21,7 +21,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/swhook/swhook/replay/replaytest"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
+	"github.com/swhook/swhook/inspect/syncbuf"
 )
 
 // The commands the listen stories in testdata/script need beyond
@@ -157,7 +158,7 @@ func cmdHandler(ts *testscript.TestScript, neg bool, args []string) {
 // until listen-stop hands it to the script.
 type scriptListen struct {
 	cmd            *exec.Cmd
-	stdout, stderr *lockedBuffer
+	stdout, stderr *syncbuf.Buffer
 	done           chan error
 }
 
@@ -190,7 +191,7 @@ func cmdListenStart(ts *testscript.TestScript, neg bool, args []string) {
 	cmd.Env = scriptEnv(ts)
 	cmd.Dir = ts.MkAbs(".")
 	pr, pw := io.Pipe()
-	p := &scriptListen{cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	p := &scriptListen{cmd: cmd, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	cmd.Stdout = io.MultiWriter(p.stdout, pw)
 	cmd.Stderr = p.stderr
 	ts.Check(cmd.Start())
@@ -300,7 +301,7 @@ func cmdListenStop(ts *testscript.TestScript, neg bool, args []string) {
 // Sends FILE's bytes to URL as SignalWire does: a POST, form-encoded (or
 // JSON with -json), signed with $SIGNALWIRE_SIGNING_KEY for URL (or for
 // -sign-url, the mistake of a URL that is not the one checked) by the
-// independent signer in replay/replaytest. FILE is sent without its final
+// independent signer in inspect/signature/signaturetest. FILE is sent without its final
 // newline (txtar ends every file with one), and the bytes sent are kept as
 // $WORK/sent/N.body, N counting from 1, for cmp against what the handler
 // got. Prints the answer's status code on the first line, then its body.
@@ -341,7 +342,7 @@ func cmdWebhook(ts *testscript.TestScript, neg bool, args []string) {
 		if signURL == "" {
 			signURL = target
 		}
-		req.Header.Set("X-SignalWire-Signature", replaytest.Sign(key, http.MethodPost, signURL, ctype, body))
+		req.Header.Set("X-SignalWire-Signature", signaturetest.Sign(key, http.MethodPost, signURL, ctype, body))
 	}
 	for _, h := range headers {
 		k, v, ok := strings.Cut(h, ":")
