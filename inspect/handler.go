@@ -219,7 +219,7 @@ func (h *handler) verify(x *exchange.Exchange, r *http.Request, verifyURL string
 	if v.Status == signature.StatusInvalid {
 		local := ""
 		if cfg.Forward != nil {
-			local = targetURL(cfg.Forward, r).String()
+			local = displayURL(targetURL(cfg.Forward, r))
 		}
 		d := cfg.Diagnose(cfg.SigningKey, sr, signature.DiagnoseOptions{LocalURL: local})
 		x.Signature.Hint = d.Sentence
@@ -284,13 +284,13 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 		length = r.ContentLength // -1 when the sender streamed it chunked
 	}
 	target := targetURL(cfg.Forward, r)
-	out, err := http.NewRequestWithContext(ctx, r.Method, target.String(), body)
+	out, err := http.NewRequestWithContext(ctx, r.Method, cfg.Forward.String(), body)
 	if err != nil {
 		cancel()
 		msg := "build forward request: " + err.Error()
 		return h.selfAnswer(x, http.StatusBadGateway, textAnswer(msg), msg)
 	}
-	out.URL = target // keeps RawPath exactly
+	out.URL = target // the request-target byte for byte (Opaque)
 	out.Header = forwardHeaders(r, verifyURL)
 	out.Host = r.Host
 	out.ContentLength = length
