@@ -232,3 +232,23 @@ func TestResolve(t *testing.T) {
 		t.Error("ftp accepted")
 	}
 }
+
+// TestExchangesKeepWallTime: the call's clock runs ahead when waits are
+// skipped, but what is stored is stamped with the time it was sent.
+func TestExchangesKeepWallTime(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, "<Response/>")
+	}))
+	defer srv.Close()
+	wall := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s, _, st := newSession(t, Config{URL: srv.URL, Now: func() time.Time { return wall }, Clock: FastClock(func() time.Time { return wall })})
+	s.Wait(context.Background(), time.Hour)
+	s.Fetch(context.Background(), Request{URL: srv.URL})
+	if got := st.xs[0].Time; !got.Equal(wall) {
+		t.Errorf("stored at %s, want the wall clock's %s", got, wall)
+	}
+	if s.Elapsed() != time.Hour {
+		t.Errorf("the call's clock is at %s, want 1h", s.Elapsed())
+	}
+}
