@@ -313,3 +313,28 @@ func TestNumbersE2EAPIDiesAtFirstWrite(t *testing.T) {
 		t.Error("not back as before")
 	}
 }
+
+// With --yes a shared Fabric resource is pointed (its other numbers named)
+// and restored exactly on SIGTERM.
+func TestNumbersE2EFabricSharedWithYes(t *testing.T) {
+	fake := seedFake(t)
+	fake.AddNumber(numberstest.Number("55555555-5555-4555-8555-555555555555", "+15551230005", map[string]any{
+		"call_handler": "laml_webhooks", "calling_handler_resource_id": resID, "capabilities": []any{"voice"}}))
+	before := normalized(fake.Snapshot())
+	home := t.TempDir()
+	p := startNumbersListen(t, home, fake, "--number", "+15551230003", "--yes")
+	p.waitReady(t)
+	if got := fake.WebhookField(resID, "primary_request_url"); got != numPubURL+"/book" {
+		t.Errorf("primary_request_url = %v", got)
+	}
+	if errs := p.stderr.String(); !strings.Contains(errs, `pointed cXML webhook "Booking" (Fabric resource for +15551230003; also serves +15551230005)`) {
+		t.Errorf("stderr %s", errs)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, p.stderr.String())
+	}
+	if normalized(fake.Snapshot()) != before {
+		t.Error("not restored exactly")
+	}
+}
