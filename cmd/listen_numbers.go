@@ -188,7 +188,6 @@ func startNumbers(ctx context.Context, f *cmdutil.Factory, n *numbersFlags, publ
 
 func safeLine(s string) string { return safeError{errors.New(s)}.Error() }
 
-
 // errDryRun ends listen after --dry-run printed the plan.
 var errDryRun = errors.New("dry run")
 
