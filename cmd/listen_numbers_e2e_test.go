@@ -254,12 +254,12 @@ func TestNumbersE2ENextListenRestores(t *testing.T) {
 	if normalized(fake.Snapshot()) != before {
 		t.Error("the next listen did not restore the number")
 	}
-	if errs := q.stderr.String(); !strings.Contains(errs, "restoring what an earlier listen left pointed") || !strings.Contains(errs, "restored +15551230002") {
-		t.Errorf("stderr %s", errs)
-	}
 	q.cmd.Process.Signal(syscall.SIGTERM)
 	if code := q.wait(t); code != 0 {
 		t.Errorf("exit %d", code)
+	}
+	if errs := q.stderr.String(); !strings.Contains(errs, "restoring what an earlier listen left pointed") || !strings.Contains(errs, "restored +15551230002") {
+		t.Errorf("stderr %s", errs)
 	}
 }
 
@@ -328,9 +328,10 @@ func TestNumbersE2EFabricSharedWithYes(t *testing.T) {
 	if got := fake.WebhookField(resID, "primary_request_url"); got != numPubURL+"/book" {
 		t.Errorf("primary_request_url = %v", got)
 	}
-	if errs := p.stderr.String(); !strings.Contains(errs, `pointed cXML webhook "Booking" (Fabric resource for +15551230003; also serves +15551230005)`) {
-		t.Errorf("stderr %s", errs)
-	}
+	// stderr is its own pipe: the line may trail stdout's ready line.
+	waitFor(t, "the pointed line", func() bool {
+		return strings.Contains(p.stderr.String(), `pointed cXML webhook "Booking" (Fabric resource for +15551230003; also serves +15551230005)`)
+	})
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t); code != 0 {
 		t.Fatalf("exit %d: %s", code, p.stderr.String())
