@@ -122,3 +122,26 @@ func TestMessageSWML(t *testing.T) {
 		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+func TestCallSWMLStoredKind(t *testing.T) {
+	srv := swmlServer(t, map[string]string{"/voice": swmlMenu, "/nomain": `{"version":"1.0.0","sections":{"start":[{"answer":{}}]}}`})
+	env := e2eEnv(t)
+	swhook(t, env, "call", "--swml", "--to", srv.URL+"/voice", "--input", "2")
+	swhook(t, env, "call", "--swml", "--to", srv.URL+"/nomain")
+	xs := storedExchanges(t, env)
+	if len(xs) != 2 {
+		t.Fatalf("stored %d exchanges", len(xs))
+	}
+	// The store holds the fetches as listen would have seen them: a SWML
+	// call webhook, its answer graded by the same SWML rules.
+	byPath := map[string]*exchange.Exchange{}
+	for _, x := range xs {
+		byPath[x.Request.Path] = x
+	}
+	if x := byPath["/voice"]; x.Event.Kind != exchange.KindSWMLCall || x.ResponseCheck.Status != exchange.CheckOK {
+		t.Errorf("/voice stored as %s, check %+v", x.Event.Kind, x.ResponseCheck)
+	}
+	if x := byPath["/nomain"]; x.ResponseCheck.Status != exchange.CheckError || !strings.Contains(x.ResponseCheck.Message, "relay_script_main_section_missing") {
+		t.Errorf("/nomain check %+v", x.ResponseCheck)
+	}
+}
