@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/swhook/swhook/inspect/exchange"
-	"github.com/swhook/swhook/replay/replaytest"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
 // swmlServer serves SWML documents by path to requests the independent
@@ -19,7 +19,7 @@ func swmlServer(t *testing.T, docs map[string]string) *httptest.Server {
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if !replaytest.Valid(e2eKey, r.Method, "http://"+r.Host+r.URL.RequestURI(), r.Header, body) {
+		if !signaturetest.Valid(e2eKey, r.Method, "http://"+r.Host+r.URL.RequestURI(), r.Header, body) {
 			http.Error(w, "bad signature", 403)
 			return
 		}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/inspect/exchange"
-	"github.com/swhook/swhook/replay/replaytest"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
 // cxmlServer answers every request with doc, after checking its signature
@@ -21,7 +21,7 @@ func cxmlServer(t *testing.T, delay time.Duration, doc string) (*httptest.Server
 	n := new(int)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if !replaytest.Valid(e2eKey, r.Method, "http://"+r.Host+r.URL.RequestURI(), r.Header, body) {
+		if !signaturetest.Valid(e2eKey, r.Method, "http://"+r.Host+r.URL.RequestURI(), r.Header, body) {
 			http.Error(w, "bad signature", 403)
 			return
 		}

@@ -290,7 +290,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 		tun = t
 	}
 	if nr != nil {
-		if err := nr.attach(sctx, &tun, o.PublicURL, localWhy, stop); err != nil {
+		if err := nr.attach(sctx, &tun, o.PublicURL, localWhy, stop, &notes); err != nil {
 			return err
 		}
 	}

@@ -3,11 +3,8 @@ package cmd
 import (
 	"bufio"
 	"bytes"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,12 +14,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
+	"github.com/swhook/swhook/inspect/syncbuf"
 )
 
 // These tests run the real binary, as a developer (or SignalWire) would
@@ -76,62 +75,14 @@ func removeStaleBinaries() {
 // in anything swhook writes.
 const testKey = "PSKtestkey0123456789abcdefSECRET"
 
-// signForm is an independent implementation of SignalWire's form scheme:
-// base64 HMAC-SHA1 over the URL and the sorted key+value pairs.
-func signForm(key, u string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(u)
-	for _, k := range keys {
-		for _, v := range form[k] {
-			b.WriteString(k)
-			b.WriteString(v)
-		}
-	}
-	m := hmac.New(sha1.New, []byte(key))
-	m.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
-// signJSON is the JSON scheme: lowercase hex HMAC-SHA1 over URL + body.
-func signJSON(key, u string, body []byte) string {
-	m := hmac.New(sha1.New, []byte(key))
-	m.Write([]byte(u))
-	m.Write(body)
-	return fmt.Sprintf("%x", m.Sum(nil))
-}
-
 // listenProc is a running `swhook listen`.
 type listenProc struct {
 	cmd    *exec.Cmd
 	local  string // base URL from the ready line
 	store  string
-	stderr *lockedBuffer
+	stderr *syncbuf.Buffer
 	lines  chan string // stdout lines after the ready line
 	done   chan error
-}
-
-// lockedBuffer is output a test reads while another goroutine (a process's
-// stderr copier, the live view) writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func startListen(t *testing.T, storePath string, args ...string) *listenProc {
@@ -155,7 +106,7 @@ func startListenMode(t *testing.T, jsonMode bool, storePath string, args ...stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &listenProc{cmd: cmd, store: storePath, stderr: &lockedBuffer{}, lines: make(chan string, 10000), done: make(chan error, 1)}
+	p := &listenProc{cmd: cmd, store: storePath, stderr: &syncbuf.Buffer{}, lines: make(chan string, 10000), done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -320,11 +271,11 @@ func webhook(base string, i int) (*http.Request, sent) {
 			"To": {"+15559870000"}, "Direction": {"inbound"}, "Note": {"a&b=c ü %"}}
 		body = []byte(form.Encode())
 		ct = "application/x-www-form-urlencoded"
-		sig = signForm(testKey, base+path, form)
+		sig = signaturetest.SignForm(testKey, base+path, form)
 	} else {
 		body = []byte(fmt.Sprintf(`{"call":{"call_id":"%d","call_state":"created"},"vars":{"x":"ü"}}`, i))
 		ct = "application/json"
-		sig = signJSON(testKey, base+path, body)
+		sig = signaturetest.SignJSON(testKey, base+path, body)
 	}
 	if kind == "tampered" {
 		if ct == "application/json" {

@@ -233,8 +233,12 @@ func (r *numbersRun) follow(ctx context.Context, tun tunnel.Tunnel) tunnel.Tunne
 
 // attach points the numbers at --public-url at once, or at the ngrok
 // tunnel's URL whenever it comes up or changes (wrapping *tun). A first
-// pointing that fails ends listen (stop) with its error.
-func (r *numbersRun) attach(ctx context.Context, tun *tunnel.Tunnel, publicURL, localWhy string, stop func()) error {
+// pointing that fails ends listen (stop) with its error. A note for the
+// ready lines says where the numbers point.
+func (r *numbersRun) attach(ctx context.Context, tun *tunnel.Tunnel, publicURL, localWhy string, stop func(), notes *[]string) error {
+	if *tun != nil || publicURL != "" {
+		*notes = append(*notes, "--number: "+strings.Join(r.sess.Plan.Numbers(), ", ")+" point here while listen runs, and are put back as they were when it ends")
+	}
 	switch {
 	case publicURL != "":
 		return safeErr(r.point(ctx, publicURL))

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swhook/swhook/inspect/syncbuf"
 	"github.com/swhook/swhook/tunnel/numbers/numberstest"
 )
 
@@ -23,8 +24,8 @@ const numPubURL = "https://pub.example.test"
 type numbersProc struct {
 	cmd    *exec.Cmd
 	lines  chan string
-	stdout *lockedBuffer
-	stderr *lockedBuffer
+	stdout *syncbuf.Buffer
+	stderr *syncbuf.Buffer
 	done   chan struct{}
 	err    error
 }
@@ -48,7 +49,7 @@ func startNumbersListen(t *testing.T, home string, fake *numberstest.Fake, args 
 	bin := swhookBinary(t)
 	args = append([]string{"listen", "--no-tui", "--no-tunnel", "--public-url", numPubURL, "--addr", "127.0.0.1:0",
 		"--store", filepath.Join(home, "swhook.db")}, args...)
-	p := &numbersProc{cmd: exec.Command(bin, args...), lines: make(chan string, 1000), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	p := &numbersProc{cmd: exec.Command(bin, args...), lines: make(chan string, 1000), stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd.Env = numbersEnv(home, fake)
 	p.cmd.Stderr = p.stderr
 	out, err := p.cmd.StdoutPipe()
@@ -101,7 +102,7 @@ func runBinary(t *testing.T, home string, fake *numberstest.Fake, args ...string
 	t.Helper()
 	cmd := exec.Command(swhookBinary(t), args...)
 	cmd.Env = numbersEnv(home, fake)
-	var out, errOut lockedBuffer
+	var out, errOut syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	code := 0

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
 // A body over --max-body is "unchecked" in every place that shows it —
@@ -26,7 +28,7 @@ func TestMaxBodyReadsUncheckedEverywhere(t *testing.T) {
 	form := url.Values{"CallSid": {"CA1"}, "Pad": {strings.Repeat("x", 500)}}
 	req, _ := http.NewRequest("POST", p.local+"/voice", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-SignalWire-Signature", signForm(testKey, p.local+"/voice", form))
+	req.Header.Set("X-SignalWire-Signature", signaturetest.SignForm(testKey, p.local+"/voice", form))
 	resp, err := e2eClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

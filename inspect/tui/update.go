@@ -9,8 +9,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/swhook/swhook/inspect/curl"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/export/curl"
 	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/termsafe"
 	"github.com/swhook/swhook/inspect/tui/filter"

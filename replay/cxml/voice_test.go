@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/inspect/delivery"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 	"github.com/swhook/swhook/replay/call"
-	"github.com/swhook/swhook/replay/replaytest"
 )
 
 // TestMenu: Gather → action → Dial busy → action → Say, Hangup, and the
@@ -386,7 +386,7 @@ func TestSignURL(t *testing.T) {
 	}
 	for _, x := range st.xs {
 		public := "https://abc.ngrok.example" + x.Request.Path
-		if !replaytest.Valid(testKey, x.Request.Method, public, x.Request.Headers, x.Request.Body) {
+		if !signaturetest.Valid(testKey, x.Request.Method, public, x.Request.Headers, x.Request.Body) {
 			t.Errorf("%s does not verify at %s", x.Request.Path, public)
 		}
 		if x.Request.Headers.Get("X-Forwarded-Host") != "abc.ngrok.example" || x.Request.Headers.Get("X-Forwarded-Proto") != "https" {
@@ -395,5 +395,46 @@ func TestSignURL(t *testing.T) {
 	}
 	if s.Failed() {
 		t.Error(s.Errors())
+	}
+}
+
+// TestHangupAfterAndSpeech: the caller says a word at a speech Gather,
+// then hangs up during a long pause: what follows never plays, and the
+// call completes.
+func TestHangupAfterAndSpeech(t *testing.T) {
+	a := newApp(t)
+	a.route("/voice", func(url.Values) string {
+		return Resp(E("Gather", "input", "speech dtmf", "action", "/said").K(E("Say").T("Say sales or support.")))
+	})
+	a.route("/said", func(f url.Values) string {
+		return Resp(E("Say").T("You said "+f.Get("SpeechResult")), E("Pause", "length", "60"), E("Say").T("still there?"))
+	})
+	caller, err := call.NewScript([]string{"speech:sales"}, nil, -1, 30*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &call.Events{}
+	s, err := call.NewSession(call.Config{URL: a.url("/voice"), Key: testKey, Caller: caller, Sink: ev, StatusCallback: a.url("/status")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	Voice(t.Context(), s)
+	said := a.to("/said")
+	if len(said) != 1 || said[0].Form.Get("SpeechResult") != "sales" || said[0].Form.Get("Confidence") == "" {
+		t.Fatalf("Gather action %+v", said)
+	}
+	var texts []string
+	for _, e := range ev.Of(call.EvSay) {
+		texts = append(texts, e.Text)
+	}
+	if want := []string{"Say sales or support.", "You said sales"}; !reflect.DeepEqual(texts, want) {
+		t.Errorf("said %q, want %q", texts, want)
+	}
+	if st := a.to("/status"); len(st) != 1 || st[0].Form.Get("CallStatus") != "completed" {
+		t.Errorf("status %+v", st)
+	}
+	if h := ev.Of(call.EvHangup); len(h) != 1 || !strings.Contains(h[0].Text, "hung up") || h[0].DurationS > 31 {
+		t.Errorf("hangup %+v, want the caller's after 30 s", h)
 	}
 }

@@ -15,8 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 	"github.com/swhook/swhook/replay/call"
-	"github.com/swhook/swhook/replay/replaytest"
 )
 
 const testKey = "PSK_swml_test"
@@ -29,7 +29,7 @@ var seed atomic.Uint64
 type hit struct {
 	path      string
 	body      map[string]any
-	valid     bool // X-SignalWire-Signature, by replaytest's own signer
+	valid     bool // X-SignalWire-Signature, by signaturetest's own signer
 	sha256    bool // X-SignalWire-Sha256-Signature, by crypto/hmac here
 	ctype     string
 	rawHeader http.Header
@@ -52,7 +52,7 @@ func newSite(t *testing.T) *site {
 		mac := hmac.New(sha256.New, []byte(testKey))
 		mac.Write([]byte(full))
 		mac.Write(raw)
-		h := hit{path: r.URL.Path, valid: replaytest.Valid(testKey, r.Method, full, r.Header, raw),
+		h := hit{path: r.URL.Path, valid: signaturetest.Valid(testKey, r.Method, full, r.Header, raw),
 			sha256: hmac.Equal([]byte(hex.EncodeToString(mac.Sum(nil))), []byte(r.Header.Get("X-SignalWire-Sha256-Signature"))),
 			ctype:  r.Header.Get("Content-Type"), rawHeader: r.Header.Clone()}
 		json.Unmarshal(raw, &h.body)
