@@ -62,7 +62,7 @@ sections:
 var (
 	uuidRE  = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	portRE  = regexp.MustCompile(`127\.0\.0\.1:\d+`)
-	msRE    = regexp.MustCompile(`\d+(\.\d+)? (ms|s)  #`)
+	msRE    = regexp.MustCompile(`\d[\d.]* ?(ns|µs|ms|s)  #`)
 	clockRE = regexp.MustCompile(`(?m)^ *\d+\.\ds  `)
 )
 
@@ -70,7 +70,7 @@ var (
 func normalise(s string) string {
 	s = uuidRE.ReplaceAllString(s, "UUID")
 	s = portRE.ReplaceAllString(s, "127.0.0.1:PORT")
-	s = msRE.ReplaceAllString(s, "N ms  #")
+	s = msRE.ReplaceAllString(s, "DURATION  #")
 	return clockRE.ReplaceAllString(s, "  T.Ts  ")
 }
 
