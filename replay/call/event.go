@@ -262,7 +262,6 @@ func suffix(s string) string {
 	return " (" + s + ")"
 }
 
-
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
