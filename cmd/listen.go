@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"runtime/debug"
 	"strings"
@@ -158,6 +159,11 @@ func (o *ListenOptions) validate(f *cmdutil.Factory, cmd *cobra.Command) error {
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	o.addr, o.exposed = addr, exposed
+	if o.forwardURL != nil {
+		if a, err := net.ResolveTCPAddr("tcp", addr); err == nil && inspect.PointsAt(o.forwardURL, a) {
+			return cmdutil.UsageErrorf("--forward %s is this listener itself (--addr %s): every webhook would come back to swhook without end; point --forward at your handler", o.Forward, addr)
+		}
+	}
 	o.signingKey = cmdutil.SigningKey(o.SigningKeyFlag, f.Getenv)
 	if o.EnforceSignature && o.signingKey == "" {
 		return cmdutil.UsageErrorf("--enforce-signature needs a signing key: pass --signing-key or set $%s", cmdutil.EnvSigningKey)

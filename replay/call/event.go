@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/termsafe"
 )
 
@@ -149,7 +151,9 @@ func Line(ev Event) string {
 				s += " " + ev.ContentType
 			}
 		}
-		s += fmt.Sprintf("  %s", fmtMS(ev.DurationMS))
+		if d := human.Duration(time.Duration(ev.DurationMS * float64(time.Millisecond))); d != "" {
+			s += "  " + d
+		}
 		if ev.ExchangeID != 0 {
 			s += fmt.Sprintf("  #%d", ev.ExchangeID)
 		}
@@ -256,13 +260,6 @@ func suffix(s string) string {
 		return ""
 	}
 	return " (" + s + ")"
-}
-
-func fmtMS(v float64) string {
-	if v >= 1000 {
-		return fmt.Sprintf("%.1f s", v/1000)
-	}
-	return fmt.Sprintf("%.0f ms", v)
 }
 
 func oneLine(s string) string {

@@ -75,12 +75,12 @@ func TestTranscriptGolden(t *testing.T) {
 }
 
 var (
-	msText = regexp.MustCompile(`\d+ ms`)
+	msText = regexp.MustCompile(`(?m)  [0-9.]+(µs|ms|s)$`)
 	msJSON = regexp.MustCompile(`"duration_ms":[0-9.e-]+`)
 )
 
 func normalise(s, base string) string {
 	s = strings.ReplaceAll(s, base, "http://127.0.0.1:PORT")
-	s = msText.ReplaceAllString(s, "N ms")
+	s = msText.ReplaceAllString(s, "  N")
 	return msJSON.ReplaceAllString(s, `"duration_ms":0`)
 }
