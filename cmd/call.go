@@ -5,12 +5,15 @@ import (
 
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
@@ -67,9 +70,6 @@ the caller is silent. A call runs as fast as the handler answers unless
   swhook call --to 'http://localhost:3000/voice#rt=8000' --fallback-url http://localhost:3000/sorry`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.To == "" {
-				return cmdutil.UsageErrorf("--to URL is required: the voice webhook to call")
-			}
 			if !cmd.Flags().Changed("record") {
 				opts.Record = -1
 			} else if opts.Record < 0 {
@@ -90,7 +90,7 @@ the caller is silent. A call runs as fast as the handler answers unless
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.To, "to", "", "the voice webhook URL (a #ot=&rt=&tt= fragment sets its timeouts)")
+	fl.StringVar(&opts.To, "to", "", "the voice webhook URL (a #ot=&rt=&tt= fragment sets its timeouts; default: the swhook listen running on this store)")
 	fl.StringVar(&opts.SignURL, "sign-url", "", "sign for this URL instead of --to (the URL your handler verifies)")
 	fl.StringVar(&opts.From, "from", "", "the caller: E.164 like +15551234567 (default: random)")
 	fl.StringVar(&opts.ToNumber, "to-number", "", "the called number: E.164 (default: random)")
@@ -120,6 +120,13 @@ func runCall(ctx context.Context, f *cmdutil.Factory, o *CallOptions) error {
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}
+	running := runningListeners(f, o.StorePath)
+	if o.To == "" {
+		// The listen running on this store: the call goes through it.
+		if o.To, err = defaultTo(running); err != nil {
+			return err
+		}
+	}
 	cfg := call.Config{
 		URL: o.To, FallbackURL: o.FallbackURL, SignURL: o.SignURL, Key: o.SigningKey,
 		From: o.From, To: o.ToNumber, StatusCallback: o.StatusCallback, StatusEvents: o.StatusEvents,
@@ -136,7 +143,10 @@ func runCall(ctx context.Context, f *cmdutil.Factory, o *CallOptions) error {
 		return err
 	}
 	defer st.Close()
-	cfg.Store = st
+	cfg.Store = adoptingStore{st}
+	if v := sentByFor(running, o.To, exchange.SourceCall, 0); v != "" {
+		cfg.Header = http.Header{listeners.HeaderSentBy: {v}}
+	}
 	s, err := call.NewSession(cfg)
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)

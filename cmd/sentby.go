@@ -85,3 +85,19 @@ func adoptListenerRow(ctx context.Context, st *store.Store, x *exchange.Exchange
 	x.ID = id
 	return x, true
 }
+
+// adoptingStore saves what `swhook call` sends, except what a running
+// listen on this store took (its answer names the row): that row is the
+// webhook's one record, and the exchange takes its ID.
+type adoptingStore struct{ st *store.Store }
+
+func (a adoptingStore) Save(ctx context.Context, x *exchange.Exchange) error {
+	if v := x.Response.Headers.Get(listeners.HeaderID); v != "" {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+			x.Response.Headers.Del(listeners.HeaderID)
+			x.ID = id
+			return nil
+		}
+	}
+	return a.st.Save(ctx, x)
+}
