@@ -3,11 +3,14 @@ package cmd
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
@@ -52,8 +55,6 @@ delivery receipt for MMS. Every request is signed and kept in the store.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
-			case opts.To == "":
-				return cmdutil.UsageErrorf("--to URL is required: the messaging webhook to send to")
 			case !cmd.Flags().Changed("body") && len(opts.Media) == 0:
 				return cmdutil.UsageErrorf("--body TEXT is required (or --media URL for an MMS)")
 			}
@@ -75,7 +76,7 @@ delivery receipt for MMS. Every request is signed and kept in the store.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.To, "to", "", "the messaging webhook URL")
+	fl.StringVar(&opts.To, "to", "", "the messaging webhook URL (default: the swhook listen running on this store)")
 	fl.StringVar(&opts.SignURL, "sign-url", "", "sign for this URL instead of --to (the URL your handler verifies)")
 	fl.StringVar(&opts.Body, "body", "", "the message text")
 	fl.StringArrayVar(&opts.Media, "media", nil, "a media URL: makes it an MMS (repeatable)")
@@ -98,10 +99,21 @@ func runMessage(ctx context.Context, f *cmdutil.Factory, o *MessageOptions) erro
 		return err
 	}
 	defer st.Close()
+	running := runningListeners(f, o.StorePath)
+	if o.To == "" {
+		// The listen running on this store: the message goes through it.
+		if o.To, err = defaultTo(running); err != nil {
+			return err
+		}
+	}
+	var hdr http.Header
+	if v := sentByFor(running, o.To, exchange.SourceCall, 0); v != "" {
+		hdr = http.Header{listeners.HeaderSentBy: {v}}
+	}
 	s, err := call.NewSession(call.Config{
 		URL: o.To, FallbackURL: o.FallbackURL, SignURL: o.SignURL, Key: o.SigningKey,
 		From: o.From, To: o.ToNumber, MaxSteps: o.MaxSteps, Client: f.HTTPClient, Rand: o.Rand,
-		Store: st, Sink: transcriptSink(o.IO.Out, o.JSON), Clock: call.FastClock(f.Now), Now: f.Now,
+		Store: adoptingStore{st}, Header: hdr, Sink: transcriptSink(o.IO.Out, o.JSON), Clock: call.FastClock(f.Now), Now: f.Now,
 	})
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
