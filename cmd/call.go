@@ -14,6 +14,7 @@ import (
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
+	"github.com/swhook/swhook/replay/swml"
 )
 
 // CallOptions holds what `swhook call` was asked to do.
@@ -34,8 +35,10 @@ type CallOptions struct {
 	Realtime       bool
 	JSON           bool
 	NoSignature    bool
-	SigningKey     string
-	StorePath      string
+	// SWML says the webhook answers SWML (a relay_script number).
+	SWML       bool
+	SigningKey string
+	StorePath  string
 	// Rand, when set, replaces the random source (tests pass a seeded one).
 	Rand *rand.Rand
 }
@@ -102,6 +105,7 @@ the caller is silent. A call runs as fast as the handler answers unless
 	fl.BoolVar(&opts.Realtime, "realtime", false, "wait the real durations (Pause, Gather timeouts, ringing)")
 	fl.BoolVar(&opts.JSON, "json", false, "print the transcript as JSON, one object a line")
 	fl.BoolVar(&opts.NoSignature, "no-signature", false, "send without a signature header")
+	fl.BoolVar(&opts.SWML, "swml", false, "the webhook answers SWML: send SignalWire's JSON document fetch and run SWML")
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	cmdutil.AddSigningKeyFlag(cmd, &opts.SigningKey)
 	return cmd
@@ -138,7 +142,13 @@ func runCall(ctx context.Context, f *cmdutil.Factory, o *CallOptions) error {
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	defer s.Close()
-	cxml.Voice(ctx, s)
+	if o.SWML {
+		if err := swml.Call(ctx, s, swml.Options{}); err != nil {
+			return err
+		}
+	} else {
+		cxml.Voice(ctx, s)
+	}
 	if s.Failed() {
 		return cmdutil.ErrSilent
 	}

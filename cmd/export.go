@@ -12,8 +12,8 @@ import (
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/export/har"
 	"github.com/swhook/swhook/inspect/store"
-	"github.com/swhook/swhook/replay/har"
 )
 
 // ExportOptions holds what `swhook export` was asked to do.

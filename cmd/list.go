@@ -43,7 +43,10 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 its signature is valid, and what your handler answered.
 
 --json prints a JSON array of whole exchanges (bodies included, in the shape
-docs/exchange.md documents), [] when there are none; the filters apply to it too.`,
+docs/exchange.md documents), [] when there are none; the filters apply to it too.
+
+What the columns say (the live view, the plain log and show use the same words):
+` + human.Legend,
 		Example: `  swhook list
   swhook list --event call --status 5xx
   swhook list --invalid --limit 0
@@ -70,7 +73,7 @@ docs/exchange.md documents), [] when there are none; the filters apply to it too
 	cmd.Flags().IntVarP(&opts.Limit, "limit", "n", 20, "show at most N exchanges (0 = all)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of whole exchanges")
 	cmd.Flags().StringVar(&opts.Event, "event", "", "only this event kind, or a prefix such as call for call.*")
-	cmd.Flags().StringVar(&opts.Status, "status", "", "only this handler status: a code (404), a class (5xx) or error (handler unreachable)")
+	cmd.Flags().StringVar(&opts.Status, "status", "", "only this handler status: a code (404), a class (5xx) or error ("+human.StatusErrorMeaning+")")
 	cmd.Flags().BoolVar(&opts.Invalid, "invalid", false, "only exchanges whose signature is invalid")
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	return cmd
@@ -263,31 +266,29 @@ func listRow(x *exchange.Exchange, now time.Time) []cell {
 	}
 }
 
-// sigBadge is the signature verdict as one word, loud when it matters.
+// sigBadge is the signature badge in the vocabulary every view shares
+// (inspect/human), with its colour: loud when it matters.
 func sigBadge(s exchange.SignatureStatus) (string, string) {
+	sgr := ""
 	switch s {
 	case exchange.SigValid:
-		return "valid", sgrGreen
+		sgr = sgrGreen
 	case exchange.SigInvalid:
-		return "INVALID", sgrRedB
+		sgr = sgrRedB
 	case exchange.SigMissing:
-		return "unsigned", sgrYellow
+		sgr = sgrYellow
 	case exchange.SigUnchecked:
-		return "no key", sgrDim
+		sgr = sgrDim
 	}
-	return termsafe.String(string(s)), ""
+	return human.SigBadge(s), sgr
 }
 
+// statusText is the handler's status in the shared vocabulary, "-" when
+// nothing was recorded, red when the handler failed (human.HandlerFailed).
 func statusText(r exchange.Response) (string, string) {
-	s := "-"
-	if r.Status > 0 {
-		s = fmt.Sprintf("%d", r.Status)
-	}
+	s := cmp.Or(human.StatusText(r), "-")
 	switch {
 	case r.Error != "":
-		if r.Status == 0 {
-			s = "ERR"
-		}
 		return s, sgrRedB
 	case r.Status >= 500:
 		return s, sgrRed
@@ -297,12 +298,13 @@ func statusText(r exchange.Response) (string, string) {
 	return s, ""
 }
 
+// checkText is the answer check's badge in the shared vocabulary.
 func checkText(c exchange.CheckStatus) (string, string) {
 	switch c {
 	case exchange.CheckWarning:
-		return "warning", sgrYellow
+		return human.CheckBadge(c), sgrYellow
 	case exchange.CheckError:
-		return "ERROR", sgrRedB
+		return human.CheckBadge(c), sgrRedB
 	}
 	return "", ""
 }

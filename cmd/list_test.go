@@ -113,7 +113,7 @@ func TestListFilters(t *testing.T) {
 		{[]string{"--event", "swml"}, "[4]"},
 		{[]string{"--status", "5xx"}, "[3 2]"},
 		{[]string{"--status", "500"}, "[2]"},
-		{[]string{"--status", "error"}, "[3]"},
+		{[]string{"--status", "error"}, "[3 2]"}, // unreachable, and a 500: human.HandlerFailed
 		{[]string{"--invalid"}, "[2]"},
 		{[]string{"--event", "call", "--status", "2xx"}, "[5 1]"},
 		{[]string{"--limit", "2"}, "[6 5]"},

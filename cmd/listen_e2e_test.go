@@ -3,11 +3,8 @@ package cmd
 import (
 	"bufio"
 	"bytes"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,12 +14,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
+	"github.com/swhook/swhook/inspect/syncbuf"
 )
 
 // These tests run the real binary, as a developer (or SignalWire) would
@@ -76,64 +75,22 @@ func removeStaleBinaries() {
 // in anything swhook writes.
 const testKey = "PSKtestkey0123456789abcdefSECRET"
 
-// signForm is an independent implementation of SignalWire's form scheme:
-// base64 HMAC-SHA1 over the URL and the sorted key+value pairs.
-func signForm(key, u string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(u)
-	for _, k := range keys {
-		for _, v := range form[k] {
-			b.WriteString(k)
-			b.WriteString(v)
-		}
-	}
-	m := hmac.New(sha1.New, []byte(key))
-	m.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
-// signJSON is the JSON scheme: lowercase hex HMAC-SHA1 over URL + body.
-func signJSON(key, u string, body []byte) string {
-	m := hmac.New(sha1.New, []byte(key))
-	m.Write([]byte(u))
-	m.Write(body)
-	return fmt.Sprintf("%x", m.Sum(nil))
-}
-
 // listenProc is a running `swhook listen`.
 type listenProc struct {
 	cmd    *exec.Cmd
 	local  string // base URL from the ready line
 	store  string
-	stderr *lockedBuffer
+	stderr *syncbuf.Buffer
 	lines  chan string // stdout lines after the ready line
 	done   chan error
 }
 
-// lockedBuffer is output a test reads while another goroutine (a process's
-// stderr copier, the live view) writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
+// startListen starts listen with --json and learns its port from the
+// ready line. The stories a script can tell (plain lines, the NDJSON
+// lines, one webhook listed, shown and replayed) are in
+// testdata/script/listen_*.txtar; these tests keep what a script cannot
+// say: concurrency, kill -9 mid-burst, hostile connections, a signal
+// while a webhook is in flight.
 func startListen(t *testing.T, storePath string, args ...string) *listenProc {
 	t.Helper()
 	return startListenMode(t, true, storePath, args...)
@@ -155,7 +112,7 @@ func startListenMode(t *testing.T, jsonMode bool, storePath string, args ...stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &listenProc{cmd: cmd, store: storePath, stderr: &lockedBuffer{}, lines: make(chan string, 10000), done: make(chan error, 1)}
+	p := &listenProc{cmd: cmd, store: storePath, stderr: &syncbuf.Buffer{}, lines: make(chan string, 10000), done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -320,11 +277,11 @@ func webhook(base string, i int) (*http.Request, sent) {
 			"To": {"+15559870000"}, "Direction": {"inbound"}, "Note": {"a&b=c ü %"}}
 		body = []byte(form.Encode())
 		ct = "application/x-www-form-urlencoded"
-		sig = signForm(testKey, base+path, form)
+		sig = signaturetest.SignForm(testKey, base+path, form)
 	} else {
 		body = []byte(fmt.Sprintf(`{"call":{"call_id":"%d","call_state":"created"},"vars":{"x":"ü"}}`, i))
 		ct = "application/json"
-		sig = signJSON(testKey, base+path, body)
+		sig = signaturetest.SignJSON(testKey, base+path, body)
 	}
 	if kind == "tampered" {
 		if ct == "application/json" {
@@ -627,75 +584,4 @@ func randomBytesE2E(t *testing.T, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func TestListenE2EPlainHeadless(t *testing.T) {
-	_, target := newE2EHandler(t)
-	storePath := filepath.Join(t.TempDir(), "swhook.db")
-	p := startListenMode(t, false, storePath, "--forward", target)
-	req, s := webhook(p.local, 0) // signed
-	resp, err := e2eClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	// A status word that decodes to an escape sequence (the event detail
-	// is shown on the line).
-	req, _ = http.NewRequest("POST", p.local+"/evil", strings.NewReader("CallSid=CA1&CallStatus=%1B%5D0%3Bpwned%07&CallDuration=1"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if resp, err := e2eClient.Do(req); err == nil {
-		resp.Body.Close()
-	}
-	if err := p.signal(t, syscall.SIGTERM); err != nil {
-		t.Errorf("exit after SIGTERM: %v; stderr: %s", err, p.stderr.String())
-	}
-	var out []string
-	for line := range p.lines {
-		out = append(out, line)
-	}
-	all := strings.Join(out, "\n")
-	// Right under the URL to paste: where it leads, as ngrok prints it.
-	if want := "Forwarding        " + p.local + " -> " + target; len(out) == 0 || out[0] != want {
-		t.Errorf("the forward mapping is not the second line (want %q):\n%s", want, all)
-	}
-	var found bool
-	for _, line := range out {
-		if strings.Contains(line, s.path) && strings.Contains(line, "call.inbound") && strings.Contains(line, "✓ valid") && strings.Contains(line, " 200 ") {
-			found = true
-		}
-	}
-	if !found {
-		t.Errorf("no plain line for %s with its event, badge and status:\n%s", s.path, all)
-	}
-	if !strings.Contains(all, "/evil") {
-		t.Errorf("no line for /evil:\n%s", all)
-	}
-	if strings.ContainsAny(all, "\x1b\x07") {
-		t.Errorf("an escape sequence from a request reached stdout: %q", all)
-	}
-	if strings.Contains(all+p.stderr.String(), testKey) {
-		t.Error("the signing key was printed")
-	}
-}
-
-// NDJSON states the tunnel too: right after the ready line, a script learns
-// there is no public tunnel, and why.
-func TestListenE2EJSONStatesTheTunnel(t *testing.T) {
-	p := startListen(t, filepath.Join(t.TempDir(), "swhook.db"))
-	select {
-	case line := <-p.lines:
-		var ev struct {
-			Type, State, Message string
-			Time                 time.Time
-		}
-		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Type != "tunnel" || ev.State != "local" ||
-			ev.Message != "no ngrok tunnel: --no-tunnel" || ev.Time.IsZero() {
-			t.Errorf("second line %q (%v): want the tunnel's local state", line, err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("no line after ready")
-	}
-	if err := p.signal(t, syscall.SIGTERM); err != nil {
-		t.Errorf("exit after SIGTERM: %v", err)
-	}
 }

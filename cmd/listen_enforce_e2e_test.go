@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
 // A signature over the URL alone — what SignalWire sends with a GET or an
@@ -57,11 +59,11 @@ func TestListenE2EEnforceRejectsURLOnlySignatures(t *testing.T) {
 				sig            string
 			}{
 				{"GET's signature on a form body", "/voice?CallSid=CA1", "application/x-www-form-urlencoded", []byte(form.Encode()),
-					signForm(testKey, signedBase+"/voice?CallSid=CA1", nil)},
+					signaturetest.SignForm(testKey, signedBase+"/voice?CallSid=CA1", nil)},
 				{"empty POST's signature on a form body", "/voice", "application/x-www-form-urlencoded", []byte("Digits=1234&CallSid=CA2"),
-					signForm(testKey, signedBase+"/voice", nil)},
+					signaturetest.SignForm(testKey, signedBase+"/voice", nil)},
 				{"URL-only signature on a JSON body", "/swml", "application/json", []byte(`{"call":{"call_id":"x"}}`),
-					signForm(testKey, signedBase+"/swml", nil)},
+					signaturetest.SignForm(testKey, signedBase+"/swml", nil)},
 			}
 			for _, f := range forged {
 				if code := post(f.path, f.ct, f.sig, f.body); code != http.StatusForbidden {
@@ -72,7 +74,7 @@ func TestListenE2EEnforceRejectsURLOnlySignatures(t *testing.T) {
 				t.Fatalf("%d forged requests reached the handler", n)
 			}
 			// A genuine form webhook still gets through.
-			if code := post("/voice", "application/x-www-form-urlencoded", signForm(testKey, signedBase+"/voice", form), []byte(form.Encode())); code != http.StatusOK {
+			if code := post("/voice", "application/x-www-form-urlencoded", signaturetest.SignForm(testKey, signedBase+"/voice", form), []byte(form.Encode())); code != http.StatusOK {
 				t.Fatalf("genuine webhook answered %d", code)
 			}
 			if hits.Load() != 1 {

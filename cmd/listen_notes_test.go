@@ -41,28 +41,42 @@ func TestTUIConfigCarriesTheSessionRemarks(t *testing.T) {
 // reach it at once, readable; warnings wait in the buffer, and a view that
 // is behind never blocks the logger.
 func TestTailBufferSendsErrorsToTheView(t *testing.T) {
-	b := &tailBuffer{max: 50, loud: make(chan string, 1)}
-	log := slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	b, loud := &tailBuffer{max: 50}, make(chan string, 1)
+	log := slog.New(newLoudHandler(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelWarn}), loud))
 	log.Warn("handler error", "path", "/voice")
 	log.Error("STORE IS STUCK: answered without waiting for the exchange to be saved", "path", "/voice")
 	log.Error("STORE FAILED: this exchange is NOT saved") // the channel is full: dropped, not blocked
 	select {
-	case got := <-b.loud:
+	case got := <-loud:
 		if got != "STORE IS STUCK: answered without waiting for the exchange to be saved path=/voice" {
 			t.Errorf("view got %q", got)
 		}
 	default:
 		t.Fatal("the error never reached the view")
 	}
-	if len(b.loud) != 0 || b.Total() != 3 {
-		t.Errorf("%d queued, %d kept", len(b.loud), b.Total())
+	if len(loud) != 0 || b.Total() != 3 {
+		t.Errorf("%d queued, %d kept", len(loud), b.Total())
 	}
 
 	ios, _, _, _ := cmdutil.Test()
 	var wg sync.WaitGroup
-	cfg := tuiConfig(context.Background(), &cmdutil.Factory{IOStreams: ios}, liveSession{Warnings: b.loud}, &wg)
+	cfg := tuiConfig(context.Background(), &cmdutil.Factory{IOStreams: ios}, liveSession{Warnings: loud}, &wg)
 	wg.Wait()
 	if cfg.Warnings == nil {
 		t.Error("tuiConfig dropped the warnings channel")
+	}
+}
+
+// Attributes added with With and a group reach the view's line as slog's
+// text handler writes them, quoting included.
+func TestLoudHandlerKeepsAttrs(t *testing.T) {
+	b, loud := &tailBuffer{max: 50}, make(chan string, 1)
+	log := slog.New(newLoudHandler(slog.NewTextHandler(b, nil), loud)).With("listener", "local").WithGroup("g")
+	log.Error("local listener stopped", "error", "accept: too many files")
+	if got := <-loud; got != `local listener stopped listener=local g.error="accept: too many files"` {
+		t.Errorf("view got %q", got)
+	}
+	if l := b.Lines(); len(l) != 1 || !strings.Contains(l[0], `level=ERROR msg="local listener stopped" listener=local g.error="accept: too many files"`) {
+		t.Errorf("kept %q", l)
 	}
 }

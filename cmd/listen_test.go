@@ -119,28 +119,6 @@ func TestListenPortInUse(t *testing.T) {
 	}
 }
 
-func FuzzByteSize(f *testing.F) {
-	for _, s := range []string{"10MiB", "512KB", "1048576", "1 GiB", "k", "-1", "99999999999999999999G"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var b byteSize
-		if err := b.Set(s); err != nil {
-			if strings.Contains(err.Error(), "\n") {
-				t.Fatalf("multi-line error %q", err)
-			}
-			return
-		}
-		if b < 0 {
-			t.Fatalf("%q parsed to a negative size %d", s, b)
-		}
-		var again byteSize
-		if err := again.Set(b.String()); err != nil || again != b {
-			t.Fatalf("%q -> %d -> %q -> %d (%v)", s, b, b.String(), again, err)
-		}
-	})
-}
-
 func TestTailBufferKeepsTheLastLines(t *testing.T) {
 	b := &tailBuffer{max: 2}
 	b.Write([]byte("one\ntwo\n"))

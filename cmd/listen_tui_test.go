@@ -16,6 +16,7 @@ import (
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/store"
+	"github.com/swhook/swhook/inspect/syncbuf"
 	"github.com/swhook/swhook/inspect/tui"
 	"github.com/swhook/swhook/tunnel"
 )
@@ -98,7 +99,7 @@ func TestRunTUIOverARealStore(t *testing.T) {
 	ios, _, _, _ := cmdutil.Test()
 	inR, inW := io.Pipe()
 	defer inW.Close()
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	ios.In, ios.Out = inR, out
 	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
 	feed := make(chan *exchange.Exchange, 1)
@@ -146,7 +147,7 @@ func TestRunTUIEndsWithContext(t *testing.T) {
 	ios, _, _, _ := cmdutil.Test()
 	inR, inW := io.Pipe()
 	defer inW.Close()
-	ios.In, ios.Out = inR, &lockedBuffer{}
+	ios.In, ios.Out = inR, &syncbuf.Buffer{}
 	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
 	st := tuiStore(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -88,3 +88,14 @@ func startPublic(ctx context.Context, f *cmdutil.Factory, t tunnelFlags, log *sl
 		Now:      f.Now,
 	}), "", nil
 }
+
+// localReason is the few words of a no-tunnel hint that say why there is
+// no public URL ("no ngrok authtoken"), for the live view's header.
+func localReason(hint string) string {
+	for _, sep := range []string{": serving locally only", "; serving locally only", ", so --domain is unused"} {
+		if i := strings.Index(hint, sep); i >= 0 {
+			hint = hint[:i]
+		}
+	}
+	return hint
+}

@@ -10,12 +10,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swhook/swhook/inspect/syncbuf"
 )
 
 // runTunnelListen starts the real binary in plain mode with HOME as given
 // (and nothing of the caller's ngrok setup), returning stdout lines as they
 // come and the stderr buffer.
-func runTunnelListen(t *testing.T, home string, env ...string) (<-chan string, *lockedBuffer) {
+func runTunnelListen(t *testing.T, home string, env ...string) (<-chan string, *syncbuf.Buffer) {
 	t.Helper()
 	bin := swhookBinary(t)
 	cmd := exec.Command(bin, "listen", "--no-tui", "--addr", "127.0.0.1:0", "--store", filepath.Join(home, "swhook.db"))
@@ -32,7 +34,7 @@ func runTunnelListen(t *testing.T, home string, env ...string) (<-chan string, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &lockedBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -57,7 +59,7 @@ func runTunnelListen(t *testing.T, home string, env ...string) (<-chan string, *
 
 // waitLine returns the lines read up to and including the first that
 // contains want.
-func waitLine(t *testing.T, lines <-chan string, stderr *lockedBuffer, want string) []string {
+func waitLine(t *testing.T, lines <-chan string, stderr *syncbuf.Buffer, want string) []string {
 	t.Helper()
 	var seen []string
 	timeout := time.After(60 * time.Second)

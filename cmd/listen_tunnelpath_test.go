@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 	"github.com/swhook/swhook/tunnel"
 )
 
@@ -95,7 +96,7 @@ func TestListenServesTheTunnelWithItsPublicURL(t *testing.T) {
 	req, _ := http.NewRequest("POST", "http://"+edge.Addr().String()+"/voice?x=1", strings.NewReader(form.Encode()))
 	req.Host = "abc.ngrok.test"
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-SignalWire-Signature", signForm(testKey, public+"/voice?x=1", form))
+	req.Header.Set("X-SignalWire-Signature", signaturetest.SignForm(testKey, public+"/voice?x=1", form))
 	go func() {
 		if resp, err := e2eClient.Do(req); err == nil {
 			resp.Body.Close()

@@ -2,7 +2,11 @@ package cmd
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 
+	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/tunnel"
@@ -20,6 +24,9 @@ type liveSession struct {
 	// LocalWhy is why there is no public URL, in a few words ("" when
 	// there is one, or when --no-tunnel asked for none).
 	LocalWhy string
+	// TunnelWhy is why there is no ngrok tunnel ("--no-tunnel", your own
+	// --public-url, no authtoken); "" when there is one.
+	TunnelWhy string
 	// Notes are one-line remarks a person should read at the start.
 	Notes []string
 
@@ -35,10 +42,74 @@ type liveSession struct {
 	// Warnings are loud lines (a stuck store) to show while the view runs.
 	Warnings      <-chan string
 	InitialTunnel tunnel.Status
+	// Public is the ngrok tunnel, nil when there is none.
+	Public tunnel.Tunnel
 
 	Store *store.Store
+	// After is the highest ID in the store when the session began: the
+	// views show what comes after it.
+	After int64
 	// Replay sends exchange id again to the forward target, re-signed when
 	// resign is set, stores the result and returns it; nil when there is no
 	// forward target.
 	Replay func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error)
+}
+
+// sessionView is how a listen session is shown: the TUI, or plain log
+// lines or NDJSON. runListen chooses one at start (newSessionView) and
+// never asks again which it has.
+type sessionView interface {
+	// LogHandler receives the session's warnings while the view runs.
+	LogHandler() slog.Handler
+	// Notices is where lines a person should read (numbers pointed and
+	// restored) go while the view runs.
+	Notices() io.Writer
+	// Run shows s until the session is over: the TUI until the user quits
+	// or ctx ends; the log views until s.Exchanges is closed (after ctx
+	// ended and the listeners stopped), so every exchange is written. The
+	// session stops when Run returns.
+	Run(ctx context.Context, s liveSession) error
+	// Done is called once the session has ended and the store is closed.
+	Done()
+}
+
+// newSessionView picks the TUI on a terminal (unless --no-tui or --json),
+// plain lines or NDJSON otherwise.
+func newSessionView(f *cmdutil.Factory, o *ListenOptions) sessionView {
+	if f.IOStreams.IsStdoutTTY() && !o.NoTUI && !o.JSON {
+		return newTUIView(f)
+	}
+	return &logView{f: f, json: o.JSON}
+}
+
+// tuiView holds the session's warnings while the TUI has the screen (errors
+// also reach the view at once) and prints them once it has closed.
+type tuiView struct {
+	f    *cmdutil.Factory
+	held *tailBuffer
+	loud chan string
+	h    slog.Handler
+}
+
+func newTUIView(f *cmdutil.Factory) *tuiView {
+	v := &tuiView{f: f, held: &tailBuffer{max: 50}, loud: make(chan string, 16)}
+	v.h = newLoudHandler(slog.NewTextHandler(v.held, &slog.HandlerOptions{Level: slog.LevelWarn}), v.loud)
+	return v
+}
+
+func (v *tuiView) LogHandler() slog.Handler { return v.h }
+func (v *tuiView) Notices() io.Writer       { return v.held }
+
+func (v *tuiView) Run(ctx context.Context, s liveSession) error {
+	s.Warnings = v.loud
+	return runTUI(ctx, v.f, s)
+}
+
+func (v *tuiView) Done() {
+	if lines := v.held.Lines(); len(lines) > 0 {
+		fmt.Fprintf(v.f.IOStreams.ErrOut, "swhook: %d warning(s) while the live view was open:\n", v.held.Total())
+		for _, l := range lines {
+			fmt.Fprintln(v.f.IOStreams.ErrOut, "  "+l)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
+	"github.com/swhook/swhook/replay/swml"
 )
 
 // MessageOptions holds what `swhook message` was asked to do.
@@ -27,9 +28,11 @@ type MessageOptions struct {
 	MaxSteps    int
 	JSON        bool
 	NoSignature bool
-	SigningKey  string
-	StorePath   string
-	Rand        *rand.Rand
+	// SWML says the webhook answers messaging SWML.
+	SWML       bool
+	SigningKey string
+	StorePath  string
+	Rand       *rand.Rand
 }
 
 // NewCmdMessage builds `swhook message`.
@@ -83,6 +86,7 @@ delivery receipt for MMS. Every request is signed and kept in the store.`,
 	fl.IntVar(&opts.MaxSteps, "max-steps", call.DefaultMaxSteps, "stop after this many documents (a redirect loop)")
 	fl.BoolVar(&opts.JSON, "json", false, "print the transcript as JSON, one object a line")
 	fl.BoolVar(&opts.NoSignature, "no-signature", false, "send without a signature header")
+	fl.BoolVar(&opts.SWML, "swml", false, "the webhook answers messaging SWML: send SignalWire's JSON message fetch and run SWML")
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	cmdutil.AddSigningKeyFlag(cmd, &opts.SigningKey)
 	return cmd
@@ -103,7 +107,13 @@ func runMessage(ctx context.Context, f *cmdutil.Factory, o *MessageOptions) erro
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	defer s.Close()
-	cxml.Message(ctx, s, cxml.Inbound{Body: o.Body, Media: o.Media, Outcome: o.Outcome})
+	if o.SWML {
+		if err := swml.Message(ctx, s, swml.Inbound{Body: o.Body, Media: o.Media}, swml.Options{}); err != nil {
+			return err
+		}
+	} else {
+		cxml.Message(ctx, s, cxml.Inbound{Body: o.Body, Media: o.Media, Outcome: o.Outcome})
+	}
 	if s.Failed() {
 		return cmdutil.ErrSilent
 	}

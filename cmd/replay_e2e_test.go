@@ -15,9 +15,9 @@ import (
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/export/har"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 	"github.com/swhook/swhook/inspect/store"
-	"github.com/swhook/swhook/replay/har"
-	"github.com/swhook/swhook/replay/replaytest"
 	"github.com/swhook/swhook/replay/trigger"
 )
 
@@ -56,7 +56,7 @@ func storedExchanges(t *testing.T, env map[string]string) []*exchange.Exchange {
 
 func TestTriggerCommandEveryEventAccepted(t *testing.T) {
 	env := e2eEnv(t)
-	h, srv := replaytest.Start(t, e2eKey)
+	h, srv := signaturetest.Start(t, e2eKey)
 	for i, name := range trigger.Names() {
 		code, stdout, stderr := swhook(t, env, "trigger", name, "--to", srv.URL+"/hook")
 		if code != 0 {
@@ -89,7 +89,7 @@ func TestTriggerCommandEveryEventAccepted(t *testing.T) {
 
 func TestTriggerCommandBadSignatureRejected(t *testing.T) {
 	env := e2eEnv(t)
-	h, srv := replaytest.Start(t, e2eKey)
+	h, srv := signaturetest.Start(t, e2eKey)
 	code, stdout, _ := swhook(t, env, "trigger", "call.inbound", "--bad-signature", "--to", srv.URL+"/voice")
 	if code != 1 || !strings.Contains(stdout, "bad signature") || !strings.Contains(stdout, "403") {
 		t.Errorf("exit %d: %s", code, stdout)
@@ -105,7 +105,7 @@ func TestTriggerCommandBadSignatureRejected(t *testing.T) {
 
 func TestReplayCommandEndToEnd(t *testing.T) {
 	env := e2eEnv(t)
-	h, srv := replaytest.Start(t, e2eKey)
+	h, srv := signaturetest.Start(t, e2eKey)
 
 	// #1: a webhook signed for the public URL, forwarded to the handler,
 	// which rejects it because it checks its own URL.
@@ -223,7 +223,7 @@ func TestReplayCommandNeedsATarget(t *testing.T) {
 
 func TestExportFileIsPrivate(t *testing.T) {
 	env := e2eEnv(t)
-	_, srv := replaytest.Start(t, e2eKey)
+	_, srv := signaturetest.Start(t, e2eKey)
 	if code, _, stderr := swhook(t, env, "trigger", "call.inbound", "--to", srv.URL+"/voice"); code != 0 {
 		t.Fatalf("trigger: %s", stderr)
 	}
@@ -247,7 +247,7 @@ func TestExportFileIsPrivate(t *testing.T) {
 // On a terminal, --failed draws a progress bar and lists the failures after it.
 func TestReplayFailedOnATerminal(t *testing.T) {
 	env := e2eEnv(t)
-	h, srv := replaytest.Start(t, e2eKey)
+	h, srv := signaturetest.Start(t, e2eKey)
 	h.Status = http.StatusInternalServerError
 	for i := 0; i < 3; i++ {
 		if code, _, _ := swhook(t, env, "trigger", "call.status", "--to", srv.URL+"/status"); code != 1 {
@@ -275,7 +275,7 @@ func TestReplayFailedOnATerminal(t *testing.T) {
 // signed request: the handler accepts it.
 func TestShowCurlReproducesTheSignedRequest(t *testing.T) {
 	env := e2eEnv(t)
-	h, srv := replaytest.Start(t, e2eKey)
+	h, srv := signaturetest.Start(t, e2eKey)
 	if code, _, stderr := swhook(t, env, "trigger", "message.inbound", "--set", "Body=it's 100% \\ fine", "--to", srv.URL+"/sms"); code != 0 {
 		t.Fatalf("trigger: %s", stderr)
 	}
@@ -300,7 +300,7 @@ func TestShowCurlReproducesTheSignedRequest(t *testing.T) {
 // The live view's replay keys go through storeReplayer.
 func TestStoreReplayer(t *testing.T) {
 	env := e2eEnv(t)
-	h, srv := replaytest.Start(t, e2eKey)
+	h, srv := signaturetest.Start(t, e2eKey)
 	if code, _, _ := swhook(t, env, "trigger", "call.inbound", "--to", srv.URL+"/voice", "--sign-url", "https://abc.ngrok.app/voice"); code != 1 {
 		t.Fatal("trigger should have been rejected")
 	}
@@ -328,7 +328,7 @@ func TestStoreReplayer(t *testing.T) {
 
 func TestTriggerCommandJSON(t *testing.T) {
 	env := e2eEnv(t)
-	_, srv := replaytest.Start(t, e2eKey)
+	_, srv := signaturetest.Start(t, e2eKey)
 	code, stdout, stderr := swhook(t, env, "trigger", "--sequence", "call", "--json", "--to", srv.URL+"/voice")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

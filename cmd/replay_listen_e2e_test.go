@@ -9,7 +9,7 @@ import (
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
-	"github.com/swhook/swhook/replay/replaytest"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 	"github.com/swhook/swhook/replay/trigger"
 )
 
@@ -20,7 +20,7 @@ import (
 // verifies there.
 func TestTriggerThroughListenThenReplay(t *testing.T) {
 	storePath := filepath.Join(t.TempDir(), "swhook.db")
-	h, srv := replaytest.Start(t, testKey)
+	h, srv := signaturetest.Start(t, testKey)
 	l := startListen(t, storePath, "--forward", srv.URL)
 	env := map[string]string{cmdutil.EnvSigningKey: testKey, cmdutil.EnvStore: storePath}
 
@@ -88,7 +88,7 @@ func jsonID(id int64) string {
 	return string(b)
 }
 
-func indexOfURI(rs []replaytest.Received, uri string) int {
+func indexOfURI(rs []signaturetest.Received, uri string) int {
 	for i, r := range rs {
 		if r.URI == uri {
 			return i

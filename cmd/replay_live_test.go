@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 	"github.com/swhook/swhook/inspect/store"
-	"github.com/swhook/swhook/replay/replaytest"
 )
 
 // A webhook listen captured with a valid signature, replayed as captured
@@ -17,7 +17,7 @@ import (
 // original did, and its row must say so: valid, not INVALID because the
 // signature was checked at the handler's own address.
 func TestStoreReplayerAsCapturedKeepsTheOriginalVerdict(t *testing.T) {
-	h, srv := replaytest.Start(t, e2eKey)
+	h, srv := signaturetest.Start(t, e2eKey)
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func TestStoreReplayerAsCapturedKeepsTheOriginalVerdict(t *testing.T) {
 	body := []byte("CallSid=CA1&CallStatus=ringing&From=%2B15551230000")
 	const ct = "application/x-www-form-urlencoded"
 	hdr := http.Header{"Content-Type": {ct}}
-	hdr.Set("X-Signalwire-Signature", replaytest.Sign(e2eKey, "POST", listenURL, ct, body))
+	hdr.Set("X-Signalwire-Signature", signaturetest.Sign(e2eKey, "POST", listenURL, ct, body))
 	orig := &exchange.Exchange{
 		Time:   time.Now(),
 		Source: exchange.SourceLocal,
@@ -59,7 +59,7 @@ func TestStoreReplayerAsCapturedKeepsTheOriginalVerdict(t *testing.T) {
 	if x.ReplayOf != orig.ID || x.Source != exchange.SourceReplay {
 		t.Errorf("replay of #%d from %s", x.ReplayOf, x.Source)
 	}
-	if got := replaytest.Sign(e2eKey, "POST", listenURL, ct, body); reqs[0].Header.Get("X-Signalwire-Signature") != got {
+	if got := signaturetest.Sign(e2eKey, "POST", listenURL, ct, body); reqs[0].Header.Get("X-Signalwire-Signature") != got {
 		t.Error("a replay as captured must send the captured signature unchanged")
 	}
 }

@@ -106,6 +106,7 @@ untouched, keeps it, and replays it on demand.`,
 		NewCmdSign(f, nil),
 		NewCmdExport(f, nil),
 		NewCmdClear(f, nil),
+		NewCmdNumbers(f),
 	)
 	return root
 }

@@ -7,14 +7,14 @@ import (
 	"testing"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
-	"github.com/swhook/swhook/replay/replaytest"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
 // TestTriggerRefusesWhatWouldMislead: a number SignalWire never sends, or a
 // flag --list would silently ignore, is a usage error (exit 2) with one line
 // that says what to do, and nothing is sent or stored.
 func TestTriggerRefusesWhatWouldMislead(t *testing.T) {
-	h, srv := replaytest.Start(t, e2eKey)
+	h, srv := signaturetest.Start(t, e2eKey)
 	env := e2eEnv(t)
 	for _, c := range []struct {
 		args []string
@@ -54,7 +54,7 @@ func TestTriggerRefusesWhatWouldMislead(t *testing.T) {
 // TestTriggerSendsWhatItWasGiven: an E.164 number and, on a call event, a
 // SIP address reach the handler as given, signed.
 func TestTriggerSendsWhatItWasGiven(t *testing.T) {
-	h, srv := replaytest.Start(t, e2eKey)
+	h, srv := signaturetest.Start(t, e2eKey)
 	env := e2eEnv(t)
 	for _, c := range []struct{ event, from, to string }{
 		{"message.inbound", "+447700900123", "+15559870000"},

@@ -13,6 +13,7 @@ import (
 	"github.com/swhook/swhook/inspect"
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/forward"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
 // BenchmarkHandlerForward measures one webhook through the whole listen
@@ -51,7 +52,7 @@ func benchHandlerForward(b *testing.B, key, fwd string) {
 	form := url.Values{"CallSid": {"CA0123456789abcdef0123456789abcdef"}, "CallStatus": {"ringing"},
 		"From": {"+15551230000"}, "To": {"+15559870000"}, "Direction": {"inbound"}, "AccountSid": {"AC1"}}
 	body := []byte(form.Encode())
-	sig := signForm(e.url+"/voice", form) // valid: the common case
+	sig := signaturetest.SignForm(key, e.url+"/voice", form) // valid: the common case
 	tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr}

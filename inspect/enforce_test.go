@@ -1,38 +1,17 @@
 package inspect_test
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/swhook/swhook/inspect"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
 const key = "PSKinspecttest"
-
-// signForm is an independent implementation of the form scheme, so these
-// tests do not trust the package they exercise.
-func signForm(u string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	m := hmac.New(sha1.New, []byte(key))
-	m.Write([]byte(u))
-	for _, k := range keys {
-		for _, v := range form[k] {
-			m.Write([]byte(k + v))
-		}
-	}
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
 
 var callForm = url.Values{"CallSid": {"CA1"}, "CallStatus": {"ringing"}, "From": {"+15551230000"}, "To": {"+15559870000"}}
 
@@ -56,9 +35,9 @@ func TestEnforceSignature(t *testing.T) {
 		status  int
 		verdict exchange.SignatureStatus
 	}{
-		{"valid", signForm(e.url+"/voice", callForm), 200, exchange.SigValid},
+		{"valid", signaturetest.SignForm(key, e.url+"/voice", callForm), 200, exchange.SigValid},
 		{"missing", "", 403, exchange.SigMissing},
-		{"invalid", signForm(e.url+"/other", callForm), 403, exchange.SigInvalid},
+		{"invalid", signaturetest.SignForm(key, e.url+"/other", callForm), 403, exchange.SigInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -89,7 +68,7 @@ func TestInvalidSignatureHintNamesTheLocalURL(t *testing.T) {
 	target := handlerURL(t, rec)
 	e := serve(t, inspect.Config{Forward: target, SigningKey: key}, exchange.SourceTunnel, func() string { return "https://abc.ngrok.app" })
 	// Signed for the handler's local URL, as a misconfigured handler would compute it.
-	sig := signForm(target.String()+"/voice", callForm)
+	sig := signaturetest.SignForm(key, target.String()+"/voice", callForm)
 	resp, _ := do(t, "POST", e.url+"/voice", formHeader(sig), []byte(callForm.Encode()))
 	if resp.StatusCode != 200 || rec.count() != 1 {
 		t.Fatalf("not forwarded without --enforce-signature: %d", resp.StatusCode)
@@ -99,7 +78,7 @@ func TestInvalidSignatureHintNamesTheLocalURL(t *testing.T) {
 		t.Errorf("signature %+v: want invalid with a hint naming %s", x.Signature, target.Host)
 	}
 	// And a correct one for the public URL is valid.
-	do(t, "POST", e.url+"/voice", formHeader(signForm("https://abc.ngrok.app/voice", callForm)), []byte(callForm.Encode()))
+	do(t, "POST", e.url+"/voice", formHeader(signaturetest.SignForm(key, "https://abc.ngrok.app/voice", callForm)), []byte(callForm.Encode()))
 	if x := e.lastExchange(t); x.Signature.Status != exchange.SigValid {
 		t.Errorf("signature for the public URL: %+v", x.Signature)
 	}
@@ -108,7 +87,7 @@ func TestInvalidSignatureHintNamesTheLocalURL(t *testing.T) {
 func TestTruncatedBodyIsNotVerified(t *testing.T) {
 	e := serve(t, inspect.Config{SigningKey: key, MaxBody: 16, EnforceSignature: true}, exchange.SourceLocal, nil)
 	body := []byte(callForm.Encode())
-	resp, _ := do(t, "POST", e.url+"/voice", formHeader(signForm(e.url+"/voice", callForm)), body)
+	resp, _ := do(t, "POST", e.url+"/voice", formHeader(signaturetest.SignForm(key, e.url+"/voice", callForm)), body)
 	if resp.StatusCode != 403 {
 		t.Errorf("status %d: a body that cannot be verified must not pass --enforce-signature", resp.StatusCode)
 	}

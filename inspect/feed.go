@@ -17,9 +17,10 @@ import (
 // depend on how fast a terminal draws. A subscriber that falls behind
 // misses exchanges and fills the gap from the store (see Follow).
 type Feed struct {
-	mu   sync.Mutex
-	subs map[chan *exchange.Exchange]struct{}
-	seen idSet
+	mu     sync.Mutex
+	subs   map[chan *exchange.Exchange]struct{}
+	seen   idSet
+	closed bool
 }
 
 // NewFeed returns a feed with no subscribers.
@@ -32,16 +33,33 @@ func NewFeed() *Feed {
 func (f *Feed) Subscribe(buf int) (<-chan *exchange.Exchange, func()) {
 	ch := make(chan *exchange.Exchange, buf)
 	f.mu.Lock()
-	f.subs[ch] = struct{}{}
+	if f.closed {
+		close(ch)
+	} else {
+		f.subs[ch] = struct{}{}
+	}
 	f.mu.Unlock()
-	var once sync.Once
 	return ch, func() {
-		once.Do(func() {
-			f.mu.Lock()
+		f.mu.Lock()
+		if _, ok := f.subs[ch]; ok {
 			delete(f.subs, ch)
 			close(ch)
-			f.mu.Unlock()
-		})
+		}
+		f.mu.Unlock()
+	}
+}
+
+// Close ends the feed: every subscription's channel is closed (each
+// subscriber still receives what it buffered, then sees the end) and
+// nothing is published any more. Serve calls it once the listeners have
+// stopped.
+func (f *Feed) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	for ch := range f.subs {
+		delete(f.subs, ch)
+		close(ch)
 	}
 }
 

@@ -73,20 +73,52 @@ func forwardHeaders(r *http.Request, verifyURL string) http.Header {
 	return h
 }
 
-// targetURL joins the forward target and the request's raw path and query.
-// A target with a path ("http://localhost:3000/hooks") is a prefix.
+// targetURL joins the forward target and the request-target as received.
+// A target with a path ("http://localhost:3000/hooks") is a prefix. The
+// path goes in Opaque, which the request writer sends verbatim: Path and
+// RawPath would be re-escaped wherever RawPath is not the canonical
+// escaping (bytes >= 0x80, \, {, |, '), and the handler must see the bytes
+// the sender sent, as swhook's own signature check did. Show it with
+// displayURL.
 func targetURL(target *url.URL, r *http.Request) *url.URL {
 	u := *target
-	reqPath, reqRaw := r.URL.Path, r.URL.EscapedPath()
-	u.Path = joinPath(target.Path, reqPath)
-	u.RawPath = joinPath(target.EscapedPath(), reqRaw)
-	if u.RawPath == u.Path {
-		u.RawPath = ""
+	u.Path = joinPath(target.Path, r.URL.Path)
+	u.RawPath = ""
+	if raw := joinPath(target.EscapedPath(), rawPath(r)); !strings.HasPrefix(raw, "//") {
+		u.Opaque = raw
+	} else {
+		// "//x" in Opaque would be read as a host; keep the parsed form.
+		u.RawPath = raw
+		if u.EscapedPath() != raw {
+			u.RawPath = ""
+		}
 	}
 	u.RawQuery = r.URL.RawQuery
 	u.ForceQuery = r.URL.ForceQuery
 	u.Fragment, u.RawFragment = "", ""
 	return &u
+}
+
+// rawPath is the path of the request-target exactly as it arrived.
+func rawPath(r *http.Request) string {
+	p := r.RequestURI
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if !strings.HasPrefix(p, "/") {
+		// Absolute-form ("http://host/p") or none (a request built in
+		// process): the parsed path is all there is.
+		return r.URL.EscapedPath()
+	}
+	return p
+}
+
+// displayURL is the URL a target from targetURL is sent to, for people.
+func displayURL(u *url.URL) string {
+	if u.Opaque == "" {
+		return u.String()
+	}
+	return u.Scheme + "://" + u.Host + u.RequestURI()
 }
 
 func joinPath(a, b string) string {

@@ -118,6 +118,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a = *cfg.Respond
 		}
 		ans = h.selfAnswer(x, http.StatusOK, a, "")
+	case h.p.looped(r):
+		// It already went through this pipeline: forwarding it again would
+		// repeat without end. Answered, recorded once, said loudly.
+		drainRest(rest, x, head, full)
+		msg := fmt.Sprintf("forwarding loop: this request already passed through this swhook (Via: %s); --forward %s leads back here", h.p.via, h.p.forward)
+		ans = h.selfAnswer(x, http.StatusLoopDetected, textAnswer(msg), msg)
+		x.ResponseCheck = exchange.Check{Status: exchange.CheckNA, Message: "not forwarded: " + msg}
+		cfg.Log.Error("FORWARDING LOOP: answered 508 instead of forwarding again", "method", r.Method, "path", x.Request.Path, "forward", h.p.forward)
 	default:
 		ans = h.forward(x, r, verifyURL, head, full, rest)
 	}
@@ -139,6 +147,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				Body:        x.Response.Body,
 				Err:         x.Response.Error,
 				Truncated:   x.Response.Truncated,
+				Duration:    x.Response.Duration(),
+				BodySize:    answerSize(x.Response),
 			})
 		})
 	}
@@ -201,7 +211,7 @@ func (h *handler) verify(x *exchange.Exchange, r *http.Request, verifyURL string
 		return
 	}
 	if cfg.SigningKey == "" {
-		// Nothing to check with: the badge reads "no key", and which header
+		// Nothing to check with: the badge reads "unchecked", and which header
 		// would have been checked is still worth showing.
 		x.Signature = exchange.Signature{Status: exchange.SigUnchecked, Header: signatureHeader(r.Header)}
 		return
@@ -217,7 +227,7 @@ func (h *handler) verify(x *exchange.Exchange, r *http.Request, verifyURL string
 	if v.Status == signature.StatusInvalid {
 		local := ""
 		if cfg.Forward != nil {
-			local = targetURL(cfg.Forward, r).String()
+			local = displayURL(targetURL(cfg.Forward, r))
 		}
 		d := cfg.Diagnose(cfg.SigningKey, sr, signature.DiagnoseOptions{LocalURL: local})
 		x.Signature.Hint = d.Sentence
@@ -282,14 +292,15 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 		length = r.ContentLength // -1 when the sender streamed it chunked
 	}
 	target := targetURL(cfg.Forward, r)
-	out, err := http.NewRequestWithContext(ctx, r.Method, target.String(), body)
+	out, err := http.NewRequestWithContext(ctx, r.Method, cfg.Forward.String(), body)
 	if err != nil {
 		cancel()
 		msg := "build forward request: " + err.Error()
 		return h.selfAnswer(x, http.StatusBadGateway, textAnswer(msg), msg)
 	}
-	out.URL = target // keeps RawPath exactly
+	out.URL = target // the request-target byte for byte (Opaque)
 	out.Header = forwardHeaders(r, verifyURL)
+	out.Header["Via"] = withVia(r.Header["Via"], h.p.via)
 	out.Host = r.Host
 	out.ContentLength = length
 	if length == 0 {
@@ -400,4 +411,14 @@ func writeAnswer(w http.ResponseWriter, a answer) {
 			panic(http.ErrAbortHandler)
 		}
 	}
+}
+
+// answerSize is the answer's whole size as far as it is known when it is
+// checked: the bytes read, or the Content-Length the handler announced.
+func answerSize(r exchange.Response) int64 {
+	n, err := strconv.ParseInt(r.Headers.Get("Content-Length"), 10, 64)
+	if err != nil || n < r.BodySize {
+		return r.BodySize
+	}
+	return n
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/respcheck"
 	"github.com/swhook/swhook/inspect/store"
+	"github.com/swhook/swhook/inspect/syncbuf"
 )
 
 // seen is one request as the developer's handler received it.
@@ -87,24 +88,7 @@ type env struct {
 	url   string // base URL of the swhook listener
 	store *store.Store
 	feed  *inspect.Feed
-	log   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log   *syncbuf.Buffer
 }
 
 func openStore(t testing.TB) *store.Store {
@@ -120,7 +104,7 @@ func openStore(t testing.TB) *store.Store {
 // serve starts a listener for cfg; a nil cfg.Store gets a real store.
 func serve(t testing.TB, cfg inspect.Config, src exchange.Source, publicBase func() string) *env {
 	t.Helper()
-	e := &env{log: &syncBuffer{}}
+	e := &env{log: &syncbuf.Buffer{}}
 	if cfg.Store == nil {
 		e.store = openStore(t)
 		cfg.Store = e.store

@@ -86,6 +86,7 @@ type Config struct {
 type Pipeline struct {
 	cfg     Config
 	forward string // cfg.Forward.String(), recorded in every exchange
+	via     string // this pipeline's name in the Via header (newInstance)
 }
 
 // New validates cfg and fills its defaults.
@@ -132,7 +133,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.Check == nil {
 		cfg.Check = respcheck.Check
 	}
-	p := &Pipeline{cfg: cfg}
+	p := &Pipeline{cfg: cfg, via: newInstance()}
 	if cfg.Forward != nil {
 		p.forward = cfg.Forward.String()
 	}

@@ -1,8 +1,8 @@
 package replay
 
 import (
-	"github.com/swhook/swhook/inspect/curl"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/export/curl"
 )
 
 // Curl is curl.Command for a stored request, which may have been recorded

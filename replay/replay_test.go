@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/inspect/exchange"
-	"github.com/swhook/swhook/replay/replaytest"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
 const key = "PSK_test_signing_key_0123456789"
@@ -35,7 +35,7 @@ func captured(t *testing.T, signedURL, contentType, body string) *exchange.Excha
 	h.Set("X-Forwarded-Proto", u.Scheme)
 	h.Set("Content-Length", "999") // must be recomputed, not replayed
 	h.Set("Connection", "close")
-	h.Set("X-Signalwire-Signature", replaytest.Sign(key, "POST", signedURL, contentType, []byte(body)))
+	h.Set("X-Signalwire-Signature", signaturetest.Sign(key, "POST", signedURL, contentType, []byte(body)))
 	return &exchange.Exchange{
 		ID: 17, Source: exchange.SourceTunnel,
 		Request: exchange.Request{
@@ -49,7 +49,7 @@ func captured(t *testing.T, signedURL, contentType, body string) *exchange.Excha
 var fixed = func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) }
 
 func TestReplayDeliversIdenticalBytes(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	orig := captured(t, srv.URL+"/voice?x=1", "application/x-www-form-urlencoded", formBody)
 	orig.Forward = srv.URL
 
@@ -86,7 +86,7 @@ func TestReplayDeliversIdenticalBytes(t *testing.T) {
 }
 
 func TestResignForAnotherURLIsAccepted(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	orig := captured(t, "https://abc.ngrok.app/voice", "application/x-www-form-urlencoded", formBody)
 
 	// As captured, the signature was made for the public URL, which the
@@ -118,7 +118,7 @@ func TestResignForAnotherURLIsAccepted(t *testing.T) {
 }
 
 func TestSignURLSignsForThePublicURL(t *testing.T) {
-	_, srv := replaytest.Start(t, key)
+	_, srv := signaturetest.Start(t, key)
 	orig := captured(t, srv.URL+"/voice", "application/x-www-form-urlencoded", formBody)
 	p, err := Prepare(orig, Options{Target: srv.URL, Key: key, Resign: true, SignURL: "https://pub.example/"})
 	if err != nil {
@@ -127,13 +127,13 @@ func TestSignURLSignsForThePublicURL(t *testing.T) {
 	if p.SignURL != "https://pub.example/voice" {
 		t.Errorf("sign URL %q", p.SignURL)
 	}
-	if got := p.Header.Get("X-Signalwire-Signature"); got != replaytest.Sign(key, "POST", "https://pub.example/voice", "application/x-www-form-urlencoded", []byte(formBody)) {
+	if got := p.Header.Get("X-Signalwire-Signature"); got != signaturetest.Sign(key, "POST", "https://pub.example/voice", "application/x-www-form-urlencoded", []byte(formBody)) {
 		t.Errorf("signature %q not made for the sign URL", got)
 	}
 }
 
 func TestEditedReplayIsResigned(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	orig := captured(t, srv.URL+"/status", "application/x-www-form-urlencoded", formBody)
 	x, err := Send(context.Background(), srv.Client(), orig, Options{
 		Target: srv.URL, Key: key, Now: fixed,
@@ -168,7 +168,7 @@ func TestEditedReplayIsResigned(t *testing.T) {
 }
 
 func TestEditWithoutKeyWarns(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	orig := captured(t, srv.URL+"/status", "application/x-www-form-urlencoded", formBody)
 	p, err := Prepare(orig, Options{Target: srv.URL, Set: []Assignment{{"CallStatus", "busy"}}})
 	if err != nil {
@@ -205,7 +205,7 @@ func TestPrepareRefuses(t *testing.T) {
 }
 
 func TestReplayDoesNotFollowRedirects(t *testing.T) {
-	elsewhere, other := replaytest.Start(t, key)
+	elsewhere, other := signaturetest.Start(t, key)
 	redirect := httptest.NewServer(http.RedirectHandler(other.URL+"/stolen", http.StatusTemporaryRedirect))
 	defer redirect.Close()
 	orig := captured(t, redirect.URL+"/voice", "application/x-www-form-urlencoded", formBody)
@@ -236,7 +236,7 @@ func TestUnreachableTargetIsRecorded(t *testing.T) {
 }
 
 func TestKeyNeverInTheExchangeOrNotes(t *testing.T) {
-	_, srv := replaytest.Start(t, key)
+	_, srv := signaturetest.Start(t, key)
 	orig := captured(t, "https://abc.ngrok.app/voice", "application/x-www-form-urlencoded", formBody)
 	for _, opts := range []Options{
 		{Target: srv.URL, Key: key},
@@ -256,12 +256,12 @@ func TestKeyNeverInTheExchangeOrNotes(t *testing.T) {
 }
 
 func TestGETWebhookEditsTheQuery(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	signed := srv.URL + "/voice?CallSid=abc&CallStatus=ringing"
 	orig := captured(t, signed, "", "")
 	orig.Request.Method = "GET"
 	orig.Request.Headers.Del("Content-Type")
-	orig.Request.Headers.Set("X-Signalwire-Signature", replaytest.Sign(key, "GET", signed, "", nil))
+	orig.Request.Headers.Set("X-Signalwire-Signature", signaturetest.Sign(key, "GET", signed, "", nil))
 	x, err := Send(context.Background(), srv.Client(), orig, Options{Target: srv.URL, Key: key, Set: []Assignment{{"CallStatus", "completed"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +293,7 @@ func TestEditKeepsBodySHA256True(t *testing.T) {
 // rebuilds its URL from them accepts the original signature. Re-signed, it
 // presents the URL it was signed for.
 func TestReplayPresentsTheSignedURL(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	h.TrustForwarded = true
 	orig := captured(t, "https://abc.ngrok.app/voice", "application/x-www-form-urlencoded", formBody)
 	orig.Request.RemoteAddr = "203.0.113.7:55000"
@@ -334,7 +334,7 @@ func TestReplayPresentsTheSignedURL(t *testing.T) {
 // --sign-url without --resign: is the captured signature good for the URL
 // the handler checks? It is presented as that URL too.
 func TestSignURLWithoutResignChecksTheCapturedSignature(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	h.TrustForwarded = true
 	orig := captured(t, "https://abc.ngrok.app/voice", "application/x-www-form-urlencoded", formBody)
 	p, err := Prepare(orig, Options{Target: srv.URL, Key: key, SignURL: "https://abc.ngrok.app"})
@@ -354,7 +354,7 @@ func TestSignURLWithoutResignChecksTheCapturedSignature(t *testing.T) {
 // handler rebuilds the URL it was sent (Host carries the captured address),
 // so the captured signature verifies — and swhook must not claim otherwise.
 func TestReplayAsCapturedLocallyVerifies(t *testing.T) {
-	h, srv := replaytest.Start(t, key) // checks http:// + Host, ignores X-Forwarded-*
+	h, srv := signaturetest.Start(t, key) // checks http:// + Host, ignores X-Forwarded-*
 	orig := captured(t, "http://127.0.0.1:4747/voice?x=1", "application/x-www-form-urlencoded", formBody)
 	orig.Forward = srv.URL
 	p, err := Prepare(orig, Options{Key: key})

@@ -7,9 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/swhook/swhook/inspect/syncbuf"
 )
 
 // closedPort returns a loopback address nothing listens on.
@@ -24,29 +25,11 @@ func refusedAddr(t *testing.T) string {
 	return addr
 }
 
-// syncBuffer is a log sink the agent's goroutines may write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The real ngrok agent, pointed at a loopback port that refuses: its
 // disconnect event arrives, is explained as a network problem, and its
 // logging is demoted, redacted and kept off the terminal.
 func TestNgrokBackendUnreachableServer(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	b := &NgrokBackend{
 		Authtoken:  testToken,
 		Log:        slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -1,6 +1,9 @@
-// Package human formats measurements for a person reading a terminal. It is
-// a leaf, so the commands and the live view can share it and say "12ms" the
-// same way everywhere, without the exchange model knowing about screens.
+// Package human formats measurements and verdicts for a person reading a
+// terminal: durations, and the one vocabulary of badge words, status words
+// and check marks (vocab.go). It imports only the exchange model, so the
+// commands, the plain log and the live view can share it and say "12ms" or
+// "✗ INVALID" the same way everywhere, without the exchange model knowing
+// about screens.
 package human
 
 import (

@@ -20,9 +20,11 @@ func fmtLine(x *exchange.Exchange, keySet bool, loc *time.Location) string {
 	if x.Event.Detail != "" {
 		ev += " " + x.Event.Detail
 	}
-	status := "ERR"
+	status := "-"
 	if x.Response.Status != 0 {
 		status = fmt.Sprintf("%d", x.Response.Status)
+	} else if x.Response.Error != "" {
+		status = "ERR"
 	}
 	path := x.Request.Path
 	if x.Request.Query != "" {
@@ -35,7 +37,7 @@ func fmtLine(x *exchange.Exchange, keySet bool, loc *time.Location) string {
 	line := fmt.Sprintf("%s %-6s %-6s %-28s %-26s %-11s %3s %7.1fms",
 		x.Time.In(loc).Format("15:04:05.000"), id,
 		termsafe.String(x.Request.Method), termsafe.String(truncate(path, 60)),
-		termsafe.String(ev), Badge(x.Signature, keySet), status, x.Response.DurationMS)
+		termsafe.String(ev), Badge(x.Signature), status, x.Response.DurationMS)
 	switch x.Source {
 	case exchange.SourceReplay:
 		if x.ReplayOf != 0 {
@@ -45,6 +47,8 @@ func fmtLine(x *exchange.Exchange, keySet bool, loc *time.Location) string {
 		}
 	case exchange.SourceTrigger:
 		line += "  (trigger)"
+	case exchange.SourceCall:
+		line += "  (call)"
 	}
 	return line
 }
@@ -85,7 +89,7 @@ func TestLineMatchesFmt(t *testing.T) {
 		time.Date(2026, 6, 30, 9, 9, 9, 9_999_999, time.UTC), time.Date(-5, 3, 1, 12, 30, 5, 100_000_001, time.UTC), {}} {
 		cases = append(cases, &exchange.Exchange{ID: 1, Time: tm})
 	}
-	for _, src := range []exchange.Source{exchange.SourceTunnel, exchange.SourceReplay, exchange.SourceTrigger} {
+	for _, src := range []exchange.Source{exchange.SourceTunnel, exchange.SourceReplay, exchange.SourceTrigger, exchange.SourceCall} {
 		for _, of := range []int64{0, 42} {
 			cases = append(cases, &exchange.Exchange{ID: 9, Time: ts, Source: src, ReplayOf: of})
 		}

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/termsafe"
 )
 
@@ -97,7 +98,7 @@ func (p *Plain) Ready(r Ready) error {
 		fmt.Fprintf(&b, "Local listener    %s\n", termsafe.String(r.LocalURL))
 	}
 	if !r.KeySet {
-		b.WriteString("Signing key       none: every badge will read \"no key\" (pass --signing-key or set $SIGNALWIRE_SIGNING_KEY)\n")
+		b.WriteString("Signing key       none: every badge will read \"unchecked\" (pass --signing-key or set $SIGNALWIRE_SIGNING_KEY)\n")
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "Note              %s\n", termsafe.String(n))
@@ -106,24 +107,9 @@ func (p *Plain) Ready(r Ready) error {
 	return err
 }
 
-// Badge is the signature badge as plain text, in the live view's words
-// (valid, INVALID, unsigned, no key) so a log and the screen agree.
-func Badge(s exchange.Signature, keySet bool) string {
-	switch s.Status {
-	case exchange.SigValid:
-		return "✓ valid"
-	case exchange.SigInvalid:
-		return "✗ INVALID"
-	case exchange.SigMissing:
-		return "– unsigned"
-	case exchange.SigUnchecked:
-		if !keySet {
-			return "? no key"
-		}
-		return "? unchecked"
-	}
-	return "? " + termsafe.String(string(s.Status))
-}
+// Badge is the signature badge as plain text, in the vocabulary every
+// view shares (inspect/human), so a log and the screen agree.
+func Badge(s exchange.Signature) string { return human.SigBadge(s.Status) }
 
 // Line is one exchange's summary line: time, method, path, event,
 // signature badge, status, duration.
@@ -154,13 +140,11 @@ func appendLine(b []byte, x *exchange.Exchange, keySet bool, loc *time.Location)
 	b = append(b, ' ')
 	b = appendEvent(b, x.Event)
 	b = append(b, ' ')
-	b = appendPadded(b, Badge(x.Signature, keySet), 11)
+	b = appendPadded(b, Badge(x.Signature), human.SigBadgeWidth)
 	b = append(b, ' ')
 	n := len(b)
-	if x.Response.Status != 0 {
-		b = strconv.AppendInt(b, int64(x.Response.Status), 10)
-	} else {
-		b = append(b, "ERR"...)
+	if b = human.AppendStatusText(b, x.Response); len(b) == n {
+		b = append(b, '-')
 	}
 	b = padLeft(b, n, 3)
 	b = append(b, ' ')
@@ -179,6 +163,8 @@ func appendLine(b []byte, x *exchange.Exchange, keySet bool, loc *time.Location)
 		}
 	case exchange.SourceTrigger:
 		b = append(b, "  (trigger)"...)
+	case exchange.SourceCall:
+		b = append(b, "  (call)"...)
 	}
 	return b
 }

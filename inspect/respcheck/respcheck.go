@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/swhook/swhook/inspect/delivery"
 	"github.com/swhook/swhook/inspect/exchange"
 )
 
@@ -21,12 +23,49 @@ type Response struct {
 	// Truncated says Body is only the start of what the handler sent (the
 	// capture limit), so a document cut short is not reported as malformed.
 	Truncated bool
+	// Duration is how long the answer took; one SignalWire would not have
+	// waited for is marked even though swhook waited (0: unknown).
+	Duration time.Duration
+	// BodySize is the answer's whole size when known (it may exceed Body).
+	BodySize int64
 }
 
 // Check grades resp as the answer to a webhook of event ev: voice and
 // messaging webhooks must answer well-formed cXML with a <Response> root or
 // valid SWML; status callbacks want a 2xx.
 func Check(ev exchange.Event, resp Response) exchange.Check {
+	if c, bad := deliveryCheck(ev, resp); bad {
+		return c
+	}
+	return check(ev, resp)
+}
+
+// deliveryCheck applies SignalWire's delivery rules (inspect/delivery) to
+// an answer swhook did get: too slow (11200) or too big (11750) is what
+// SignalWire would have logged, whatever the answer said.
+func deliveryCheck(ev exchange.Event, resp Response) (exchange.Check, bool) {
+	if resp.Err != "" {
+		return exchange.Check{}, false
+	}
+	if resp.Duration > delivery.ReadTimeout {
+		return errorf("SignalWire would have given up (%d): answered after %.1f s, SignalWire waits %s for an answer", delivery.CodeTimeout, resp.Duration.Seconds(), delivery.ReadTimeout), true
+	}
+	size := max(resp.BodySize, int64(len(resp.Body)))
+	if size > delivery.MaxAnswer && isDocument(ev) {
+		return errorf("answer too large for SignalWire (%d): %d bytes, SignalWire reads at most 64 kB", delivery.CodeTooLarge, size), true
+	}
+	return exchange.Check{}, false
+}
+
+func isDocument(ev exchange.Event) bool {
+	switch ev.Kind {
+	case exchange.KindCallInbound, exchange.KindSWMLCall, exchange.KindMessageInbound, exchange.KindSWMLMessage, exchange.KindFaxInbound:
+		return true
+	}
+	return false
+}
+
+func check(ev exchange.Event, resp Response) exchange.Check {
 	if resp.Err != "" {
 		return unreachable(ev, resp)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/swhook/swhook/inspect/exchange"
 )
@@ -155,8 +156,10 @@ func TestCheck(t *testing.T) {
 			exchange.CheckError, "SWML: a section must be a list of methods, not an object (relay_script_element_wrong_type); the call will fail with a document parse error"},
 		{"SWML other section not a list", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":["hangup"],"sub":"x"}}`)},
 			exchange.CheckError, `SWML: a section must be a list of methods, not a string (relay_script_element_wrong_type); the call will fail with a document parse error`},
-		{"SWML without version", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"sections":{"main":[]}}`)},
-			exchange.CheckError, `SWML: no version; add version: "1.0.0" (relay_script_version_invalid); the call will fail with a document parse error`},
+		{"SWML without version (it defaults to 1.0.0)", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"sections":{"main":[{"answer":{}}]}}`)},
+			exchange.CheckOK, ""},
+		{"SWML with an empty main", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[]}}`)},
+			exchange.CheckError, `SWML: section "main" has no steps (relay_script_section_code_missing); the call will fail with a document parse error`},
 		{"SWML numeric version", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":1,"sections":{"main":[]}}`)},
 			exchange.CheckError, `SWML: version must be the string "1.0.0", not a number (relay_script_version_invalid); the call will fail with a document parse error`},
 		{"SWML sections a list", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":[]}`)},
@@ -166,7 +169,7 @@ func TestCheck(t *testing.T) {
 		{"YAML without main", swmlCall, Response{Status: 200, ContentType: yamlCT, Body: []byte("version: 1.0.0\nsections:\n  start:\n    - answer: {}\n")},
 			exchange.CheckError, "SWML: no sections.main; execution starts there (relay_script_main_section_missing); the call will fail with a document parse error"},
 		{"YAML without version", swmlCall, Response{Status: 200, ContentType: yamlCT, Body: []byte("sections:\n  main:\n    - answer: {}\n")},
-			exchange.CheckError, `SWML: no version; add version: "1.0.0" (relay_script_version_invalid); the call will fail with a document parse error`},
+			exchange.CheckOK, ""},
 		{"SWML unknown method", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[{"answer":{}},{"plya":{"url":"say:hi"}}]}}`)},
 			exchange.CheckError, `SWML at sections.main[1]: unknown method "plya" (relay_script_method_undefined); the call will fail with a document parse error`},
 		{"SWML malformed expression", swmlCall, Response{Status: 200, ContentType: yamlCT, Body: []byte("version: 1.0.0\nsections:\n  main:\n    - play:\n        url: 'say: ${call.from'\n")},
@@ -280,5 +283,38 @@ func BenchmarkCheck(b *testing.B) {
 				Check(c.ev, c.resp)
 			}
 		})
+	}
+}
+
+// TestDeliveryRules: an answer SignalWire would not have waited for, or
+// one too big for it to read, is marked with SignalWire's code whatever
+// it said.
+func TestDeliveryRules(t *testing.T) {
+	doc := []byte("<Response><Say>hi</Say></Response>")
+	call := exchange.Event{Kind: exchange.KindCallInbound}
+	status := exchange.Event{Kind: exchange.KindCallStatus}
+	cases := []struct {
+		name string
+		ev   exchange.Event
+		r    Response
+		want string
+	}{
+		{"6 s document", call, Response{Status: 200, ContentType: "text/xml", Body: doc, Duration: 6 * time.Second}, "SignalWire would have given up (11200)"},
+		{"6 s status callback", status, Response{Status: 204, Duration: 6 * time.Second}, "SignalWire would have given up (11200)"},
+		{"4.9 s", call, Response{Status: 200, ContentType: "text/xml", Body: doc, Duration: 4900 * time.Millisecond}, ""},
+		{"70 kB", call, Response{Status: 200, ContentType: "text/xml", Body: doc, BodySize: 70 << 10, Truncated: true}, "(11750)"},
+		{"70 kB to a status callback", status, Response{Status: 200, BodySize: 70 << 10}, ""},
+	}
+	for _, c := range cases {
+		got := Check(c.ev, c.r)
+		if c.want == "" {
+			if got.Status != exchange.CheckOK {
+				t.Errorf("%s: %+v, want ok", c.name, got)
+			}
+			continue
+		}
+		if got.Status != exchange.CheckError || !strings.Contains(got.Message, c.want) {
+			t.Errorf("%s: %+v, want an error with %q", c.name, got, c.want)
+		}
 	}
 }

@@ -122,7 +122,9 @@ func statusClause(s string) (string, []any, error) {
 	case s == "":
 		return "", nil, nil
 	case s == "error":
-		return "resp_error <> '' AND " + failedCond, nil, nil
+		// human.HandlerFailed, the one meaning of "error": unreachable,
+		// cut off, or a 5xx answer.
+		return "(resp_error <> '' OR resp_status >= 500) AND " + failedCond, nil, nil
 	case s == "2xx":
 		return "resp_status BETWEEN 200 AND 299", nil, nil
 	case len(s) == 3 && s[0] >= '1' && s[0] <= '5' && s[1:] == "xx":

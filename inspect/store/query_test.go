@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/human"
 )
 
 // seed saves one exchange per spec, IDs 1..n in order.
@@ -62,7 +63,7 @@ func TestQueryFilters(t *testing.T) {
 		{"5xx", Query{Status: "5xx"}, []int64{3, 2}},
 		{"2xx", Query{Status: "2XX"}, []int64{6, 5, 1}},
 		{"404", Query{Status: "404"}, []int64{4}},
-		{"error", Query{Status: "error"}, []int64{8, 3}},
+		{"error", Query{Status: "error"}, []int64{8, 3, 2}},
 		{"signature", Query{Signature: "invalid"}, []int64{7, 2}},
 		{"since is inclusive to the nanosecond", Query{Since: since}, []int64{8, 7, 6}},
 		{"since just after", Query{Since: since.Add(time.Nanosecond)}, []int64{8, 7}},
@@ -188,5 +189,29 @@ func TestKeepLargeIsApproximateThenExactOnClose(t *testing.T) {
 	defer st2.Close()
 	if n, _ := st2.Count(ctx, Query{}); n != 100 {
 		t.Errorf("%d exchanges after Close, want exactly 100", n)
+	}
+}
+
+// "error" means one thing everywhere (issue 11.8): the store's filter
+// selects exactly what human.HandlerFailed calls a failure.
+func TestStatusErrorIsHandlerFailed(t *testing.T) {
+	ctx := context.Background()
+	st := seedQuery(t)
+	all, err := st.List(ctx, Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.List(ctx, Query{Status: "error"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	selected := map[int64]bool{}
+	for _, x := range got {
+		selected[x.ID] = true
+	}
+	for _, x := range all {
+		if want := human.HandlerFailed(x.Response); selected[x.ID] != want {
+			t.Errorf("#%d (status %d, error %q): selected %v, HandlerFailed %v", x.ID, x.Response.Status, x.Response.Error, selected[x.ID], want)
+		}
 	}
 }

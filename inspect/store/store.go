@@ -103,7 +103,8 @@ type Query struct {
 	IDs      []int64
 	Kind     string // event kind, or a prefix such as "call" for call.*
 	// Status filters the response status: "5xx", "4xx", "2xx", or an exact
-	// code such as "404"; "error" means the handler could not be reached.
+	// code such as "404"; "error" is human.HandlerFailed: unreachable, cut
+	// off, or a 5xx answer.
 	// CheckStatusFilter validates it up front.
 	Status    string
 	Signature string // exchange.SignatureStatus value

@@ -97,10 +97,14 @@ func (v *validator) nested(val any, path, section string, depth int) error {
 
 func (v *validator) step(st Step, section string, siblings []Step, depth int) error {
 	p := st.Path + "." + st.Method
-	if err := v.expressions(st.Params, p); err != nil {
-		return err
+	if !aiMethods[st.Method] {
+		// An AI agent's SWAIG data_map templates are the AI engine's, with
+		// their own ${...} syntax; SWML does not evaluate them.
+		if err := v.expressions(st.Params, p); err != nil {
+			return err
+		}
 	}
-	m, _ := st.Params.(map[string]any)
+	m := Object(st.Params)
 	missing := func(name string) error {
 		return errf(v.code(ErrMethodParameterMissing, ""), p, "%s needs %s", st.Method, name)
 	}
@@ -160,6 +164,13 @@ func (v *validator) step(st Step, section string, siblings []Step, depth int) er
 				found = true
 			}
 		}
+		if v.doc != nil {
+			for _, s := range v.doc.Sections[section] {
+				if s.Method == "label" && s.Params == label {
+					found = true
+				}
+			}
+		}
 		if !found && !HasExpression(label) {
 			return errf(v.code(ErrMethodParameterInvalid, MsgGotoLabelNotFound), p, "no label %q in this section (goto stays within its section)", clip(label))
 		}
@@ -167,7 +178,7 @@ func (v *validator) step(st Step, section string, siblings []Step, depth int) er
 			return errf(v.code(ErrMethodParameterInvalid, ""), p, "goto.max must be 1 to 100, not %s", strconv.FormatFloat(mx, 'g', -1, 64))
 		}
 		if w, ok := m["when"].(string); ok && v.flavor == Calling {
-			if err := checkJS(w); err != nil {
+			if err := checkWhen(w); err != nil {
 				return errf(ErrJSEval, p+".when", "%s", err)
 			}
 		}
@@ -216,7 +227,7 @@ func (v *validator) step(st Step, section string, siblings []Step, depth int) er
 			if !ok {
 				return errf(ErrMethodParameterMissing, cp, "a cond entry needs when (a JavaScript condition) or else")
 			}
-			if err := checkJS(w); err != nil {
+			if err := checkWhen(w); err != nil {
 				return errf(ErrJSEval, cp+".when", "%s", err)
 			}
 			th, ok := c["then"]
@@ -270,6 +281,59 @@ func (v *validator) step(st Step, section string, siblings []Step, depth int) er
 		return v.reply(st.Params, p)
 	}
 	return nil
+}
+
+// aiMethods hold agent configuration whose templates SWML leaves alone.
+var aiMethods = map[string]bool{"ai": true, "ai_sidecar": true, "amazon_bedrock": true}
+
+// Object is a method's parameters as an object. Besides the usual object,
+// SignalWire's documents show a list of one-member objects
+// (transfer: [{dest: ...}, {params: [{foo: bar}]}]); it reads as their
+// union.
+func Object(v any) map[string]any {
+	switch x := v.(type) {
+	case map[string]any:
+		return x
+	case []any:
+		out := map[string]any{}
+		for _, e := range x {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil
+			}
+			for k, val := range m {
+				if k == "params" {
+					if list, ok := val.([]any); ok {
+						val = Object(list)
+					}
+				}
+				out[k] = val
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// checkWhen checks a cond or goto condition: JavaScript, in which
+// placeholders are substituted first (the docs warn against them, but
+// show '${prompt_value} == 1').
+func checkWhen(w string) error {
+	if HasExpression(w) {
+		parts, err := SplitTemplate(w, Calling)
+		if err != nil {
+			return err
+		}
+		for _, pt := range parts {
+			if pt.Expr != "" && !pt.Path {
+				if err := checkJS(pt.Expr); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return checkJS(w)
 }
 
 // params validates a value that is not inside a step (a top-level reply).

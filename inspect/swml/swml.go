@@ -150,14 +150,14 @@ func callingDocument(top map[string]any) (*Document, error) {
 	d := &Document{}
 	switch v := top["version"].(type) {
 	case nil:
-		return nil, errf(ErrVersionInvalid, "version", "no version; add version: %q", Version)
+		d.Version = Version // version defaults to 1.0.0 (get-started: "default 1.0.0")
 	case string:
 		if v != Version {
-			return nil, errf(ErrVersionInvalid, "version", "version is %q; the only supported version is %q", clip(v), Version)
+			return nil, errf(ErrVersionInvalid, "", "version is %q; the only supported version is %q", clip(v), Version)
 		}
 		d.Version = v
 	default:
-		return nil, errf(ErrVersionInvalid, "version", "version must be the string %q, not %s", Version, kindOf(v))
+		return nil, errf(ErrVersionInvalid, "", "version must be the string %q, not %s", Version, kindOf(v))
 	}
 	raw, ok := top["sections"]
 	if !ok || raw == nil {
@@ -168,7 +168,7 @@ func callingDocument(top map[string]any) (*Document, error) {
 		return nil, errf(ErrElementWrongType, "sections", "sections must be an object of named method lists, not %s", kindOf(raw))
 	}
 	if _, ok := secs["main"]; !ok {
-		return nil, errf(ErrMainSectionMissing, "sections", "no sections.main; execution starts there")
+		return nil, errf(ErrMainSectionMissing, "", "no sections.main; execution starts there")
 	}
 	return d, buildSections(d, secs, Calling)
 }

@@ -9,8 +9,9 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/swhook/swhook/inspect/curl"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/export/curl"
+	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/termsafe"
 	"github.com/swhook/swhook/inspect/tui/filter"
 	"github.com/swhook/swhook/inspect/tui/header"
@@ -389,7 +390,7 @@ func (m *Model) count(x *exchange.Exchange) {
 	if x.Signature.Status == exchange.SigInvalid {
 		m.counts.Invalid++
 	}
-	if x.Response.Error != "" || x.Response.Status >= 500 {
+	if human.HandlerFailed(x.Response) {
 		m.counts.Errors++
 	}
 }

@@ -8,6 +8,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/termsafe"
 	"github.com/swhook/swhook/inspect/tui/filter"
 	"github.com/swhook/swhook/inspect/tui/header"
@@ -205,9 +207,10 @@ func (m *Model) helpView() string {
 	b.WriteString("\n")
 	b.WriteString(m.st.Section.Render(" Badges"))
 	b.WriteString("\n")
-	b.WriteString("  " + m.st.SigValid.Render("✓ valid") + "  " + m.st.SigInvalid.Render("✗ INVALID") + "  " +
-		m.st.SigMissing.Render("– unsigned") + "  " + m.st.SigNoKey.Render("? no key (no signing key set)") + "\n")
-	b.WriteString("  " + m.st.HelpDesc.Render("! column: ⚠ answer may be refused, ✗ answer refused") + "\n")
+	b.WriteString("  " + m.st.SigValid.Render(human.SigBadge(exchange.SigValid)) + "  " + m.st.SigInvalid.Render(human.SigBadge(exchange.SigInvalid)) + "  " +
+		m.st.SigMissing.Render(human.SigBadge(exchange.SigMissing)) + "  " + m.st.SigNoKey.Render(human.SigBadge(exchange.SigUnchecked)+" (no key, or over --max-body)") + "\n")
+	b.WriteString("  " + m.st.HelpDesc.Render("! column: "+human.CheckMark(exchange.CheckWarning)+" answer may be refused, "+human.CheckMark(exchange.CheckError)+" answer refused") + "\n")
+	b.WriteString("  " + m.st.HelpDesc.Render("status:error: "+human.StatusErrorMeaning) + "\n")
 	b.WriteString("  " + m.st.HelpDesc.Render("sent by swhook, not SignalWire: ↻#N a replay of #N · "+theme.TriggerMark+" a trigger") + "\n")
 	return b.String()
 }

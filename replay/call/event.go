@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/termsafe"
 )
 
@@ -149,7 +151,9 @@ func Line(ev Event) string {
 				s += " " + ev.ContentType
 			}
 		}
-		s += fmt.Sprintf("  %s", fmtMS(ev.DurationMS))
+		if d := human.Duration(time.Duration(ev.DurationMS * float64(time.Millisecond))); d != "" {
+			s += "  " + d
+		}
 		if ev.ExchangeID != 0 {
 			s += fmt.Sprintf("  #%d", ev.ExchangeID)
 		}
@@ -181,6 +185,9 @@ func Line(ev Event) string {
 		}
 		return s
 	case EvPlay:
+		if ev.Text == "beep" {
+			return at + "🔊 beep"
+		}
 		if ev.Digits != "" {
 			return at + "🔊 DTMF tones " + ev.Digits
 		}
@@ -220,7 +227,11 @@ func Line(ev Event) string {
 	case EvSkip:
 		return at + fmt.Sprintf("⤼ <%s> skipped: %s", ev.Verb, ev.Text)
 	case EvHangup:
-		return at + fmt.Sprintf("☎ hangup (%s)", ev.Status) + suffix(ev.Text)
+		s := at + fmt.Sprintf("☎ hangup (%s)", ev.Status)
+		if ev.Text != "" {
+			s += ": " + ev.Text
+		}
+		return s
 	case EvEnd:
 		s := fmt.Sprintf("call ended: %s, %ds", ev.Status, ev.DurationS)
 		if ev.MessageSid != "" {
@@ -249,13 +260,6 @@ func suffix(s string) string {
 		return ""
 	}
 	return " (" + s + ")"
-}
-
-func fmtMS(v float64) string {
-	if v >= 1000 {
-		return fmt.Sprintf("%.1f s", v/1000)
-	}
-	return fmt.Sprintf("%.0f ms", v)
 }
 
 func oneLine(s string) string {

@@ -223,6 +223,9 @@ func (s *Session) send(ctx context.Context, method, target, ct string, body []by
 		h.Set("Content-Type", ct)
 	}
 	h.Set("User-Agent", UserAgent)
+	for k, v := range s.cfg.Header {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+	}
 	host := ""
 	if signURL != target {
 		su, err1 := url.Parse(signURL)

@@ -18,7 +18,7 @@
 //	s.Emit(call.Event{Type: call.EvSay, Text: "Welcome"})
 //	reply, _ := s.Caller().Gather(ctx, call.Ask{...})  // flags, then the terminal, else silence
 //	outcome, _ := s.Caller().Dial(ctx, "+15551230000")
-//	s.Clock().Sleep(ctx, 5*time.Second)  // waits only with --realtime
+//	s.Wait(ctx, 5*time.Second)           // the clock moves; waits only with --realtime; false: caller hung up
 //	next := s.Resolve(res.URL, `action`) // relative URLs against the document's URL
 //	...
 //	s.Hangup(ctx, "completed")           // the status callbacks; then s.Failed() for the exit status
@@ -75,6 +75,10 @@ type Config struct {
 	SignURL string
 	// Key signs every request; empty sends them unsigned.
 	Key string
+	// Header is added to every request (never signed: signatures cover
+	// no headers), e.g. the mark a running listen knows swhook's own
+	// requests by.
+	Header http.Header
 	// From and To are the caller and the called number (random when
 	// empty).
 	From, To string
@@ -431,4 +435,18 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// Wait lets d pass on the call's clock, but no further than the moment
+// the caller hangs up (--hangup-after); it reports whether the caller is
+// still there. Interpreters wait through it so a hang-up mid-Pause ends
+// the call at the right second.
+func (s *Session) Wait(ctx context.Context, d time.Duration) bool {
+	if h := s.caller.HangupAfter(); h > 0 {
+		if left := h - s.Elapsed(); left < d {
+			d = max(left, 0)
+		}
+	}
+	s.clock.Sleep(ctx, d)
+	return !s.CallerHungUp()
 }

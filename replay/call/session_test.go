@@ -14,7 +14,7 @@ import (
 
 	"github.com/swhook/swhook/inspect/delivery"
 	"github.com/swhook/swhook/inspect/exchange"
-	"github.com/swhook/swhook/replay/replaytest"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
 const testKey = "PSK_test_key"
@@ -48,7 +48,7 @@ type recorder struct {
 func (r *recorder) add(req *http.Request) url.Values {
 	body, _ := io.ReadAll(req.Body)
 	full := "http://" + req.Host + req.URL.RequestURI()
-	ok := replaytest.Valid(testKey, req.Method, full, req.Header, body)
+	ok := signaturetest.Valid(testKey, req.Method, full, req.Header, body)
 	form, _ := url.ParseQuery(string(body))
 	if req.Method == http.MethodGet {
 		form = req.URL.Query()

@@ -63,10 +63,10 @@ func (v *voice) dial(ctx context.Context, n *Node, base string) (outcome, bool) 
 	talk := time.Duration(0)
 	switch result {
 	case "completed", "answered":
-		s.Clock().Sleep(ctx, ringTime)
+		s.Wait(ctx, ringTime)
 		talk = min(talkTime, timeLimit)
 	case "no-answer":
-		s.Clock().Sleep(ctx, timeout)
+		s.Wait(ctx, timeout)
 	case "busy", "failed", "canceled":
 	}
 	note := ""
@@ -87,7 +87,7 @@ func (v *voice) dial(ctx context.Context, n *Node, base string) (outcome, bool) 
 			}
 		}
 	}
-	s.Clock().Sleep(ctx, talk)
+	s.Wait(ctx, talk)
 	recURL := ""
 	if rec := n.Attr("record", "do-not-record"); rec != "do-not-record" && rec != "false" && talk > 0 {
 		recURL = s.RecordingURL(s.UUID())

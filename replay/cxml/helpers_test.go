@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 	"github.com/swhook/swhook/replay/call"
-	"github.com/swhook/swhook/replay/replaytest"
 )
 
 const testKey = "PSK_cxml_test"
@@ -61,7 +61,7 @@ func (e el) String() string {
 }
 
 // hit is one request a handler received, its signature checked by the
-// independent signer in replaytest.
+// independent signer in signaturetest.
 type hit struct {
 	Method, Path string
 	Form         url.Values
@@ -91,7 +91,7 @@ func (a *app) url(path string) string                       { return a.srv.URL +
 
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	ok := replaytest.Valid(testKey, r.Method, "http://"+r.Host+r.URL.RequestURI(), r.Header, body)
+	ok := signaturetest.Valid(testKey, r.Method, "http://"+r.Host+r.URL.RequestURI(), r.Header, body)
 	form, _ := url.ParseQuery(string(body))
 	if r.Method == http.MethodGet {
 		form = r.URL.Query()

@@ -229,7 +229,7 @@ func (v *voice) say(ctx context.Context, n *Node) {
 	text := innerText(n)
 	v.s.Emit(call.Event{Type: call.EvSay, Text: text, Loop: loop})
 	times := max(loop, 1)
-	v.s.Clock().Sleep(ctx, time.Duration(times)*speechTime(text))
+	v.s.Wait(ctx, time.Duration(times)*speechTime(text))
 }
 
 // innerText is an element's text including SSML children's text.
@@ -256,13 +256,13 @@ func (v *voice) play(ctx context.Context, n *Node) {
 	}
 	loop := intAttr(n, "loop", 1)
 	v.s.Emit(call.Event{Type: call.EvPlay, URL: n.Text, Loop: loop})
-	v.s.Clock().Sleep(ctx, time.Duration(max(loop, 1))*3*time.Second)
+	v.s.Wait(ctx, time.Duration(max(loop, 1))*3*time.Second)
 }
 
 func (v *voice) pause(ctx context.Context, n *Node) {
 	l := intAttr(n, "length", 1)
 	v.s.Emit(call.Event{Type: call.EvPause, Seconds: float64(l)})
-	v.s.Clock().Sleep(ctx, time.Duration(l)*time.Second)
+	v.s.Wait(ctx, time.Duration(l)*time.Second)
 }
 
 // method reads a verb's method attribute (default POST); SignalWire takes
@@ -328,7 +328,7 @@ func (v *voice) gather(ctx context.Context, n *Node, base string) (outcome, bool
 			why = "not what this Gather listens for"
 		}
 		s.Emit(call.Event{Type: call.EvInput, Text: why})
-		s.Clock().Sleep(ctx, ask.Timeout)
+		s.Wait(ctx, ask.Timeout)
 		if !boolAttr(n, "actionOnEmptyResult", false) {
 			return outcome{}, true
 		}
@@ -425,7 +425,7 @@ func (v *voice) record(ctx context.Context, n *Node, base string) outcome {
 	if key == "" && secs < maxLen {
 		wait += time.Duration(timeout) * time.Second
 	}
-	s.Clock().Sleep(ctx, wait)
+	s.Wait(ctx, wait)
 
 	sid := s.UUID()
 	recURL := s.RecordingURL(sid)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/swhook/swhook/inspect/delivery"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 	"github.com/swhook/swhook/replay/call"
 )
 
@@ -300,5 +301,140 @@ func TestCollectDigits(t *testing.T) {
 		if got := collectDigits(c.keys, c.n, c.finish); got != c.want {
 			t.Errorf("collectDigits(%q, %d, %q) = %q, want %q", c.keys, c.n, c.finish, got, c.want)
 		}
+	}
+}
+
+// TestStatusEventsAndNumberCallbacks: every call event asked for, in
+// order with its SequenceNumber; the dialled Number's own events name the
+// child leg and its parent.
+func TestStatusEventsAndNumberCallbacks(t *testing.T) {
+	a := newApp(t)
+	a.route("/voice", func(url.Values) string {
+		return Resp(E("Dial", "action", "/dialed").K(E("Number", "statusCallback", "/leg", "statusCallbackEvent", "initiated ringing answered completed").T("+15550002222")))
+	})
+	a.route("/dialed", func(f url.Values) string { return Resp(E("Hangup")) })
+	r := play(t, call.Config{URL: a.url("/voice"), StatusCallback: a.url("/status"), StatusEvents: []string{"initiated", "ringing", "answered", "completed"}}, nil, nil, -1)
+	a.checkSigned(r.s.CallSid())
+	st := a.to("/status")
+	var got []string
+	for i, h := range st {
+		got = append(got, h.Form.Get("CallStatus"))
+		if h.Form.Get("SequenceNumber") != strconv.Itoa(i) {
+			t.Errorf("callback %d: SequenceNumber %q", i, h.Form.Get("SequenceNumber"))
+		}
+	}
+	if want := []string{"initiated", "ringing", "in-progress", "completed"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("call statuses %v, want %v", got, want)
+	}
+	leg := a.to("/leg")
+	got = nil
+	for _, h := range leg {
+		got = append(got, h.Form.Get("CallStatus"))
+		if h.Form.Get("ParentCallSid") != r.s.CallSid() || h.Form.Get("Direction") != "outbound-dial" || h.Form.Get("To") != "+15550002222" {
+			t.Errorf("leg callback %v", h.Form)
+		}
+	}
+	if want := []string{"initiated", "ringing", "in-progress", "completed"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("leg statuses %v, want %v", got, want)
+	}
+	d := a.to("/dialed")[0].Form
+	if d.Get("DialCallStatus") != "completed" || d.Get("DialCallSid") != leg[0].Form.Get("CallSid") || d.Get("DialCallDuration") != "10" {
+		t.Errorf("Dial action %v", d)
+	}
+}
+
+// TestEnqueueLeave: the wait document plays, <Leave> takes the caller out
+// and the action learns QueueResult=leave.
+func TestEnqueueLeave(t *testing.T) {
+	a := newApp(t)
+	a.route("/voice", func(url.Values) string {
+		return Resp(E("Enqueue", "waitUrl", "/wait", "action", "/left").T("support"))
+	})
+	a.route("/wait", func(f url.Values) string {
+		return Resp(E("Say").T("You are number "+f.Get("QueuePosition")+"."), E("Leave"))
+	})
+	a.route("/left", func(f url.Values) string { return Resp(E("Say").T("Result " + f.Get("QueueResult"))) })
+	r := play(t, call.Config{URL: a.url("/voice")}, nil, nil, -1)
+	if got, want := r.said(), []string{"You are number 1.", "Result leave"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("said %q, want %q\n%s", got, want, r.out)
+	}
+	a.checkSigned(r.s.CallSid())
+}
+
+// TestSignURL: requests are signed for the public URL the handler
+// verifies against, path by path, and presented as from behind a proxy.
+func TestSignURL(t *testing.T) {
+	a := newApp(t)
+	a.route("/voice", func(url.Values) string { return Resp(E("Redirect").T("/next")) })
+	a.route("/next", func(url.Values) string { return Resp(E("Hangup")) })
+	ev, st := &call.Events{}, &memStore{}
+	s, err := call.NewSession(call.Config{URL: a.url("/voice"), SignURL: "https://abc.ngrok.example/voice", Key: testKey, Sink: ev, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	Voice(t.Context(), s)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.hits) != 2 {
+		t.Fatalf("%d requests", len(a.hits))
+	}
+	for _, h := range a.hits {
+		if h.Valid {
+			t.Errorf("%s verifies at the local URL; it was to be signed for the public one", h.Path)
+		}
+	}
+	for _, x := range st.xs {
+		public := "https://abc.ngrok.example" + x.Request.Path
+		if !signaturetest.Valid(testKey, x.Request.Method, public, x.Request.Headers, x.Request.Body) {
+			t.Errorf("%s does not verify at %s", x.Request.Path, public)
+		}
+		if x.Request.Headers.Get("X-Forwarded-Host") != "abc.ngrok.example" || x.Request.Headers.Get("X-Forwarded-Proto") != "https" {
+			t.Errorf("%s: not presented as the public URL: %v", x.Request.Path, x.Request.Headers)
+		}
+	}
+	if s.Failed() {
+		t.Error(s.Errors())
+	}
+}
+
+// TestHangupAfterAndSpeech: the caller says a word at a speech Gather,
+// then hangs up during a long pause: what follows never plays, and the
+// call completes.
+func TestHangupAfterAndSpeech(t *testing.T) {
+	a := newApp(t)
+	a.route("/voice", func(url.Values) string {
+		return Resp(E("Gather", "input", "speech dtmf", "action", "/said").K(E("Say").T("Say sales or support.")))
+	})
+	a.route("/said", func(f url.Values) string {
+		return Resp(E("Say").T("You said "+f.Get("SpeechResult")), E("Pause", "length", "60"), E("Say").T("still there?"))
+	})
+	caller, err := call.NewScript([]string{"speech:sales"}, nil, -1, 30*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &call.Events{}
+	s, err := call.NewSession(call.Config{URL: a.url("/voice"), Key: testKey, Caller: caller, Sink: ev, StatusCallback: a.url("/status")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	Voice(t.Context(), s)
+	said := a.to("/said")
+	if len(said) != 1 || said[0].Form.Get("SpeechResult") != "sales" || said[0].Form.Get("Confidence") == "" {
+		t.Fatalf("Gather action %+v", said)
+	}
+	var texts []string
+	for _, e := range ev.Of(call.EvSay) {
+		texts = append(texts, e.Text)
+	}
+	if want := []string{"Say sales or support.", "You said sales"}; !reflect.DeepEqual(texts, want) {
+		t.Errorf("said %q, want %q", texts, want)
+	}
+	if st := a.to("/status"); len(st) != 1 || st[0].Form.Get("CallStatus") != "completed" {
+		t.Errorf("status %+v", st)
+	}
+	if h := ev.Of(call.EvHangup); len(h) != 1 || !strings.Contains(h[0].Text, "hung up") || h[0].DurationS > 31 {
+		t.Errorf("hangup %+v, want the caller's after 30 s", h)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/swhook/swhook/inspect/exchange"
-	"github.com/swhook/swhook/replay/replaytest"
+	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
 const key = "PSK_trigger_test_key_42"
@@ -16,7 +16,7 @@ const key = "PSK_trigger_test_key_42"
 // Every event, signed by trigger, passes a handler that checks signatures
 // by SignalWire's published rules.
 func TestEveryEventIsAccepted(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	for _, b := range everyWebhook(t) {
 		w := b.w
 		x, err := Send(context.Background(), srv.Client(), w, SendOptions{URL: srv.URL + "/hook?src=test", Key: key, Now: fixedNow})
@@ -39,7 +39,7 @@ func TestEveryEventIsAccepted(t *testing.T) {
 }
 
 func TestSequenceIsAccepted(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	ws, err := Sequence("call", seeded())
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func TestSequenceIsAccepted(t *testing.T) {
 }
 
 func TestBadAndMissingSignaturesAreRejected(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	w, _ := Build("call.inbound", seeded())
 	for _, mode := range []SignMode{SignBad, SignNone} {
 		x, err := Send(context.Background(), srv.Client(), w, SendOptions{URL: srv.URL + "/voice", Key: key, Mode: mode})
@@ -85,14 +85,14 @@ func TestBadAndMissingSignaturesAreRejected(t *testing.T) {
 }
 
 func TestSignURL(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	w, _ := Build("call.inbound", seeded())
 	x, err := Send(context.Background(), srv.Client(), w, SendOptions{URL: srv.URL + "/voice", SignURL: "https://pub.example/voice", Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := h.Requests()[0].Header.Get("X-Signalwire-Signature")
-	if got != replaytest.Sign(key, "POST", "https://pub.example/voice", ContentTypeForm, w.Body) {
+	if got != signaturetest.Sign(key, "POST", "https://pub.example/voice", ContentTypeForm, w.Body) {
 		t.Errorf("not signed for the sign URL")
 	}
 	if x.Request.URL != "https://pub.example/voice" || x.Signature.Status != exchange.SigValid {
@@ -114,7 +114,7 @@ func TestSendsOnlyToTheURL(t *testing.T) {
 }
 
 func TestSignURLIsPresentedLikeAProxy(t *testing.T) {
-	h, srv := replaytest.Start(t, key)
+	h, srv := signaturetest.Start(t, key)
 	h.TrustForwarded = true
 	w, _ := Build("message.inbound", seeded())
 	x, err := Send(context.Background(), srv.Client(), w, SendOptions{URL: srv.URL + "/sms", SignURL: "https://pub.example/sms", Key: key})

@@ -91,6 +91,19 @@ type Plan struct {
 	Refused []Refusal
 }
 
+// Numbers are the numbers the plan points, in the order asked.
+func (p *Plan) Numbers() []string {
+	var out []string
+	for _, t := range p.Targets {
+		for _, n := range t.Numbers {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
 // Shared lists the targets that serve numbers beyond those asked for:
 // changing them needs the user's yes.
 func (p *Plan) Shared() []*Target {

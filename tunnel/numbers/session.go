@@ -26,6 +26,7 @@ type Session struct {
 	mu     sync.Mutex
 	active []*Record
 	base   string
+	ended  bool // Restore was called: no more pointing
 }
 
 // Pointed is the public base URL the targets point at now ("" before).
@@ -42,6 +43,9 @@ func (s *Session) Pointed() string {
 func (s *Session) Point(ctx context.Context, base string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ended {
+		return nil, errors.New("the numbers were restored: not pointing them again")
+	}
 	if s.base != "" {
 		return s.repoint(ctx, base)
 	}
@@ -165,10 +169,11 @@ func (s *Session) repoint(ctx context.Context, base string) ([]string, error) {
 
 // Restore puts every target back (see RestoreRecord) and deletes each
 // record whose restore succeeded; a failed one keeps its record, and the
-// error says how to retry.
+// error says how to retry. Point does nothing after it.
 func (s *Session) Restore(ctx context.Context) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ended = true
 	return s.restoreLocked(ctx)
 }
 

@@ -142,7 +142,7 @@ func (m *Model) View() string {
 	}
 	x := m.x
 	title := fmt.Sprintf(" #%d  %s %s  %s  ", x.ID, termsafe.String(x.Request.Method), termsafe.String(x.Request.Path), eventText(x))
-	title = m.st.Value.Render(title) + m.st.SigStyle(x.Signature.Status).Render(theme.SigText(x.Signature.Status)) +
+	title = m.st.Value.Render(title) + m.st.SigStyle(x.Signature.Status).Render(human.SigBadge(x.Signature.Status)) +
 		"  " + m.st.StatusStyle(x.Response).Render(theme.StatusText(x.Response))
 	if ansi.StringWidth(title) > m.width {
 		title = ansi.Truncate(title, m.width, "…")
@@ -351,7 +351,7 @@ func (m *Model) response() string {
 		if c.Status == exchange.CheckError {
 			st, word = m.st.Bad, "error"
 		}
-		b.WriteString(st.Render(theme.CheckMark(c.Status)+" "+word+": "+termsafe.String(c.Message)) + "\n")
+		b.WriteString(st.Render(human.CheckMark(c.Status)+" "+word+": "+termsafe.String(c.Message)) + "\n")
 	}
 	m.section(&b, "Headers")
 	if len(r.Headers) == 0 {
@@ -367,7 +367,7 @@ func (m *Model) signature() string {
 	x := m.x
 	s := x.Signature
 	var b strings.Builder
-	rows := [][2]string{{"Verdict", theme.SigText(s.Status)}}
+	rows := [][2]string{{"Verdict", human.SigBadge(s.Status)}}
 	if s.Scheme != "" {
 		rows = append(rows, [2]string{"Scheme", s.Scheme})
 	}
@@ -393,7 +393,11 @@ func (m *Model) signature() string {
 	}
 	switch s.Status {
 	case exchange.SigUnchecked:
-		b.WriteString("No signing key is set, so signatures are not checked. Pass --signing-key or set\nSIGNALWIRE_SIGNING_KEY (the project's Signing Key in the SignalWire dashboard).\n")
+		if s.Hint != "" { // checked not for another reason (a body over --max-body): Why says it
+			b.WriteString("swhook did not check this signature.\n")
+		} else {
+			b.WriteString("No signing key is set, so signatures are not checked. Pass --signing-key or set\nSIGNALWIRE_SIGNING_KEY (the project's Signing Key in the SignalWire dashboard).\n")
+		}
 	case exchange.SigMissing:
 		if sentBy != "" {
 			b.WriteString("The request carried no signature header. " + sentBy)

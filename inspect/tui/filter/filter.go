@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/human"
 )
 
 // Filter selects exchanges. Terms of different kinds must all match; the
@@ -24,7 +25,7 @@ type Filter struct {
 
 // Syntax lists the qualifiers the filter understands, for help text.
 func Syntax() []string {
-	return []string{"sig:valid|invalid|unsigned|nokey", "status:2xx|4xx|5xx|404|error", "event:call|message.status|ringing", "method:GET"}
+	return []string{"sig:valid|invalid|unsigned|unchecked", "status:2xx|4xx|5xx|404|error", "event:call|message.status|ringing", "method:GET"}
 }
 
 // Parse reads a filter. A word of the form key:value with a known key is a
@@ -89,17 +90,10 @@ func splitVals(v string) []string {
 }
 
 func parseSig(v string) (exchange.SignatureStatus, error) {
-	switch strings.ToLower(v) {
-	case "valid", "ok":
-		return exchange.SigValid, nil
-	case "invalid", "bad":
-		return exchange.SigInvalid, nil
-	case "unsigned", "missing", "none":
-		return exchange.SigMissing, nil
-	case "nokey", "no-key", "unchecked":
-		return exchange.SigUnchecked, nil
+	if s, ok := human.ParseSig(v); ok {
+		return s, nil
 	}
-	return "", fmt.Errorf("sig:%s: want valid, invalid, unsigned or nokey", v)
+	return "", fmt.Errorf("sig:%s: want valid, invalid, unsigned or unchecked", v)
 }
 
 func parseStatus(v string) (string, error) {
@@ -155,7 +149,7 @@ func (f Filter) Match(x *exchange.Exchange) bool {
 
 func statusMatch(s string, r exchange.Response) bool {
 	if s == "error" {
-		return r.Error != "" || r.Status >= 500
+		return human.HandlerFailed(r)
 	}
 	if r.Status == 0 {
 		return false
@@ -199,12 +193,4 @@ func (f Filter) String() string {
 	return strings.Join(parts, " ")
 }
 
-func sigWord(s exchange.SignatureStatus) string {
-	switch s {
-	case exchange.SigMissing:
-		return "unsigned"
-	case exchange.SigUnchecked:
-		return "nokey"
-	}
-	return string(s)
-}
+func sigWord(s exchange.SignatureStatus) string { return human.SigFilterWord(s) }

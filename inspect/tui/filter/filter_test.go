@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/human"
 )
 
 func ex(id int64, method, path string, kind exchange.Kind, detail string, sig exchange.SignatureStatus, status int, errMsg string) *exchange.Exchange {
@@ -117,4 +118,33 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip of %q: %q then %q", s, flt.String(), again.String())
 		}
 	})
+}
+
+// The live view's words are the vocabulary's (inspect/human): status:error
+// selects what human.HandlerFailed calls a failure, as list --status error
+// and the header's "handler errors" do, and sig:unchecked is the word for
+// a verdict swhook did not reach (issues 11.3, 11.8).
+func TestFilterWordsAreTheVocabulary(t *testing.T) {
+	f, err := Parse("status:error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []exchange.Response{{Status: 200}, {Status: 404}, {Status: 500}, {Status: 503}, {Error: "connection refused"}, {Status: 502, Error: "cut"}, {}} {
+		x := &exchange.Exchange{Response: r}
+		if got, want := f.Match(x), human.HandlerFailed(r); got != want {
+			t.Errorf("status:error on %+v: %v, HandlerFailed %v", r, got, want)
+		}
+	}
+	for _, w := range []string{"unchecked", "nokey"} {
+		f, err := Parse("sig:" + w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.String() != "sig:unchecked" || !f.Match(&exchange.Exchange{Signature: exchange.Signature{Status: exchange.SigUnchecked}}) {
+			t.Errorf("sig:%s reads back as %q", w, f.String())
+		}
+	}
+	if _, err := Parse("sig:bogus"); err == nil || !strings.Contains(err.Error(), "unchecked") {
+		t.Errorf("a bad sig: word names the right ones: %v", err)
+	}
 }

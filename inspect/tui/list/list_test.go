@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/tui/filter"
 	"github.com/swhook/swhook/inspect/tui/theme"
 )
@@ -139,7 +140,7 @@ func TestColumnsDropByPriority(t *testing.T) {
 func TestBadgesDifferWithoutColour(t *testing.T) {
 	seen := map[string]bool{}
 	for _, s := range []exchange.SignatureStatus{exchange.SigValid, exchange.SigInvalid, exchange.SigMissing, exchange.SigUnchecked} {
-		txt := theme.SigText(s)
+		txt := human.SigBadge(s)
 		if seen[txt] || ansi.StringWidth(txt) > theme.SigWidth {
 			t.Errorf("badge %q repeated or wider than the column", txt)
 		}

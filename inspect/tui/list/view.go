@@ -261,14 +261,14 @@ func (m *Model) row(st theme.Styles, l layout, x *exchange.Exchange, selected bo
 	}
 	cell(colPath, pathCell(x, l.methodInPath), pathStyle, false)
 	cell(colEvent, eventText(x), st.Info, false)
-	cell(colSig, theme.SigText(x.Signature.Status), st.SigStyle(x.Signature.Status), false)
+	cell(colSig, human.SigBadge(x.Signature.Status), st.SigStyle(x.Signature.Status), false)
 	cell(colStatus, theme.StatusText(x.Response), st.StatusStyle(x.Response), false)
 	cell(colDur, FormatDuration(x.Response.Duration()), st.Dim, true)
 	checkStyle := st.SigMissing
 	if x.ResponseCheck.Status == exchange.CheckError {
 		checkStyle = st.Bad
 	}
-	cell(colCheck, theme.CheckMark(x.ResponseCheck.Status), checkStyle, false)
+	cell(colCheck, human.CheckMark(x.ResponseCheck.Status), checkStyle, false)
 	line := strings.TrimRight(b.String(), " ")
 	if selected {
 		return st.Selected.Render(fit(line, m.width, false))

@@ -6,26 +6,11 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/human"
 )
 
 // SigWidth is the widest signature badge, so the column lines up.
-const SigWidth = 10
-
-// SigText is the badge's words and symbol: they alone must tell the four
-// verdicts apart, since colour may be absent.
-func SigText(s exchange.SignatureStatus) string {
-	switch s {
-	case exchange.SigValid:
-		return "✓ valid"
-	case exchange.SigInvalid:
-		return "✗ INVALID"
-	case exchange.SigMissing:
-		return "– unsigned"
-	case exchange.SigUnchecked:
-		return "? no key"
-	}
-	return "? " + string(s)
-}
+const SigWidth = human.SigBadgeWidth
 
 // SigStyle is the badge's colour.
 func (st Styles) SigStyle(s exchange.SignatureStatus) lipgloss.Style {
@@ -38,18 +23,6 @@ func (st Styles) SigStyle(s exchange.SignatureStatus) lipgloss.Style {
 		return st.SigMissing
 	}
 	return st.SigNoKey
-}
-
-// StatusText is the response status as a row shows it: the code, "ERR"
-// when the handler could not be reached, "—" when nothing answered yet.
-func StatusText(r exchange.Response) string {
-	switch {
-	case r.Error != "" && r.Status == 0:
-		return "ERR"
-	case r.Status == 0:
-		return "—"
-	}
-	return strconv.Itoa(r.Status)
 }
 
 // StatusStyle colours a status by class.
@@ -67,17 +40,6 @@ func (st Styles) StatusStyle(r exchange.Response) lipgloss.Style {
 		return st.Status2xx
 	}
 	return st.Dim
-}
-
-// CheckMark flags a handler answer SignalWire will not like.
-func CheckMark(c exchange.CheckStatus) string {
-	switch c {
-	case exchange.CheckWarning:
-		return "⚠"
-	case exchange.CheckError:
-		return "✗"
-	}
-	return " "
 }
 
 // TriggerMark marks a row `swhook trigger` sent. With the replay mark it
@@ -110,6 +72,17 @@ func SentBy(x *exchange.Exchange) string {
 		return "sent by swhook replay"
 	case x.Source == exchange.SourceTrigger:
 		return "sent by swhook trigger"
+	case x.Source == exchange.SourceCall:
+		return "sent by swhook call (or message)"
 	}
 	return ""
+}
+
+// StatusText is the response status as the live view shows it: the
+// vocabulary's word (inspect/human), "—" when nothing answered yet.
+func StatusText(r exchange.Response) string {
+	if s := human.StatusText(r); s != "" {
+		return s
+	}
+	return "—"
 }

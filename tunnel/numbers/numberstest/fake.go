@@ -40,9 +40,11 @@ type Fake struct {
 	numbers   []map[string]any // newest first, as the API lists them
 	resources map[string]map[string]any
 	requests  []Request
-	// Before, when set, runs before every request is answered; a non-zero
-	// status answers with the documented error for it instead.
+	// before, when set, runs before every request is answered; a non-zero
+	// status answers with the documented error for it instead, and Cut
+	// drops the connection unanswered.
 	before func(r *http.Request, body map[string]any) int
+	down   bool
 	delay  time.Duration
 	srv    *httptest.Server
 	now    func() time.Time
@@ -92,6 +94,18 @@ func (f *Fake) Before(fn func(r *http.Request, body map[string]any) int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.before = fn
+}
+
+// Cut, returned by a Before hook, drops the connection unanswered: the
+// network failed, or the API died mid-request.
+const Cut = -1
+
+// Down makes the fake drop every connection unanswered (true) until it is
+// brought back (false), keeping its numbers: an outage.
+func (f *Fake) Down(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
 }
 
 // Delay makes every answer wait d (a slow API).
@@ -237,8 +251,12 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: body, Authorization: r.Header.Get("Authorization")})
-	before, delay := f.before, f.delay
+	before, delay, down := f.before, f.delay, f.down
 	f.mu.Unlock()
+	if down {
+		cut(w)
+		return
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
@@ -247,7 +265,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if before != nil {
-		if status := before(r, body); status != 0 {
+		if status := before(r, body); status == Cut {
+			cut(w)
+			return
+		} else if status != 0 {
 			writeError(w, status, strings.HasPrefix(r.URL.Path, "/api/fabric/"))
 			return
 		}
@@ -327,6 +348,14 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, res)
 	default:
 		writeError(w, 404, fabric)
+	}
+}
+
+func cut(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			c.Close()
+		}
 	}
 }
 

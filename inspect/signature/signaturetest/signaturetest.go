@@ -1,8 +1,10 @@
-// Package replaytest is a webhook handler for tests that checks signatures the
-// way a SignalWire developer's own handler does — written from the published
-// rules, independently of inspect/signature, so replay and trigger are
-// judged by a second opinion rather than by the code they use.
-package replaytest
+// Package signaturetest is the one independent signer for tests, and a
+// webhook handler that checks signatures the way a SignalWire developer's
+// own handler does — written from the published rules, independently of
+// inspect/signature, so the pipeline, replay and trigger are judged by a
+// second opinion rather than by the code they use. Tests sign through it
+// instead of keeping their own copies of the schemes.
+package signaturetest
 
 import (
 	"crypto/hmac"
@@ -35,28 +37,41 @@ func Valid(key, method, fullURL string, header http.Header, body []byte) bool {
 // and value, sorted by name; JSON is hex HMAC-SHA1 over the URL followed by
 // the raw body.
 func Sign(key, method, fullURL, contentType string, body []byte) string {
-	mac := hmac.New(sha1.New, []byte(key))
-	mac.Write([]byte(fullURL))
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch {
 	case method == http.MethodGet:
-		return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+		return SignForm(key, fullURL, nil)
 	case mt == "application/x-www-form-urlencoded":
 		params, err := url.ParseQuery(string(body))
 		if err != nil {
 			return "undecodable form"
 		}
-		names := slices.Sorted(maps.Keys(params))
-		for _, k := range names {
-			for _, v := range params[k] {
-				mac.Write([]byte(k + v))
-			}
-		}
-		return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+		return SignForm(key, fullURL, params)
 	default:
-		mac.Write(body)
-		return hex.EncodeToString(mac.Sum(nil))
+		return SignJSON(key, fullURL, body)
 	}
+}
+
+// SignForm is the form scheme over already-parsed parameters: base64
+// HMAC-SHA1 over the URL followed by every name and value, sorted by name,
+// repeated names in the order given. Nil form signs the URL alone (a GET).
+func SignForm(key, fullURL string, form url.Values) string {
+	mac := hmac.New(sha1.New, []byte(key))
+	mac.Write([]byte(fullURL))
+	for _, k := range slices.Sorted(maps.Keys(form)) {
+		for _, v := range form[k] {
+			mac.Write([]byte(k + v))
+		}
+	}
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// SignJSON is the JSON scheme: lowercase hex HMAC-SHA1 over URL + raw body.
+func SignJSON(key, fullURL string, body []byte) string {
+	mac := hmac.New(sha1.New, []byte(key))
+	mac.Write([]byte(fullURL))
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // Received is one request the handler saw.

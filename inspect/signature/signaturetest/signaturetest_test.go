@@ -1,4 +1,4 @@
-package replaytest
+package signaturetest
 
 import (
 	"net/http"

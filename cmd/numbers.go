@@ -1,0 +1,498 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/termsafe"
+	"github.com/swhook/swhook/tunnel/numbers"
+)
+
+// signalWireFlags name the project and Space; the API token is never a
+// flag (ps would show it): it comes from the environment or a prompt.
+type signalWireFlags struct {
+	Project string
+	Space   string
+	// readToken replaces the terminal prompt in tests.
+	readToken func() (string, error)
+}
+
+func addSignalWireFlags(cmd *cobra.Command, s *signalWireFlags) {
+	cmd.Flags().StringVar(&s.Project, "project", "", "SignalWire project `ID` (default: $"+numbers.EnvProject+"; the API token comes from $"+numbers.EnvToken+" or a prompt, never a flag)")
+	cmd.Flags().StringVar(&s.Space, "space", "", "SignalWire Space, e.g. example.signalwire.com (default: $"+numbers.EnvSpace+")")
+}
+
+// credentials resolves the flags and environment. The token is asked for
+// on the terminal when the environment has none; without a terminal, the
+// error says which variable to set.
+func (s signalWireFlags) credentials(f *cmdutil.Factory) (numbers.Credentials, error) {
+	c := numbers.Credentials{
+		Project: strings.TrimSpace(cmpOr(s.Project, f.Getenv(numbers.EnvProject))),
+		Space:   strings.TrimSpace(cmpOr(s.Space, f.Getenv(numbers.EnvSpace))),
+		Token:   strings.TrimSpace(f.Getenv(numbers.EnvToken)),
+	}
+	c.TokenSource = "$" + numbers.EnvToken
+	if c.Project == "" {
+		return c, cmdutil.UsageErrorf("no SignalWire project ID: set $%s or pass --project (the Space dashboard shows it under API)", numbers.EnvProject)
+	}
+	if c.Space == "" {
+		return c, cmdutil.UsageErrorf("no SignalWire Space: set $%s (e.g. example.signalwire.com) or pass --space", numbers.EnvSpace)
+	}
+	if _, err := numbers.SpaceURL(c.Space); err != nil {
+		return c, cmdutil.UsageErrorf("%v", err)
+	}
+	if c.Token == "" {
+		read := s.readToken
+		if read == nil && f.IOStreams.IsStdinTTY() {
+			read = func() (string, error) { return promptToken(f, c) }
+		}
+		if read == nil {
+			return c, cmdutil.UsageErrorf("no SignalWire API token: set $%s to a token with the Numbers scope (a flag would show it in ps)", numbers.EnvToken)
+		}
+		tok, err := read()
+		if err != nil {
+			return c, fmt.Errorf("read the API token: %w", err)
+		}
+		if c.Token = strings.TrimSpace(tok); c.Token == "" {
+			return c, cmdutil.UsageErrorf("no SignalWire API token given")
+		}
+		c.TokenSource = "the prompt"
+	}
+	return c, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// promptToken asks on the terminal without echo.
+func promptToken(f *cmdutil.Factory, c numbers.Credentials) (string, error) {
+	in, ok := f.IOStreams.In.(*os.File)
+	if !ok {
+		return "", errors.New("stdin is not a terminal")
+	}
+	fmt.Fprintf(f.IOStreams.ErrOut, "SignalWire API token for project %s (not shown; $%s avoids this): ", c.Project, numbers.EnvToken)
+	b, err := term.ReadPassword(int(in.Fd()))
+	fmt.Fprintln(f.IOStreams.ErrOut)
+	return string(b), err
+}
+
+func (s signalWireFlags) client(f *cmdutil.Factory) (*numbers.Client, error) {
+	c, err := s.credentials(f)
+	if err != nil {
+		return nil, err
+	}
+	return numbers.NewClient(c, f.HTTPClient)
+}
+
+// numberRecords is where restore records live: the user's state directory
+// (beside the default store, whatever --store says), so every run finds them.
+func numberRecords(f *cmdutil.Factory) (numbers.Records, error) {
+	p, err := cmdutil.DefaultStorePath(func(k string) string {
+		if k == cmdutil.EnvStore {
+			return ""
+		}
+		return f.Getenv(k)
+	})
+	if err != nil {
+		return numbers.Records{}, errors.New("cannot find a state directory for restore records: set $HOME or $XDG_STATE_HOME")
+	}
+	return numbers.Records{Dir: filepath.Join(filepath.Dir(p), "numbers")}, nil
+}
+
+// safeError makes an error safe for the terminal (SignalWire's texts come
+// from the network) and keeps joined errors on one line.
+type safeError struct{ err error }
+
+func (e safeError) Error() string {
+	return termsafe.String(strings.ReplaceAll(e.err.Error(), "\n", "; "))
+}
+func (e safeError) Unwrap() error { return e.err }
+
+func safeErr(err error) error {
+	var fe *cmdutil.FlagError
+	if err == nil || errors.As(err, &fe) || errors.Is(err, cmdutil.ErrSilent) {
+		return err
+	}
+	return safeError{err}
+}
+
+func say(w io.Writer, lines ...string) {
+	for _, l := range lines {
+		fmt.Fprintln(w, "swhook: "+termsafe.String(l))
+	}
+}
+
+// NumbersOptions holds what `swhook numbers` was asked to do.
+type NumbersOptions struct {
+	IO   *cmdutil.IOStreams
+	SW   signalWireFlags
+	JSON bool
+}
+
+// NewCmdNumbers builds `swhook numbers` and `swhook numbers restore`.
+func NewCmdNumbers(f *cmdutil.Factory) *cobra.Command {
+	opts := &NumbersOptions{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "numbers",
+		Short: "List the project's phone numbers and where their calls and messages go",
+		Long: `List the project's phone numbers with where each one's calls and messages go:
+the handler type and its URLs, or the Fabric resource it is routed to. Numbers
+swhook listen --number has pointed at a tunnel are marked.
+
+Credentials: $SIGNALWIRE_PROJECT_ID, $SIGNALWIRE_SPACE_URL (or --project,
+--space) and $SIGNALWIRE_API_TOKEN, a token with the Numbers scope (asked for
+on a terminal when unset; never a flag).`,
+		Example: `  swhook numbers
+  swhook numbers --json
+  swhook numbers restore`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return safeErr(runNumbersList(cmd.Context(), f, opts))
+		},
+	}
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "write the numbers as JSON")
+	addSignalWireFlags(cmd, &opts.SW)
+	cmd.AddCommand(newCmdNumbersRestore(f))
+	return cmd
+}
+
+type routeJSON struct {
+	Handler           string        `json:"handler"`
+	URL               string        `json:"url,omitempty"`
+	Method            string        `json:"method,omitempty"`
+	FallbackURL       string        `json:"fallback_url,omitempty"`
+	StatusCallbackURL string        `json:"status_callback_url,omitempty"`
+	Target            string        `json:"target,omitempty"`
+	Resource          *resourceJSON `json:"resource,omitempty"`
+}
+
+type resourceJSON struct {
+	ID   string `json:"id"`
+	Type string `json:"type,omitempty"`
+	Name string `json:"name,omitempty"`
+	// URL is a cXML/SWML webhook's primary_request_url.
+	URL string `json:"url,omitempty"`
+}
+
+type repointJSON struct {
+	Record    string    `json:"record"`
+	PID       int       `json:"pid"`
+	Since     time.Time `json:"since"`
+	TunnelURL string    `json:"tunnel_url"`
+	Running   bool      `json:"running"`
+}
+
+type numberJSON struct {
+	Number    string       `json:"number"`
+	ID        string       `json:"id"`
+	Name      string       `json:"name,omitempty"`
+	Calls     *routeJSON   `json:"calls,omitempty"`
+	Messages  *routeJSON   `json:"messages,omitempty"`
+	Repointed *repointJSON `json:"repointed,omitempty"`
+}
+
+func runNumbersList(ctx context.Context, f *cmdutil.Factory, o *NumbersOptions) error {
+	c, err := o.SW.client(f)
+	if err != nil {
+		return err
+	}
+	recs, err := numberRecords(f)
+	if err != nil {
+		return err
+	}
+	records, recErr := recs.List()
+	list, err := c.ListNumbers(ctx, "")
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	resources := map[string]numbers.Object{}
+	resource := func(id string) *resourceJSON {
+		r, ok := resources[id]
+		if !ok {
+			r, _ = c.GetResource(ctx, id) // the list still shows the ID without it
+			resources[id] = r
+		}
+		return &resourceJSON{ID: id, Type: r.Str("type"), Name: r.Str("display_name"), URL: r.Obj(r.Str("type")).Str("primary_request_url")}
+	}
+	var out []numberJSON
+	for _, n := range list {
+		nj := numberJSON{Number: n.Str("number"), ID: n.Str("id"), Name: n.Str("name")}
+		caps := n.Strings("capabilities")
+		if len(caps) == 0 || slices.Contains(caps, "voice") || n.Str("call_handler") != "" {
+			nj.Calls = callRoute(n, resource)
+		}
+		if len(caps) == 0 || slices.Contains(caps, "sms") || slices.Contains(caps, "mms") || n.Str("message_handler") != "" {
+			nj.Messages = messageRoute(n, resource)
+		}
+		for _, r := range records {
+			if slices.Contains(r.Numbers, nj.Number) && r.Project == c.Project() {
+				nj.Repointed = &repointJSON{Record: r.Path(), PID: r.PID, Since: r.Created.UTC(), TunnelURL: r.TunnelURL, Running: r.OwnerAlive(host)}
+				break
+			}
+		}
+		out = append(out, nj)
+	}
+	if o.JSON {
+		if out == nil {
+			out = []numberJSON{}
+		}
+		b, err := json.MarshalIndent(out, "", "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := o.IO.Out.Write(append(safeJSON(b), '\n')); err != nil {
+			return err
+		}
+	} else {
+		writeNumbers(o.IO.Out, out)
+	}
+	if recErr != nil {
+		say(o.IO.ErrOut, recErr.Error())
+	}
+	return nil
+}
+
+func callRoute(n numbers.Object, resource func(string) *resourceJSON) *routeJSON {
+	r := &routeJSON{Handler: n.Str("call_handler")}
+	if id := n.Str("calling_handler_resource_id"); id != "" {
+		r.Resource = resource(id)
+	}
+	switch r.Handler {
+	case "laml_webhooks":
+		r.URL, r.Method = n.Str("call_request_url"), n.Str("call_request_method")
+		r.FallbackURL, r.StatusCallbackURL = n.Str("call_fallback_url"), n.Str("call_status_callback_url")
+	case "relay_script":
+		r.URL = n.Str("call_relay_script_url")
+	default:
+		for _, f := range []string{"call_relay_context", "call_relay_topic", "call_relay_application", "call_laml_application_id",
+			"call_dialogflow_agent_id", "call_video_room_id", "call_relay_connector_id", "call_sip_endpoint_id", "call_verto_resource"} {
+			if v := n.Str(f); v != "" {
+				r.Target = v
+				break
+			}
+		}
+	}
+	return r
+}
+
+func messageRoute(n numbers.Object, resource func(string) *resourceJSON) *routeJSON {
+	r := &routeJSON{Handler: n.Str("message_handler")}
+	if id := n.Str("messaging_handler_resource_id"); id != "" {
+		r.Resource = resource(id)
+	}
+	switch r.Handler {
+	case "laml_webhooks":
+		r.URL, r.Method, r.FallbackURL = n.Str("message_request_url"), n.Str("message_request_method"), n.Str("message_fallback_url")
+	default:
+		for _, f := range []string{"message_relay_context", "message_relay_topic", "message_laml_application_id"} {
+			if v := n.Str(f); v != "" {
+				r.Target = v
+				break
+			}
+		}
+	}
+	return r
+}
+
+func writeNumbers(w io.Writer, list []numberJSON) {
+	if len(list) == 0 {
+		fmt.Fprintln(w, "no phone numbers in this project")
+		return
+	}
+	route := func(what string, r *routeJSON) {
+		if r == nil {
+			return
+		}
+		h := cmpOr(r.Handler, "(none)")
+		line := fmt.Sprintf("  %-9s %-14s", what, h)
+		sub := func(label, url string) {
+			fmt.Fprintln(w, termsafe.String(fmt.Sprintf("  %-9s %-14s %s", "", label, url)))
+		}
+		switch {
+		case r.Resource != nil:
+			line += fmt.Sprintf(" Fabric %s %q (%s)", cmpOr(r.Resource.Type, "resource"), r.Resource.Name, r.Resource.ID)
+			if u := r.Resource.URL; u != "" {
+				line += " " + u
+			}
+		case r.URL != "":
+			line += " " + r.URL
+		case r.Target != "":
+			line += " " + r.Target
+		case r.Handler == "laml_webhooks" || r.Handler == "relay_script":
+			line += " (no URL)"
+		}
+		if r.Method != "" && r.Method != "POST" && r.Resource == nil {
+			line += " [" + r.Method + "]"
+		}
+		fmt.Fprintln(w, termsafe.String(strings.TrimRight(line, " ")))
+		if r.Resource == nil && r.StatusCallbackURL != "" {
+			sub("status", r.StatusCallbackURL)
+		}
+		if r.Resource == nil && r.FallbackURL != "" {
+			sub("fallback", r.FallbackURL)
+		}
+	}
+	for i, n := range list {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		head := n.Number
+		if n.Name != "" {
+			head += "  " + n.Name
+		}
+		if n.Repointed != nil {
+			head += "  ← re-pointed by swhook"
+		}
+		fmt.Fprintln(w, termsafe.String(head))
+		route("calls", n.Calls)
+		route("messages", n.Messages)
+		if p := n.Repointed; p != nil {
+			state := fmt.Sprintf("swhook listen (pid %d) has it pointed at %s since %s", p.PID, p.TunnelURL, p.Since.Format(time.RFC3339))
+			if !p.Running {
+				state = fmt.Sprintf("pointed at %s by a swhook that ended without restoring (pid %d, %s): `swhook numbers restore %s` puts it back",
+					p.TunnelURL, p.PID, p.Since.Format(time.RFC3339), n.Number)
+			}
+			fmt.Fprintln(w, termsafe.String("  "+state))
+		}
+	}
+}
+
+// safeJSON escapes what encoding/json leaves raw but a terminal obeys: C1
+// controls (U+0080–U+009F, 0x9B is a CSI) and bidirectional overrides.
+func safeJSON(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if (r >= 0x80 && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
+}
+
+// NumbersRestoreOptions holds what `swhook numbers restore` was asked.
+type NumbersRestoreOptions struct {
+	IO     *cmdutil.IOStreams
+	SW     signalWireFlags
+	Number string
+}
+
+func newCmdNumbersRestore(f *cmdutil.Factory) *cobra.Command {
+	opts := &NumbersRestoreOptions{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "restore [NUMBER]",
+		Short: "Put numbers back as they were before swhook listen pointed them",
+		Long: `Put back every number (or only NUMBER) from the restore records that swhook
+listen --number writes before it changes anything: after a crash, kill -9 or a
+restore that failed. Only fields still holding the value swhook set are
+changed; a field someone changed meanwhile is left and said. Records of a
+listen that is still running are left to it.`,
+		Example: `  swhook numbers restore
+  swhook numbers restore +15551234567`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return cmdutil.UsageErrorf("%s takes at most one number; usage: %s", cmd.CommandPath(), cmd.UseLine())
+			}
+			if len(args) == 1 {
+				n, err := numbers.E164(args[0])
+				if err != nil {
+					return cmdutil.UsageErrorf("%v", err)
+				}
+				opts.Number = n
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return safeErr(runNumbersRestore(cmd.Context(), f, opts))
+		},
+	}
+	addSignalWireFlags(cmd, &opts.SW)
+	return cmd
+}
+
+func runNumbersRestore(ctx context.Context, f *cmdutil.Factory, o *NumbersRestoreOptions) error {
+	recs, err := numberRecords(f)
+	if err != nil {
+		return err
+	}
+	list, listErr := recs.List()
+	if o.Number != "" {
+		list = slices.DeleteFunc(list, func(r *numbers.Record) bool { return !slices.Contains(r.Numbers, o.Number) })
+	}
+	if len(list) == 0 {
+		if listErr != nil {
+			return listErr
+		}
+		what := "no number"
+		if o.Number != "" {
+			what = o.Number + " is not"
+		}
+		fmt.Fprintf(o.IO.ErrOut, "swhook: nothing to restore: %s pointed by swhook (no restore record in %s)\n", what, termsafe.String(recs.Dir))
+		return nil
+	}
+	c, err := recordClient(f, o.SW, list[0])
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	err = restoreRecords(ctx, c, recs, list, host, o.IO.ErrOut, true)
+	return errors.Join(err, listErr)
+}
+
+// recordClient builds a client for a record's project and Space: the
+// environment's token, and its project and Space when given (they must
+// match the record's).
+func recordClient(f *cmdutil.Factory, sw signalWireFlags, rec *numbers.Record) (*numbers.Client, error) {
+	if sw.Project == "" && f.Getenv(numbers.EnvProject) == "" {
+		sw.Project = rec.Project
+	}
+	if sw.Space == "" && f.Getenv(numbers.EnvSpace) == "" {
+		sw.Space = rec.Space
+	}
+	return sw.client(f)
+}
+
+// restoreRecords restores each record whose owner is not running and
+// deletes it once done. A record held by a running listen is left to it
+// (said when loud). Failures keep their records and are returned joined.
+func restoreRecords(ctx context.Context, c *numbers.Client, recs numbers.Records, list []*numbers.Record, host string, w io.Writer, loud bool) error {
+	var errs []error
+	for _, r := range list {
+		if r.OwnerAlive(host) {
+			if loud {
+				say(w, fmt.Sprintf("%s is held by a running swhook listen (pid %d): stopping it restores it", r.Title(), r.PID))
+			}
+			continue
+		}
+		notes, err := numbers.RestoreRecord(ctx, c, r)
+		say(w, notes...)
+		if err == nil {
+			err = recs.Remove(r)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w (the restore record %s is kept: retry with `swhook numbers restore`)", err, r.Path()))
+		}
+	}
+	return errors.Join(errs...)
+}

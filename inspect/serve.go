@@ -1,0 +1,133 @@
+package inspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+// Listener is one address webhooks arrive on: the local listener or the
+// tunnel's.
+type Listener struct {
+	// Name says which one it is ("local", "tunnel") in the error that
+	// ends the session when it fails.
+	Name string
+	Net  net.Listener
+	// Source and PublicBase are as for Handler.
+	Source     exchange.Source
+	PublicBase func() string
+}
+
+// ServeOptions are what a session needs beyond the pipeline's Config.
+type ServeOptions struct {
+	// ErrorLog receives net/http's own complaints; nil discards them.
+	ErrorLog *log.Logger
+	// Watch, when set, is polled for exchanges other processes add to the
+	// store (a replay from another terminal), which are published to the
+	// feed; After is the highest ID the views have already shown.
+	Watch      Lister
+	After      int64
+	WatchEvery time.Duration
+	// Stopping is called once when shutting down has waited half a second
+	// for in-flight webhooks, with the longest it will wait, so the pause
+	// can be explained instead of looking like a hang.
+	Stopping func(grace time.Duration)
+}
+
+// ShutdownGrace is how long Serve waits for in-flight webhooks once asked
+// to stop: long enough for the slowest one the pipeline allows (the
+// handler's timeout, then the store's wait), plus a margin.
+func (p *Pipeline) ShutdownGrace() time.Duration {
+	return p.cfg.Timeout + p.cfg.SaveWait + 5*time.Second
+}
+
+// Serve answers webhooks on every listener until ctx ends or one of them
+// fails, then shuts down in the order durability needs: stop accepting,
+// let in-flight exchanges finish (each is durable before it is answered;
+// bounded by ShutdownGrace), stop the store watcher, then close the feed
+// so every view drains what it holds and ends. When Serve returns nothing
+// more will be saved or published, so the store may be closed once the
+// views are done. The listeners are closed. It returns the error of a
+// listener that failed, nil when ctx ended.
+func (p *Pipeline) Serve(ctx context.Context, lns []Listener, opts ServeOptions) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	var (
+		serving sync.WaitGroup
+		mu      sync.Mutex
+		failed  error
+	)
+	servers := make([]*http.Server, len(lns))
+	for i, l := range lns {
+		srv := NewServer(p.Handler(l.Source, l.PublicBase), p.cfg.Timeout, p.cfg.SaveWait, opts.ErrorLog)
+		servers[i] = srv
+		serving.Add(1)
+		go func() {
+			defer serving.Done()
+			if err := srv.Serve(l.Net); err != nil && !errors.Is(err, http.ErrServerClosed) && ctx.Err() == nil {
+				mu.Lock()
+				if failed == nil {
+					failed = fmt.Errorf("%s listener stopped: %w", l.Name, err)
+				}
+				mu.Unlock()
+				stop()
+			}
+		}()
+	}
+
+	// The watcher outlives ctx: it runs until the listeners have stopped,
+	// so an exchange saved during shutdown still reaches the views.
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		if opts.Watch != nil && p.cfg.Feed != nil {
+			Watch(watchCtx, opts.Watch, p.cfg.Feed, opts.After, opts.WatchEvery, p.cfg.Log)
+		}
+	}()
+
+	<-ctx.Done()
+	p.shutdown(servers, opts.Stopping)
+	serving.Wait()
+	stopWatch()
+	<-watchDone
+	if p.cfg.Feed != nil {
+		p.cfg.Feed.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return failed
+}
+
+// shutdown stops every server: no new connections, idle ones closed, and
+// in-flight exchanges given ShutdownGrace to finish before they are cut.
+func (p *Pipeline) shutdown(servers []*http.Server, stopping func(time.Duration)) {
+	grace := p.ShutdownGrace()
+	shutCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if stopping != nil {
+		slow := time.AfterFunc(500*time.Millisecond, func() { stopping(grace) })
+		defer slow.Stop()
+	}
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Shutdown(shutCtx); err != nil {
+				p.cfg.Log.Warn("in-flight webhooks did not finish in time", "waited", grace.String())
+				srv.Close()
+			}
+		}()
+	}
+	wg.Wait()
+}
