@@ -32,51 +32,22 @@ const (
 // shared counter (journal.Counter): capture never asks SQLite for one, since
 // a webhook is durable once journaled and the journal must not wait for a
 // write lock another process may hold for seconds (while it waited, the
-// answer went back before the webhook was durable). limit is the top of
-// this listener's block in id_reserve, kept for what numbers rows in SQLite
-// alone (recovery's fallback, swhook versions before the counter): the
-// indexer keeps it ahead of the counter in the transactions it commits
-// anyway (settle). Should another process still take an ID this one handed
-// out, the indexer gives the row the next free ID instead (commit).
+// answer went back before the webhook was durable). limit is what this
+// listener last wrote to id_reserve, for what numbers rows in SQLite alone
+// (insertSQL without an ID): the indexer keeps it up with the counter in
+// the transactions it commits anyway (settle). Should another process still
+// take an ID this one handed out (a counter that could not be shared), the
+// indexer gives the row the next free ID instead (commit).
 type ids struct {
 	c     *journal.Counter
 	limit atomic.Int64
-	// ahead is how many IDs beyond the counter the indexer reserves:
-	// about two tenths of a second's worth at the current rate (see
-	// count), at least minAhead.
-	ahead atomic.Int64
-	// pending is the limit the indexer's open transaction reserves, made
+	// pending is the limit the indexer's open transaction writes, made
 	// limit when it commits (indexer goroutine only).
 	pending int64
-	// window counts the rows journaled in the current tenth of a second,
-	// and prev in the one before (capture goroutine only).
-	windowStart time.Time
-	window      int64
-	prev        int64
 }
 
-// minAhead is the smallest block a listener keeps reserved in id_reserve
-// (what is left is given back at Close).
-const minAhead = 32
-
-func (r *ids) count(n int, now time.Time) {
-	switch el := now.Sub(r.windowStart); {
-	case el >= 200*time.Millisecond:
-		r.windowStart, r.prev, r.window = now, 0, 0
-	case el >= 100*time.Millisecond:
-		r.windowStart, r.prev, r.window = now, r.window, 0
-	}
-	r.window += int64(n)
-	r.ahead.Store(max(minAhead, min(2*max(r.prev, r.window), 8192)))
-}
-
-// take hands out n consecutive IDs and returns the first. It reports
-// whether the reserved block is more than half used, so the indexer
-// should settle soon.
-func (r *ids) take(n int) (first int64, low bool) {
-	first = r.c.Take(n)
-	return first, first+int64(n)-1+r.ahead.Load()/2 > r.limit.Load()
-}
+// take hands out n consecutive IDs and returns the first.
+func (r *ids) take(n int) int64 { return r.c.Take(n) }
 
 // floor reads, inside a transaction, the highest ID SQLite holds and the
 // reservation, and raises the counter past both.
@@ -93,7 +64,7 @@ func (r *ids) floor(ctx context.Context, tx execQuerier) (reserved int64, err er
 	return reserved, nil
 }
 
-// startIDs reserves the first block, at Open.
+// startIDs raises the counter past what the store holds, at Open.
 func (s *Store) startIDs(ctx context.Context, conn *sql.Conn) error {
 	return retryLocked(ctx, s.opts.BusyTimeout, func() error {
 		tx, err := conn.BeginTx(ctx, nil)
@@ -104,30 +75,29 @@ func (s *Store) startIDs(ctx context.Context, conn *sql.Conn) error {
 		if _, err := s.ids.floor(ctx, tx); err != nil {
 			return err
 		}
-		limit := s.ids.c.Last() + minAhead
-		if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = ?`, limit); err != nil {
+		limit := s.ids.c.Last()
+		if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = MAX(id, ?)`, limit); err != nil {
 			return err
 		}
 		if err := tx.Commit(); err != nil {
 			return err
 		}
 		s.ids.limit.Store(limit)
-		s.ids.ahead.Store(minAhead)
 		return nil
 	})
 }
 
 // settle runs inside each of the indexer's transactions, after its
 // inserts: it raises the counter past what other processes numbered and
-// reserves the block ahead of it. The new limit takes effect when the
-// transaction commits (onCommit).
+// records in id_reserve what this one has handed out. The new limit takes
+// effect when the transaction commits (onCommit).
 func (s *Store) settle(ctx context.Context, tx execQuerier) error {
 	r := &s.ids
 	reserved, err := r.floor(ctx, tx)
 	if err != nil {
 		return err
 	}
-	want := r.c.Last() + r.ahead.Load()
+	want := r.c.Last()
 	if want > reserved {
 		if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = ?`, want); err != nil {
 			return err
@@ -178,21 +148,18 @@ func (s *Store) capture(q *indexQueue) {
 				rows++
 			}
 		}
-		low := false
 		if rows > 0 {
-			buf, low = s.journalRows(batch, rows, buf[:0])
+			buf = s.journalRows(batch, rows, buf[:0])
 		}
-		q.push(batch, low)
+		q.push(batch)
 	}
 }
 
 // journalRows gives the batch's rows their IDs, journals them and answers
 // their savers. If that fails the rows are still queued, and the indexer
-// answers them once they are in SQLite: a webhook is never dropped. It
-// reports whether the ID block runs low.
-func (s *Store) journalRows(batch []*writeReq, rows int, buf []byte) ([]byte, bool) {
-	s.ids.count(rows, time.Now())
-	id, low := s.ids.take(rows)
+// answers them once they are in SQLite: a webhook is never dropped.
+func (s *Store) journalRows(batch []*writeReq, rows int, buf []byte) []byte {
+	id := s.ids.take(rows)
 	var last int64
 	for _, r := range batch {
 		if r.row == nil {
@@ -204,11 +171,11 @@ func (s *Store) journalRows(batch []*writeReq, rows int, buf []byte) ([]byte, bo
 		last = r.id
 		var err error
 		if buf, err = journal.AppendRecord(buf, r.id, r.row); err != nil {
-			return buf, low // cannot happen for encode's types; the indexer answers
+			return buf // cannot happen for encode's types; the indexer answers
 		}
 	}
 	if err := s.jr.Append(buf, last); err != nil {
-		return buf, low
+		return buf
 	}
 	for _, r := range batch {
 		if r.row != nil {
@@ -216,7 +183,7 @@ func (s *Store) journalRows(batch []*writeReq, rows int, buf []byte) ([]byte, bo
 			r.done <- writeResult{id: r.id}
 		}
 	}
-	return buf, low
+	return buf
 }
 
 // indexQueue carries batches from capture to the indexer, in order.
@@ -224,16 +191,15 @@ type indexQueue struct {
 	mu     sync.Mutex
 	items  []*writeReq
 	rows   int
-	urgent bool // an operation is queued, or the ID block runs low: no waiting
+	urgent bool // an operation is queued: no waiting
 	closed bool
 	wake   chan struct{}
 }
 
 func newIndexQueue() *indexQueue { return &indexQueue{wake: make(chan struct{}, 1)} }
 
-func (q *indexQueue) push(batch []*writeReq, low bool) {
+func (q *indexQueue) push(batch []*writeReq) {
 	q.mu.Lock()
-	q.urgent = q.urgent || low
 	for _, r := range batch {
 		q.items = append(q.items, r)
 		if r.row != nil {

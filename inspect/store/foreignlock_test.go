@@ -54,8 +54,7 @@ func TestJournalSavesUnderAForeignWriteLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A first webhook before the lock, so the test also covers a
-	// listener that has used its block up.
+	// A first webhook before the lock: the listener is running.
 	if err := st.Save(ctx, &exchange.Exchange{Request: exchange.Request{Path: "/before"}}); err != nil {
 		t.Fatal(err)
 	}
