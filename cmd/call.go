@@ -123,7 +123,7 @@ func runCall(ctx context.Context, f *cmdutil.Factory, o *CallOptions) error {
 	cfg := call.Config{
 		URL: o.To, FallbackURL: o.FallbackURL, SignURL: o.SignURL, Key: o.SigningKey,
 		From: o.From, To: o.ToNumber, StatusCallback: o.StatusCallback, StatusEvents: o.StatusEvents,
-		MaxSteps: o.MaxSteps, Client: f.HTTPClient, Caller: caller, Rand: o.Rand,
+		MaxSteps: o.MaxSteps, Client: f.HTTPClient, Caller: caller, Rand: o.Rand, Now: f.Now,
 		Sink: transcriptSink(o.IO.Out, o.JSON),
 	}
 	if o.Realtime {

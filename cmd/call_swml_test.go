@@ -62,7 +62,7 @@ sections:
 var (
 	uuidRE  = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	portRE  = regexp.MustCompile(`127\.0\.0\.1:\d+`)
-	msRE    = regexp.MustCompile(`\d+(\.\d+)? (ms|s)  #`)
+	msRE    = regexp.MustCompile(`\d[\d.]* ?(ns|µs|ms|s)  #`)
 	clockRE = regexp.MustCompile(`(?m)^ *\d+\.\ds  `)
 )
 
@@ -70,7 +70,7 @@ var (
 func normalise(s string) string {
 	s = uuidRE.ReplaceAllString(s, "UUID")
 	s = portRE.ReplaceAllString(s, "127.0.0.1:PORT")
-	s = msRE.ReplaceAllString(s, "N ms  #")
+	s = msRE.ReplaceAllString(s, "DURATION  #")
 	return clockRE.ReplaceAllString(s, "  T.Ts  ")
 }
 
@@ -120,5 +120,28 @@ func TestMessageSWML(t *testing.T) {
 	code, stdout, stderr := swhook(t, env, "message", "--swml", "--to", srv.URL+"/sms", "--body", "hello", "--from", "+15551234567", "--to-number", "+15557654321")
 	if code != 0 || !strings.Contains(stdout, `✉ +15557654321 → +15551234567: "Got hello, thanks"`) {
 		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func TestCallSWMLStoredKind(t *testing.T) {
+	srv := swmlServer(t, map[string]string{"/voice": swmlMenu, "/nomain": `{"version":"1.0.0","sections":{"start":[{"answer":{}}]}}`})
+	env := e2eEnv(t)
+	swhook(t, env, "call", "--swml", "--to", srv.URL+"/voice", "--input", "2")
+	swhook(t, env, "call", "--swml", "--to", srv.URL+"/nomain")
+	xs := storedExchanges(t, env)
+	if len(xs) != 2 {
+		t.Fatalf("stored %d exchanges", len(xs))
+	}
+	// The store holds the fetches as listen would have seen them: a SWML
+	// call webhook, its answer graded by the same SWML rules.
+	byPath := map[string]*exchange.Exchange{}
+	for _, x := range xs {
+		byPath[x.Request.Path] = x
+	}
+	if x := byPath["/voice"]; x.Event.Kind != exchange.KindSWMLCall || x.ResponseCheck.Status != exchange.CheckOK {
+		t.Errorf("/voice stored as %s, check %+v", x.Event.Kind, x.ResponseCheck)
+	}
+	if x := byPath["/nomain"]; x.ResponseCheck.Status != exchange.CheckError || !strings.Contains(x.ResponseCheck.Message, "relay_script_main_section_missing") {
+		t.Errorf("/nomain check %+v", x.ResponseCheck)
 	}
 }

@@ -158,8 +158,7 @@ func startNumbers(ctx context.Context, f *cmdutil.Factory, n *numbersFlags, publ
 		for _, t := range shared {
 			say(w, fmt.Sprintf("%s: changing it changes %s too", t.Title(), strings.Join(t.Others, ", ")))
 		}
-		say(w, "pass --yes to point the shared resource anyway (all its numbers come to this listen until it ends)")
-		return nil, cmdutil.ErrSilent
+		return nil, cmdutil.UsageErrorf("pass --yes to point the shared resource anyway (all its numbers come to this listen until it ends)")
 	}
 	if n.DryRun {
 		base := publicURL
@@ -175,20 +174,19 @@ func startNumbers(ctx context.Context, f *cmdutil.Factory, n *numbersFlags, publ
 		}
 		return nil, errDryRun
 	}
+	recs, err := numberRecords(f)
+	if err != nil {
+		return nil, err
+	}
 	host, _ := os.Hostname()
 	return &numbersRun{
-		sess:    &numbers.Session{Client: c, Records: mustRecords(f), Plan: plan, PID: os.Getpid(), Host: host, Now: f.Now},
+		sess:    &numbers.Session{Client: c, Records: recs, Plan: plan, PID: os.Getpid(), Host: host, Now: f.Now},
 		log:     w,
 		started: make(chan struct{}),
 	}, nil
 }
 
 func safeLine(s string) string { return safeError{errors.New(s)}.Error() }
-
-func mustRecords(f *cmdutil.Factory) numbers.Records {
-	r, _ := numberRecords(f) // startNumbers already had it resolve
-	return r
-}
 
 // errDryRun ends listen after --dry-run printed the plan.
 var errDryRun = errors.New("dry run")

@@ -254,12 +254,12 @@ func TestNumbersE2ENextListenRestores(t *testing.T) {
 	if normalized(fake.Snapshot()) != before {
 		t.Error("the next listen did not restore the number")
 	}
-	if errs := q.stderr.String(); !strings.Contains(errs, "restoring what an earlier listen left pointed") || !strings.Contains(errs, "restored +15551230002") {
-		t.Errorf("stderr %s", errs)
-	}
 	q.cmd.Process.Signal(syscall.SIGTERM)
 	if code := q.wait(t); code != 0 {
 		t.Errorf("exit %d", code)
+	}
+	if errs := q.stderr.String(); !strings.Contains(errs, "restoring what an earlier listen left pointed") || !strings.Contains(errs, "restored +15551230002") {
+		t.Errorf("stderr %s", errs)
 	}
 }
 
@@ -312,5 +312,31 @@ func TestNumbersE2EAPIDiesAtFirstWrite(t *testing.T) {
 	}
 	if normalized(fake.Snapshot()) != before || len(recordFiles(t, home)) != 0 {
 		t.Error("not back as before")
+	}
+}
+
+// With --yes a shared Fabric resource is pointed (its other numbers named)
+// and restored exactly on SIGTERM.
+func TestNumbersE2EFabricSharedWithYes(t *testing.T) {
+	fake := seedFake(t)
+	fake.AddNumber(numberstest.Number("55555555-5555-4555-8555-555555555555", "+15551230005", map[string]any{
+		"call_handler": "laml_webhooks", "calling_handler_resource_id": resID, "capabilities": []any{"voice"}}))
+	before := normalized(fake.Snapshot())
+	home := t.TempDir()
+	p := startNumbersListen(t, home, fake, "--number", "+15551230003", "--yes")
+	p.waitReady(t)
+	if got := fake.WebhookField(resID, "primary_request_url"); got != numPubURL+"/book" {
+		t.Errorf("primary_request_url = %v", got)
+	}
+	// stderr is its own pipe: the line may trail stdout's ready line.
+	waitFor(t, "the pointed line", func() bool {
+		return strings.Contains(p.stderr.String(), `pointed cXML webhook "Booking" (Fabric resource for +15551230003; also serves +15551230005)`)
+	})
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, p.stderr.String())
+	}
+	if normalized(fake.Snapshot()) != before {
+		t.Error("not restored exactly")
 	}
 }

@@ -32,7 +32,8 @@ func TestListenNumberRefusals(t *testing.T) {
 		want string
 	}{
 		{[]string{"--number", "+15551230004"}, 1, "swhook: not pointing +15551230004: its calls go to a ai_agent, a handler only Fabric can set"},
-		{[]string{"--number", "+15551230003"}, 1, `cXML webhook "Booking" (Fabric resource for +15551230003; also serves +15551230005): changing it changes +15551230005 too`},
+		{[]string{"--number", "+15551230003"}, 2, `cXML webhook "Booking" (Fabric resource for +15551230003; also serves +15551230005): changing it changes +15551230005 too`},
+		{[]string{"--number", "+15551230003"}, 2, "swhook: pass --yes to point the shared resource anyway"},
 		{[]string{"--number", "+15559999999"}, 1, "+15559999999 is not a phone number of project " + swProject},
 		{[]string{"--number", "5551230001"}, 2, "--number: \"5551230001\" is not an E.164 number"},
 		{[]string{"--voice-path", "/x"}, 2, "--voice-path is for --number, which is not given"},

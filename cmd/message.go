@@ -101,7 +101,7 @@ func runMessage(ctx context.Context, f *cmdutil.Factory, o *MessageOptions) erro
 	s, err := call.NewSession(call.Config{
 		URL: o.To, FallbackURL: o.FallbackURL, SignURL: o.SignURL, Key: o.SigningKey,
 		From: o.From, To: o.ToNumber, MaxSteps: o.MaxSteps, Client: f.HTTPClient, Rand: o.Rand,
-		Store: st, Sink: transcriptSink(o.IO.Out, o.JSON), Clock: call.FastClock(f.Now),
+		Store: st, Sink: transcriptSink(o.IO.Out, o.JSON), Clock: call.FastClock(f.Now), Now: f.Now,
 	})
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)

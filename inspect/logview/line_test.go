@@ -47,6 +47,8 @@ func fmtLine(x *exchange.Exchange, keySet bool, loc *time.Location) string {
 		}
 	case exchange.SourceTrigger:
 		line += "  (trigger)"
+	case exchange.SourceCall:
+		line += "  (call)"
 	}
 	return line
 }
@@ -87,7 +89,7 @@ func TestLineMatchesFmt(t *testing.T) {
 		time.Date(2026, 6, 30, 9, 9, 9, 9_999_999, time.UTC), time.Date(-5, 3, 1, 12, 30, 5, 100_000_001, time.UTC), {}} {
 		cases = append(cases, &exchange.Exchange{ID: 1, Time: tm})
 	}
-	for _, src := range []exchange.Source{exchange.SourceTunnel, exchange.SourceReplay, exchange.SourceTrigger} {
+	for _, src := range []exchange.Source{exchange.SourceTunnel, exchange.SourceReplay, exchange.SourceTrigger, exchange.SourceCall} {
 		for _, of := range []int64{0, 42} {
 			cases = append(cases, &exchange.Exchange{ID: 9, Time: ts, Source: src, ReplayOf: of})
 		}

@@ -163,6 +163,8 @@ func appendLine(b []byte, x *exchange.Exchange, keySet bool, loc *time.Location)
 		}
 	case exchange.SourceTrigger:
 		b = append(b, "  (trigger)"...)
+	case exchange.SourceCall:
+		b = append(b, "  (call)"...)
 	}
 	return b
 }

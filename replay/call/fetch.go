@@ -253,7 +253,7 @@ func (s *Session) send(ctx context.Context, method, target, ct string, body []by
 		}
 	}
 	x := &exchange.Exchange{
-		Time:    s.clock.Now().UTC(),
+		Time:    s.cfg.Now().UTC(),
 		Source:  exchange.SourceCall,
 		Forward: replay.Origin(target),
 		Request: replay.RequestRecord(method, target, signURL, h, body),

@@ -96,7 +96,10 @@ type Config struct {
 	Caller Caller
 	Sink   Sink
 	Clock  Clock
-	Rand   *rand.Rand
+	// Now is the wall clock stored exchanges are stamped with (the call's
+	// Clock runs ahead of it unless --realtime); nil means time.Now.
+	Now  func() time.Time
+	Rand *rand.Rand
 }
 
 // Session is one call in progress. Its methods may be called from one
@@ -175,6 +178,9 @@ func NewSession(cfg Config) (*Session, error) {
 	s.sink = cfg.Sink
 	if s.sink == nil {
 		s.sink = Discard{}
+	}
+	if s.cfg.Now == nil {
+		s.cfg.Now = time.Now
 	}
 	s.sender = newSender(cfg.Client)
 	s.start = s.clock.Now()

@@ -232,3 +232,63 @@ func TestResolve(t *testing.T) {
 		t.Error("ftp accepted")
 	}
 }
+
+// TestExchangesKeepWallTime: the call's clock runs ahead when waits are
+// skipped, but what is stored is stamped with the time it was sent.
+func TestExchangesKeepWallTime(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, "<Response/>")
+	}))
+	defer srv.Close()
+	wall := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s, _, st := newSession(t, Config{URL: srv.URL, Now: func() time.Time { return wall }, Clock: FastClock(func() time.Time { return wall })})
+	s.Wait(context.Background(), time.Hour)
+	s.Fetch(context.Background(), Request{URL: srv.URL})
+	if got := st.xs[0].Time; !got.Equal(wall) {
+		t.Errorf("stored at %s, want the wall clock's %s", got, wall)
+	}
+	if s.Elapsed() != time.Hour {
+		t.Errorf("the call's clock is at %s, want 1h", s.Elapsed())
+	}
+}
+
+// TestAnswerRules: a 302 on an action turns it into a parameterless GET;
+// an answer over 64 kB is 11750; one without a Content-Type is 12300.
+func TestAnswerRules(t *testing.T) {
+	rec := &recorder{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		rec.add(r)
+		http.Redirect(w, r, "/new", http.StatusFound)
+	})
+	mux.HandleFunc("/new", func(w http.ResponseWriter, r *http.Request) {
+		rec.add(r)
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, "<Response/>")
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, "<Response><Say>"+strings.Repeat("a", 70<<10)+"</Say></Response>")
+	})
+	mux.HandleFunc("/untyped", func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = nil // no sniffing either
+		io.WriteString(w, "<Response/>")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	s, ev, _ := newSession(t, Config{URL: srv.URL + "/moved"})
+	ctx := context.Background()
+	res := s.Fetch(ctx, Request{URL: srv.URL + "/moved", Form: s.Params([][2]string{{"Digits", "4"}})})
+	if !res.OK() || len(rec.reqs) != 2 || rec.reqs[1].method != "GET" || rec.reqs[1].form.Get("Digits") != "" || !rec.reqs[1].valid {
+		t.Fatalf("redirected: %+v %+v", res, rec.reqs)
+	}
+	if n := ev.Of(EvNote); len(n) != 1 || !strings.Contains(n[0].Text, "Digits too") {
+		t.Errorf("notes %+v", n)
+	}
+	for path, code := range map[string]int{"/big": delivery.CodeTooLarge, "/untyped": delivery.CodeContentType} {
+		if res := s.Fetch(ctx, Request{URL: srv.URL + path}); res.Err == nil || res.Err.Code != code {
+			t.Errorf("%s: %v, want %d", path, res.Err, code)
+		}
+	}
+}

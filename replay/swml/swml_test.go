@@ -60,6 +60,10 @@ func newSite(t *testing.T) *site {
 		s.hits = append(s.hits, h)
 		fn := s.docs[r.URL.Path]
 		s.mu.Unlock()
+		if r.URL.Path == "/fail500" {
+			http.Error(w, `{"error":"boom"}`, http.StatusInternalServerError)
+			return
+		}
 		if fn == nil {
 			w.WriteHeader(http.StatusNoContent)
 			return

@@ -72,6 +72,8 @@ func SentBy(x *exchange.Exchange) string {
 		return "sent by swhook replay"
 	case x.Source == exchange.SourceTrigger:
 		return "sent by swhook trigger"
+	case x.Source == exchange.SourceCall:
+		return "sent by swhook call (or message)"
 	}
 	return ""
 }
