@@ -152,7 +152,7 @@ func TestCallsAndCallOf(t *testing.T) {
 		"CallSid=leg-A1&ParentCallSid=call-A&CallStatus=ringing", // 4
 		"MessageSid=msg-C&Body=hi&SmsStatus=received",            // 5
 		"CallSid=call-B&CallStatus=completed&CallDuration=3",     // 6
-		"Unrelated=1",                                            // 7
+		"Unrelated=1", // 7
 	}
 	for i, b := range bodies {
 		x := formHook(i+1, b)
