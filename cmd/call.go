@@ -15,6 +15,7 @@ import (
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
 	"github.com/swhook/swhook/replay/swml"
+	"github.com/swhook/swhook/replay/trigger"
 )
 
 // CallOptions holds what `swhook call` was asked to do.
@@ -77,6 +78,9 @@ the caller is silent. A call runs as fast as the handler answers unless
 			}
 			if opts.HangupAfter < 0 {
 				return cmdutil.UsageErrorf("--hangup-after must not be negative")
+			}
+			if err := trigger.CheckAddresses(opts.From, opts.ToNumber, true, "call"); err != nil {
+				return cmdutil.UsageErrorf("%v", err)
 			}
 			opts.StatusEvents = strings.FieldsFunc(events, func(r rune) bool { return r == ',' || r == ' ' })
 			opts.SigningKey = cmdutil.SigningKey(opts.SigningKey, f.Getenv)

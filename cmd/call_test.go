@@ -94,6 +94,8 @@ func TestCallCommandUsage(t *testing.T) {
 		{[]string{"call", "--to", "http://127.0.0.1:1/#rt=99999"}, "100 to 15000"},
 		{[]string{"call", "--to", "http://127.0.0.1:1/", "--status-events", "rang"}, `--status-events "rang"`},
 		{[]string{"message", "--to", "http://127.0.0.1:1/"}, "--body TEXT is required"},
+		{[]string{"call", "--to", "http://127.0.0.1:1/", "--from", "5551234"}, `--from "5551234" is not an E.164 number`},
+		{[]string{"message", "--to", "http://127.0.0.1:1/", "--body", "x", "--from", "sip:a@b.example"}, "message takes phone numbers"},
 		{[]string{"message", "--to", "http://127.0.0.1:1/", "--body", "x", "--outcome", "lost"}, `--outcome "lost"`},
 	} {
 		code, _, stderr := swhook(t, env, c.args...)

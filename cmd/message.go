@@ -12,6 +12,7 @@ import (
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
 	"github.com/swhook/swhook/replay/swml"
+	"github.com/swhook/swhook/replay/trigger"
 )
 
 // MessageOptions holds what `swhook message` was asked to do.
@@ -56,6 +57,9 @@ delivery receipt for MMS. Every request is signed and kept in the store.`,
 				return cmdutil.UsageErrorf("--to URL is required: the messaging webhook to send to")
 			case !cmd.Flags().Changed("body") && len(opts.Media) == 0:
 				return cmdutil.UsageErrorf("--body TEXT is required (or --media URL for an MMS)")
+			}
+			if err := trigger.CheckAddresses(opts.From, opts.ToNumber, false, "message"); err != nil {
+				return cmdutil.UsageErrorf("%v", err)
 			}
 			ok := false
 			for _, o := range cxml.Outcomes {
