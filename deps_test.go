@@ -48,6 +48,11 @@ var depRules = []depRule{
 		why:  "replay sends webhooks through the pipeline's parts (replay/* may import inspect/*); the pipeline never depends on a sender",
 	},
 	{
+		from:         []string{"inspect/store/journal"},
+		denyExternal: []string{"database/sql", "modernc.org/sqlite"},
+		why:          "the capture journal is segments, an owner lock and record framing: no SQL, so appending a webhook never waits on SQLite",
+	},
+	{
 		from: []string{"inspect/delivery"},
 		only: []string{"inspect/exchange"},
 		why:  "SignalWire's delivery rules are written once and shared by listen's answer check and the call emulator, so they stand on the exchange alone",
@@ -55,12 +60,15 @@ var depRules = []depRule{
 }
 
 // depRule forbids packages matching from (and not except) to reach, directly
-// or through other packages of ours, a package matching deny; or, when only
-// is not nil, any package of ours that does not match only.
+// or through other packages of ours, a package of ours matching deny; or,
+// when only is not nil, any package of ours that does not match only; or an
+// outside package (the standard library's, another module's) matching
+// denyExternal.
 type depRule struct {
 	from, except []string
 	deny         []string
 	only         []string
+	denyExternal []string
 	why          string
 }
 
@@ -80,9 +88,11 @@ func matchAny(patterns []string, p string) bool {
 	return slices.ContainsFunc(patterns, func(pat string) bool { return matchPkg(pat, p) })
 }
 
-// checkDeps returns one line per rule broken in graph (module-relative
-// package -> the packages of ours it imports directly), naming the import
-// chain that breaks it, so the message says which import to remove.
+// checkDeps returns one line per rule broken in graph (each package of ours,
+// module-relative, -> the packages it imports directly: ours by their
+// module-relative path, outside ones by their import path, which are no
+// keys of graph), naming the import chain that breaks it, so the message
+// says which import to remove.
 func checkDeps(graph map[string][]string, rules []depRule) []string {
 	var pkgs []string
 	for p := range graph {
@@ -97,9 +107,12 @@ func checkDeps(graph map[string][]string, rules []depRule) []string {
 			}
 			for _, chain := range reachable(graph, p) {
 				to := chain[len(chain)-1]
-				bad := matchAny(r.deny, to)
-				if r.only != nil && !matchAny(r.only, to) {
-					bad = true
+				_, ours := graph[to]
+				var bad bool
+				if ours {
+					bad = matchAny(r.deny, to) || r.only != nil && !matchAny(r.only, to)
+				} else {
+					bad = matchAny(r.denyExternal, to)
 				}
 				if bad {
 					out = append(out, fmt.Sprintf("%s imports %s (%s): %s", p, to, strings.Join(chain, " -> "), r.why))
@@ -188,8 +201,9 @@ func moduleGraph(t *testing.T) map[string][]string {
 		graph[from] = []string{}
 		for _, imp := range p.Imports {
 			if to, ok := rel(imp); ok {
-				graph[from] = append(graph[from], to)
+				imp = to
 			}
+			graph[from] = append(graph[from], imp)
 		}
 	}
 	return graph
@@ -223,11 +237,11 @@ func TestDependencyRulesCatchViolations(t *testing.T) {
 		"cmd":                   {"cmd/cmdutil", "inspect", "inspect/tui", "inspect/store", "replay", "replay/call", "tunnel", "tunnel/numbers"},
 		"cmd/cmdutil":           {},
 		"inspect":               {"inspect/exchange", "inspect/signature", "inspect/store", "inspect/forward", "inspect/respcheck"},
-		"inspect/exchange":      {},
-		"inspect/signature":     {},
+		"inspect/exchange":      {"net/http", "time"},
+		"inspect/signature":     {"crypto/hmac", "net/http"},
 		"inspect/forward":       {},
-		"inspect/store":         {"inspect/exchange", "inspect/store/journal"},
-		"inspect/store/journal": {},
+		"inspect/store":         {"inspect/exchange", "inspect/store/journal", "database/sql", "modernc.org/sqlite"},
+		"inspect/store/journal": {"os", "syscall"},
 		"inspect/respcheck":     {"inspect/exchange", "inspect/delivery"},
 		"inspect/delivery":      {"inspect/exchange"},
 		"inspect/termsafe":      {},
@@ -263,6 +277,9 @@ func TestDependencyRulesCatchViolations(t *testing.T) {
 		{"the pipeline imports replay", []string{"inspect -> replay"}, "inspect imports replay (inspect -> replay)"},
 		{"respcheck imports the emulator", []string{"inspect/respcheck -> replay/cxml"}, "inspect/respcheck imports replay/cxml"},
 		{"delivery imports more than exchange", []string{"inspect/delivery -> inspect/termsafe"}, "inspect/delivery imports inspect/termsafe"},
+		{"the journal imports SQLite", []string{"inspect/store/journal -> modernc.org/sqlite"}, "inspect/store/journal imports modernc.org/sqlite"},
+		{"the journal reaches database/sql through a package of ours", []string{"inspect/store/journal -> inspect/termsafe", "inspect/termsafe -> database/sql"},
+			"inspect/store/journal imports database/sql (inspect/store/journal -> inspect/termsafe -> database/sql)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

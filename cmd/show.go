@@ -45,7 +45,9 @@ parameters, the body pretty-printed, the signature verdict with its hint, your
 handler's answer and the check of that answer.
 
 --json prints the exchange JSON. --curl prints a curl command that sends the
-request again. --raw writes the request body exactly as it
+request again exactly as it came in: its headers (empty ones kept), none curl
+would add (Content-Type, User-Agent, Accept are removed when the original
+lacked them), and not the X-Forwarded-* swhook's tunnel added. --raw writes the request body exactly as it
 arrived, for piping (it refuses to write to a terminal, since raw bytes can
 carry escape sequences).`,
 		Example: `  swhook show last

@@ -15,6 +15,6 @@ func writeCurl(w io.Writer, x *exchange.Exchange) error {
 	if x.Request.Truncated {
 		return fmt.Errorf("exchange #%d: the captured body was truncated, so a curl command cannot reproduce it", x.ID)
 	}
-	_, err := fmt.Fprintln(w, replay.Curl(x.Request))
+	_, err := fmt.Fprintln(w, replay.Curl(x))
 	return err
 }

@@ -5,11 +5,12 @@ import (
 	"github.com/swhook/swhook/inspect/export/curl"
 )
 
-// Curl is curl.Command for a stored request, which may have been recorded
-// without its URL: one is then built from its Host, path and query with
-// TargetURL's safeguards, so a malformed recorded path cannot move into the
-// host, query or fragment.
-func Curl(r exchange.Request) string {
+// Curl is curl.ForExchange for a stored exchange, whose request may have
+// been recorded without its URL: one is then built from its Host, path and
+// query with TargetURL's safeguards, so a malformed recorded path cannot
+// move into the host, query or fragment.
+func Curl(x *exchange.Exchange) string {
+	r := x.Request
 	if r.URL == "" {
 		host := r.Host
 		if host == "" {
@@ -20,5 +21,7 @@ func Curl(r exchange.Request) string {
 			r.URL = "http://localhost/"
 		}
 	}
-	return curl.Command(r)
+	c := *x
+	c.Request = r
+	return curl.ForExchange(&c)
 }

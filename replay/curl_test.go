@@ -22,8 +22,8 @@ func TestCurlBuildsAMissingURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		tt.r.Headers = http.Header{}
-		want := "curl --globoff --url " + tt.want
-		if got := Curl(tt.r); got != want {
+		want := "curl --globoff --url " + tt.want + " \\\n  -H 'Accept:' \\\n  -H 'User-Agent:'"
+		if got := Curl(&exchange.Exchange{Request: tt.r}); got != want {
 			t.Errorf("%s: got %s, want %s", tt.name, got, want)
 		}
 	}

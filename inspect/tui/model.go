@@ -146,7 +146,9 @@ func New(cfg Config) *Model {
 		list:   list.New(),
 		detail: detail.New(st, cfg.Location),
 		help:   h,
-		curlVP: func() viewport.Model { v := viewport.New(); v.SoftWrap = true; return v }(),
+		// Not wrapped: a command copied off the screen must run, so a long
+		// line scrolls sideways (←/→) instead of breaking.
+		curlVP: viewport.New(),
 		tunnel: tun,
 		width:  80,
 		height: 24,

@@ -148,13 +148,13 @@ func TestCopyReachesTheTerminal(t *testing.T) {
 	tm := startTest(t, m, 100, 30)
 	waitScreen(t, tm, "recording")
 	sendKeys(tm, "c")
-	waitScreen(t, tm, "copied as curl")
+	waitScreen(t, tm, "sent as curl by OSC 52 (tmux needs set-clipboard on)")
 	quit(t, tm)
 	out, err := io.ReadAll(tm.FinalOutput(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(curl.Command(fixture()[5].Request)))
+	want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(curl.ForExchange(fixture()[5])))
 	if !bytes.Contains(out, []byte(want)) {
 		t.Errorf("no OSC 52 with the curl line in the terminal output")
 	}

@@ -114,6 +114,10 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.curlVP.ScrollUp(1)
 		case key.Matches(msg, k.Down):
 			m.curlVP.ScrollDown(1)
+		case msg.String() == "left":
+			m.curlVP.ScrollLeft(8)
+		case msg.String() == "right":
+			m.curlVP.ScrollRight(8)
 		}
 		return m, nil
 	case modeDetail:
@@ -336,14 +340,15 @@ func (m *Model) onDetail(msg detailMsg) tea.Cmd {
 }
 
 func (m *Model) showCurl(x *exchange.Exchange) tea.Cmd {
-	m.curl = curl.Command(x.Request)
+	m.curl = curl.ForExchange(x)
 	m.curlVP.SetContent(termsafe.Text(m.curl))
 	m.curlVP.GotoTop()
 	if m.mode != modeCurl {
 		m.prevMode = m.mode
 	}
 	m.mode = modeCurl
-	m.setStatus(fmt.Sprintf("#%d copied as curl to the clipboard (OSC 52)", x.ID), false)
+	// OSC 52 has no answer: say what it needs rather than claim it worked.
+	m.setStatus(fmt.Sprintf("#%d sent as curl by OSC 52 (tmux needs set-clipboard on)", x.ID), false)
 	return tea.SetClipboard(m.curl)
 }
 

@@ -490,3 +490,31 @@ func TestWarningsReachTheStatusLine(t *testing.T) {
 		t.Errorf("closed channel: %#v", w)
 	}
 }
+
+// The on-screen curl command is not hard-wrapped (a command copied off the
+// screen must run: a long line scrolls sideways), and the status line says
+// what OSC 52 needs instead of claiming the copy worked (issue 11.9).
+func TestCurlPaneDoesNotWrapAndSaysWhatOSC52Needs(t *testing.T) {
+	xs := fixture()
+	long := strings.Repeat("v", 150)
+	xs[5].Request.Headers.Set("X-Long", long)
+	m, _ := loaded(t, xs, nil)
+	_, cmd := m.Update(keyMsg("c"))
+	m.Update(cmd())
+	out := m.Render()
+	if strings.Contains(out, "copied") || !strings.Contains(out, "set-clipboard on") {
+		t.Errorf("clipboard message:\n%s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "X-Long") {
+			continue
+		}
+		if strings.HasPrefix(strings.TrimSpace(line), "vvvv") {
+			t.Fatalf("the long header line was wrapped onto the next screen line:\n%s", out)
+		}
+	}
+	press(t, m, "right", "right")
+	if !strings.Contains(m.Render(), strings.Repeat("v", 60)) {
+		t.Errorf("→ does not scroll the long line into view:\n%s", m.Render())
+	}
+}

@@ -216,7 +216,7 @@ func (m *Model) helpView() string {
 }
 
 func (m *Model) curlView() string {
-	title := m.st.Section.Render(" Copy as curl") + m.st.Dim.Render("  (in your clipboard via OSC 52, where the terminal allows it)")
+	title := m.st.Section.Render(" Copy as curl") + m.st.Dim.Render("  (sent to the clipboard by OSC 52; tmux needs set-clipboard on · ←/→ long lines)")
 	rule := m.st.Rule.Render(strings.Repeat("─", max(m.width, 1)))
 	return ansi.Truncate(title, m.width, "…") + "\n" + rule + "\n" + m.curlVP.View()
 }

@@ -225,6 +225,9 @@ func Line(ev Event) string {
 	case EvEnqueue:
 		return at + "⧗ " + ev.Text
 	case EvSkip:
+		if ev.Verb != "" && ev.Verb[0] >= 'a' && ev.Verb[0] <= 'z' {
+			return at + fmt.Sprintf("⤼ %s skipped: %s", ev.Verb, ev.Text) // a SWML method, not a cXML <Verb>
+		}
 		return at + fmt.Sprintf("⤼ <%s> skipped: %s", ev.Verb, ev.Text)
 	case EvHangup:
 		s := at + fmt.Sprintf("☎ hangup (%s)", ev.Status)

@@ -86,6 +86,7 @@ func TestExpressionLimits(t *testing.T) {
 		{"(() => { const a = []; for (;;) { a.push({k: 'v'}) } })()", "too "},
 		{"(function f() { return f() })()", "stack"},
 		{"nosuchname.x", "ReferenceError"},
+		{`/^(?=(a+)+\1b)/.test('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')`, "ran too long"},
 	} {
 		_, err := r.sc.js.eval(c.expr)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -7,8 +7,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dlclark/regexp2/v2"
 	"github.com/dop251/goja"
 )
+
+// A regular expression that needs backtracking (lookaround, backreferences)
+// runs in regexp2 inside a single native call, where Interrupt is never
+// seen; regexp2 stops a match only after its MatchTimeout, which every
+// compile copies from this package variable ("forever" by default).
+// swhook's only user of regexp2 is the expression engine, so it is set
+// once, to the expression limit.
+var regexpLimit sync.Once
+
+func limitRegexps(d time.Duration) {
+	regexpLimit.Do(func() { regexp2.DefaultMatchTimeout = d })
+}
 
 // Expression limits. SignalWire asks expressions to finish within 150 ms;
 // swhook stops one at that point, so a looping expression ends the call at
@@ -68,6 +81,7 @@ func newEngine(timeout time.Duration, memory uint64) (*engine, error) {
 	if memory == 0 {
 		memory = DefaultExprMemory
 	}
+	limitRegexps(DefaultExprTimeout)
 	vm := goja.New()
 	vm.SetMaxCallStackSize(512)
 	if _, err := vm.RunString(fmt.Sprintf(guard, maxStringLen, maxArrayLen)); err != nil {

@@ -113,3 +113,39 @@ func TestMessagingTransferRequestAndTopLevelReply(t *testing.T) {
 		t.Errorf("request sent %d times", len(got))
 	}
 }
+
+func TestSkippedAndRecordCall(t *testing.T) {
+	site := newSite(t)
+	site.yaml("/voice", `version: 1.0.0
+sections:
+  main:
+    - record_call:
+        format: mp3
+        status_url: `+site.url("/rc")+`
+    - ai:
+        prompt:
+          text: You are a helpful agent
+        SWAIG:
+          functions:
+            - function: lookup
+              web_hook_url: `+site.url("/swaig")+`
+    - play:
+        url: 'say: recording to ${record_call_url}'
+    - stop_record_call: {}
+`)
+	r := playCall(t, site.url("/voice"), nil, nil, -1)
+	if r.s.Failed() || len(r.said()) != 1 || !strings.HasPrefix(r.said()[0], "recording to https://") {
+		t.Errorf("said %q, errors %q", r.said(), r.errors())
+	}
+	skips := r.ev.Of(call.EvSkip)
+	if len(skips) != 1 || skips[0].Verb != "ai" || call.Line(skips[0]) == "" || strings.Contains(call.Line(skips[0]), "<ai>") {
+		t.Errorf("skips %+v", skips)
+	}
+	if n := len(site.requests("/swaig")); n != 0 {
+		t.Errorf("the SWAIG web_hook_url was called %d times; ai is skipped", n)
+	}
+	rc := site.requests("/rc")
+	if len(rc) != 2 || rc[0].body["params"].(map[string]any)["state"] != "recording" || rc[1].body["params"].(map[string]any)["state"] != "finished" {
+		t.Errorf("record_call events %+v", rc)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +57,7 @@ func TestCurlReproducesTheRequest(t *testing.T) {
 		{"tabs and CR", "POST", "/t", "text/plain", []byte("a\tb\r\nc")},
 		{"shell metacharacters", "POST", "/voice?x=1&y='2'", "application/json", []byte("{\"a\": \"it's $HOME `x` \\\\ \\n\"}\n")},
 		{"form with escapes", "POST", "/voice", "application/x-www-form-urlencoded", []byte("CallSid=CA1&Note=it's+%24(x)&Q=%22")},
+		{"form body without a content type", "POST", "/voice", "", []byte("CallSid=CA1&From=%2B1555")},
 	}
 	for i, c := range cases {
 		h := http.Header{}
@@ -67,6 +69,7 @@ func TestCurlReproducesTheRequest(t *testing.T) {
 		h.Set("Accept-Encoding", "gzip")
 		h.Set("Host", "evil.example")
 		h.Set("X-Odd", "a\tb $x")
+		h["X-Empty"] = []string{""}
 		r := exchange.Request{Method: c.method, URL: srv.URL + c.uri, Headers: h, Body: c.body}
 		cmd := Command(r)
 		if termsafe.Text(cmd) != cmd {
@@ -84,6 +87,16 @@ func TestCurlReproducesTheRequest(t *testing.T) {
 			s.header.Get("Content-Type") != c.ct || s.header.Get("X-Odd") != "a\tb $x" {
 			t.Errorf("%s: got %s %s ct=%q sig=%q body %q\ncommand:\n%s", c.name, s.method, s.uri,
 				s.header.Get("Content-Type"), s.header.Get("X-Signalwire-Signature"), s.body, cmd)
+		}
+		// Exactly the original headers arrive: none curl adds by itself
+		// (a Content-Type the original lacked fails its signature), and
+		// an empty one is kept.
+		want := r.ResendHeaders()
+		want.Del("Accept-Encoding")
+		arrived := s.header.Clone()
+		arrived.Del("Content-Length")
+		if !reflect.DeepEqual(arrived, want) {
+			t.Errorf("%s: headers arrived %v, want %v\ncommand:\n%s", c.name, arrived, want, cmd)
 		}
 	}
 }
@@ -115,7 +128,9 @@ func TestCurlLeavesOutComputedHeaders(t *testing.T) {
 	}
 	got := Command(exchange.Request{Method: "GET", URL: "http://h/", Headers: h})
 	want := `curl --globoff --url 'http://h/' \
-  -H 'X-Keep: k'`
+  -H 'X-Keep: k' \
+  -H 'Accept:' \
+  -H 'User-Agent:'`
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
@@ -128,7 +143,7 @@ func TestCurlLeavesOutComputedHeaders(t *testing.T) {
 // captured, and the command says so.
 func TestCurlWarnsWhenTruncated(t *testing.T) {
 	r := exchange.Request{Method: "POST", URL: "https://x/y", Body: exchange.Body("abc"), BodySize: 10, Truncated: true}
-	want := "curl --globoff --url 'https://x/y' \\\n  --data-raw 'abc'\n# warning: only 3 of 10 body bytes were captured"
+	want := "curl --globoff --url 'https://x/y' \\\n  -H 'Accept:' \\\n  -H 'Content-Type:' \\\n  -H 'User-Agent:' \\\n  --data-binary 'abc'\n# warning: only 3 of 10 body bytes were captured"
 	if got := Command(r); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
@@ -140,12 +155,17 @@ func TestCurlCommandShape(t *testing.T) {
 	want := `curl --globoff --url 'https://abc.ngrok.app/voice' \
   -H 'Content-Type: application/x-www-form-urlencoded' \
   -H 'X-Signalwire-Signature: abc=' \
-  --data-raw 'A=1&B=it'\''s'`
+  -H 'Accept:' \
+  -H 'User-Agent:' \
+  --data-binary 'A=1&B=it'\''s'`
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 	got = Command(exchange.Request{Method: "POST", URL: "http://h/x", Headers: http.Header{}, Body: exchange.Body{0, 'a', 0x1b}})
 	if got != `printf '\000a\033' | curl --globoff --url 'http://h/x' \
+  -H 'Accept:' \
+  -H 'Content-Type:' \
+  -H 'User-Agent:' \
   --data-binary @-` {
 		t.Errorf("binary: %s", got)
 	}
@@ -166,4 +186,24 @@ func FuzzCurlIsTerminalSafe(f *testing.F) {
 			t.Fatalf("not terminal-safe: %q", cmd)
 		}
 	})
+}
+
+// A stored exchange is resent as its sender sent it: the X-Forwarded-*
+// headers swhook's own tunnel added, and a Via entry naming swhook, are
+// not part of that; a local exchange's X-Forwarded-* came from its sender.
+func TestForExchangeLeavesOutWhatSwhookAdded(t *testing.T) {
+	h := http.Header{"X-Forwarded-For": {"203.0.113.9"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"abc.ngrok.app"},
+		"Via": {"1.1 corp-proxy, 1.1 swhook"}, "X-Signalwire-Signature": {"s="}, "Content-Type": {"application/x-www-form-urlencoded"}}
+	x := &exchange.Exchange{Source: exchange.SourceTunnel, Request: exchange.Request{Method: "POST", URL: "https://abc.ngrok.app/voice", Headers: h, Body: exchange.Body("A=1")}}
+	got := ForExchange(x)
+	if strings.Contains(got, "X-Forwarded") || strings.Contains(got, "swhook") || !strings.Contains(got, "-H 'Via: 1.1 corp-proxy'") {
+		t.Errorf("tunnel exchange:\n%s", got)
+	}
+	x.Source = exchange.SourceLocal
+	if got := ForExchange(x); !strings.Contains(got, "-H 'X-Forwarded-Host: abc.ngrok.app'") {
+		t.Errorf("a local exchange's X-Forwarded-Host came from its sender and stays:\n%s", got)
+	}
+	if len(h) != 6 || h.Get("Via") != "1.1 corp-proxy, 1.1 swhook" {
+		t.Errorf("ForExchange changed the stored headers: %v", h)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 type parsedCurl struct {
 	method, url string
 	header      http.Header
+	removed     []string // -H 'Name:': headers curl must not add
 	body        []byte
 }
 
@@ -60,15 +62,31 @@ func parseCurl(cmd string) (parsedCurl, error) {
 		case "-X":
 			p.method = next()
 		case "-H":
-			name, value, _ := strings.Cut(next(), ": ")
-			p.header.Add(name, value)
+			// curl's rules: "Name: value" sends it, "Name:" removes a
+			// header curl would add, "Name;" sends it empty.
+			hv := next()
+			if name, ok := strings.CutSuffix(hv, ";"); ok && !strings.Contains(name, ":") {
+				p.header.Add(name, "")
+				continue
+			}
+			name, value, _ := strings.Cut(hv, ":")
+			if value == "" {
+				p.removed = append(p.removed, name)
+				continue
+			}
+			p.header.Add(name, strings.TrimPrefix(value, " "))
 		case "--data-raw":
 			p.body, hasData = []byte(next()), true
 		case "--data-binary":
-			if next() != "@-" {
-				return p, fmt.Errorf("--data-binary without @-")
+			switch v := next(); {
+			case v == "@-":
+				p.body = stdin
+			case strings.HasPrefix(v, "@"):
+				return p, fmt.Errorf("--data-binary %q reads a file", v)
+			default:
+				p.body = []byte(v)
 			}
-			p.body, hasData = stdin, true
+			hasData = true
 		default:
 			if strings.HasPrefix(w, "-") || p.url != "" {
 				return p, fmt.Errorf("unexpected word %q", w)
@@ -187,6 +205,15 @@ func FuzzCurlRoundTrip(f *testing.F) {
 		for k, v := range dropped {
 			if got.header.Get(k) != v[0] {
 				t.Fatalf("header %s: %q, want %q\n%s", k, got.header.Get(k), v[0], Command(r))
+			}
+		}
+		// What curl adds by itself is removed unless the original had it.
+		for _, k := range []string{"Accept", "User-Agent", "Content-Type"} {
+			if _, had := dropped[k]; had || (k == "Content-Type" && len(body) == 0) {
+				continue
+			}
+			if !slices.Contains(got.removed, k) {
+				t.Fatalf("curl would add %s, which the original lacked:\n%s", k, Command(r))
 			}
 		}
 	})
