@@ -13,6 +13,7 @@ import (
 
 	"github.com/swhook/swhook/inspect/classify"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/respcheck"
 	"github.com/swhook/swhook/inspect/signature"
 )
@@ -51,9 +52,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := &h.p.cfg
 	start := cfg.Now()
 	recv := time.Now() // monotonic, for the duration of swhook's own answers
-	x := &exchange.Exchange{Time: start.UTC(), Source: h.src}
+	x := &exchange.Exchange{Time: start.UTC(), Source: h.src, Listener: cfg.Listener}
 	if cfg.Forward != nil {
 		x.Forward = h.p.forward
+	}
+	// A webhook swhook itself sent here (trigger, replay, call) is one
+	// row: this one, marked with its sender.
+	sentBySwhook := false
+	if cfg.SenderToken != "" {
+		if v := r.Header[listeners.HeaderSentBy]; len(v) == 1 {
+			if src, of, ok := listeners.ParseSentBy(v[0], cfg.SenderToken); ok {
+				x.Source, x.ReplayOf, sentBySwhook = src, of, true
+			}
+		}
 	}
 
 	verifyURL := VerificationURL(h.publicBase(), r)
@@ -156,6 +167,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	saved := h.save(x)
 	if saved && cfg.Feed != nil {
 		cfg.Feed.Publish(x)
+	}
+	if sentBySwhook && x.ID != 0 {
+		// Only to swhook's own sender: it then links to this row instead
+		// of storing a copy. SignalWire never sees this header.
+		w.Header().Set(listeners.HeaderID, strconv.FormatInt(x.ID, 10))
 	}
 
 	writeAnswer(w, ans)

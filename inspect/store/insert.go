@@ -162,8 +162,8 @@ type execQuerier interface {
 }
 
 const insertSQL = `INSERT INTO exchanges (
-	id, time_s, time_ns, kind, sig_status, resp_status, resp_error, summary, head, payload
+	id, time_s, time_ns, kind, sig_status, resp_status, resp_error, summary, head, payload, listener, call_id
 ) VALUES (COALESCE(?, MAX(
 	COALESCE((SELECT MAX(id) FROM exchanges), 0),
 	COALESCE((SELECT id FROM id_reserve), 0)) + 1),
-	?, ?, ?, ?, ?, ?, '', ?, ?)`
+	?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)`

@@ -19,6 +19,9 @@ func recoverJournals(ctx context.Context, db *sql.DB, dbPath string) error {
 		rows := make([][]any, len(recs))
 		for i, r := range recs {
 			r.Row[0] = r.ID
+			if len(r.Row) == rowArgsV5 {
+				r.Row = append(r.Row, "", "") // journaled before migration 7
+			}
 			rows[i] = r.Row
 		}
 		return retryLocked(ctx, maxLocked, func() error { return insertRecovered(ctx, db, rows) })
@@ -73,7 +76,7 @@ func insertRecovered(ctx context.Context, db *sql.DB, recs [][]any) error {
 // parts recovery reads, typed as it reads them): a record with the right
 // checksum may still not be one this code wrote.
 func isRow(row []any) bool {
-	if len(row) != rowArgs {
+	if len(row) != rowArgs && len(row) != rowArgsV5 {
 		return false
 	}
 	_, s := row[1].(int64)

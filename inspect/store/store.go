@@ -115,6 +115,12 @@ type Query struct {
 	// Summary leaves out request and response bodies and headers, for lists
 	// that only need a row per exchange.
 	Summary bool
+	// Listener selects the rows one listen took (its local URL, as
+	// exchange.Exchange.Listener holds it).
+	Listener string
+	// Call selects one call's webhooks: its identity, as
+	// exchange.CallRef.Group gives it (child legs included).
+	Call string
 }
 
 // Store is an open exchange store. It is safe for concurrent use.
