@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
@@ -140,7 +141,10 @@ func runCall(ctx context.Context, f *cmdutil.Factory, o *CallOptions) error {
 		return err
 	}
 	defer st.Close()
-	cfg.Store = st
+	// Sent through a running listen on this store: the listener's row is
+	// each request's one record.
+	cfg.Store = listenerSaver{st}
+	cfg.Mark = listenerMark(runningListeners(f, o.StorePath), exchange.SourceCall)
 	s, err := call.NewSession(cfg)
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)

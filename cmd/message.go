@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
@@ -105,7 +106,8 @@ func runMessage(ctx context.Context, f *cmdutil.Factory, o *MessageOptions) erro
 	s, err := call.NewSession(call.Config{
 		URL: o.To, FallbackURL: o.FallbackURL, SignURL: o.SignURL, Key: o.SigningKey,
 		From: o.From, To: o.ToNumber, MaxSteps: o.MaxSteps, Client: f.HTTPClient, Rand: o.Rand,
-		Store: st, Sink: transcriptSink(o.IO.Out, o.JSON), Clock: call.FastClock(f.Now), Now: f.Now,
+		Store: listenerSaver{st}, Mark: listenerMark(runningListeners(f, o.StorePath), exchange.SourceCall),
+		Sink: transcriptSink(o.IO.Out, o.JSON), Clock: call.FastClock(f.Now), Now: f.Now,
 	})
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
