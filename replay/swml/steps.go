@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/swhook/swhook/inspect/delivery"
 	doc "github.com/swhook/swhook/inspect/swml"
@@ -198,7 +199,11 @@ func quoteValue(v any) string {
 		out = text(v)
 	}
 	if len(out) > 120 {
-		out = out[:120] + "…"
+		n := 120
+		for n > 0 && !utf8.RuneStart(out[n]) {
+			n--
+		}
+		out = out[:n] + "…"
 	}
 	return out
 }
