@@ -83,8 +83,8 @@ type PostData struct {
 	MimeType string      `json:"mimeType"`
 	Params   []NameValue `json:"params,omitempty"`
 	Text     string      `json:"text"`
-	Encoding string `json:"_encoding,omitempty"`
-	Comment  string `json:"comment,omitempty"`
+	Encoding string      `json:"_encoding,omitempty"`
+	Comment  string      `json:"comment,omitempty"`
 }
 
 // Response is the response half of an entry.
