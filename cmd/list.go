@@ -208,7 +208,7 @@ const (
 // writeTable prints the exchanges as aligned columns. Widths are measured
 // on the visible text, so colour codes never skew the alignment.
 func writeTable(w io.Writer, xs []*exchange.Exchange, now time.Time, color bool) {
-	header := []string{"ID", "TIME", "SOURCE", "METHOD", "PATH", "EVENT", "SIG", "STATUS", "DURATION", "CHECK"}
+	header := []string{"ID", "TIME", "SOURCE", "METHOD", "PATH", "EVENT", "SIG", "STATUS", "DURATION", "CHECK", "LISTENER"}
 	rows := make([][]cell, 0, len(xs))
 	for _, x := range xs {
 		rows = append(rows, listRow(x, now))
@@ -289,6 +289,7 @@ func listRow(x *exchange.Exchange, now time.Time) []cell {
 		{text: status, sgr: statusColor},
 		{text: durationText(x.Response)},
 		{text: check, sgr: checkColor},
+		{text: termsafe.String(listenerText(x)), sgr: sgrDim},
 	}
 }
 
@@ -299,6 +300,27 @@ func pathWithQuery(r exchange.Request) string {
 		return r.Path
 	}
 	return r.Path + "?" + r.Query
+}
+
+// listenerText says which listen took a row and where it forwards it
+// ("127.0.0.1:4747 → localhost:3000"); "" for a row sent straight to a
+// handler.
+func listenerText(x *exchange.Exchange) string {
+	if x.Listener == "" {
+		return ""
+	}
+	s := bareURL(x.Listener) + " → "
+	if x.Forward == "" {
+		return s + "swhook's own answer"
+	}
+	return s + bareURL(x.Forward)
+}
+
+func bareURL(u string) string {
+	if _, rest, ok := strings.Cut(u, "://"); ok {
+		u = rest
+	}
+	return strings.TrimSuffix(u, "/")
 }
 
 // sigBadge is the signature badge in the vocabulary every view shares

@@ -17,6 +17,7 @@ import (
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect"
 	"github.com/swhook/swhook/inspect/exchange"
+	registry "github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/tunnel"
 )
@@ -241,6 +242,15 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 	if err != nil {
 		return fmt.Errorf("read store: %w", err)
 	}
+	// Other swhook commands find this listener through the store's
+	// registry (trigger without --to) and mark what they send it, so a
+	// webhook swhook sent here is one row, this listener's.
+	me := local.URL()
+	reg, err := registry.Register(st.Path(), registry.Info{LocalURL: me, Forward: o.Forward})
+	if err != nil {
+		logger.Warn("other swhook commands will not find this listener", "error", err)
+	}
+	defer reg.Close()
 
 	feed := inspect.NewFeed()
 	// Subscribed before the first request can arrive, so the view misses
@@ -256,6 +266,8 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 		Timeout:          o.Timeout,
 		Store:            st,
 		Feed:             feed,
+		Listener:         me,
+		SenderToken:      regToken(reg),
 		Now:              f.Now,
 		Log:              logger,
 	})
@@ -316,6 +328,11 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 		InitialTunnel: local.Status(),
 		Store:         st,
 		After:         after,
+		Listener:      me,
+		ListCommand:   "swhook list",
+	}
+	if o.Store != "" {
+		sess.ListCommand += " --store " + shellWord(o.Store)
 	}
 	if tun != nil {
 		ln, err := tun.Start(sctx)
@@ -328,7 +345,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 		sess.PublicURL = cmp.Or(sess.PublicURL, sess.InitialTunnel.URL)
 	}
 	if o.Forward != "" {
-		sess.Replay = storeReplayer(st, f.HTTPClient, o.signingKey, f.Now)
+		sess.Replay = storeReplayer(st, f.HTTPClient, o.signingKey, f.Now, me)
 	}
 
 	viewErr := make(chan error, 1)
@@ -338,7 +355,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 	}()
 	serveErr := pipe.Serve(sctx, listeners, inspect.ServeOptions{
 		ErrorLog:   slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		Watch:      st,
+		Watch:      ownRows{st, me}, // other listeners' rows are not this view's
 		After:      after,
 		WatchEvery: 300 * time.Millisecond,
 		Stopping: func(grace time.Duration) {

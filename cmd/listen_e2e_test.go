@@ -161,6 +161,28 @@ func startListenMode(t *testing.T, jsonMode bool, storePath string, args ...stri
 	return p
 }
 
+// waitLine returns the lines read up to and including the first that
+// contains want.
+func waitLine(t *testing.T, lines <-chan string, stderr *syncbuf.Buffer, want string) []string {
+	t.Helper()
+	var seen []string
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("listen ended before %q; output:\n%s\nstderr: %s", want, strings.Join(seen, "\n"), stderr.String())
+			}
+			seen = append(seen, l)
+			if strings.Contains(l, want) {
+				return seen
+			}
+		case <-timeout:
+			t.Fatalf("no %q; output:\n%s\nstderr: %s", want, strings.Join(seen, "\n"), stderr.String())
+		}
+	}
+}
+
 func (p *listenProc) signal(t *testing.T, sig os.Signal) error {
 	t.Helper()
 	p.cmd.Process.Signal(sig)

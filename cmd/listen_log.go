@@ -95,7 +95,7 @@ func (v *logView) Run(ctx context.Context, s liveSession) error {
 	log := slog.New(v.LogHandler())
 	// Not ctx: after shutdown the feed is closed and what is still
 	// buffered is written before the view ends.
-	inspect.FollowBatched(context.Background(), s.Exchanges, s.Store, s.After, func(x *exchange.Exchange) {
+	inspect.FollowBatched(context.Background(), s.Exchanges, sessionRows(s), s.After, func(x *exchange.Exchange) {
 		if err := view.Exchange(x); err != nil {
 			log.Warn("cannot write output", "error", err)
 		}
@@ -137,4 +137,12 @@ func tunnelEvent(s tunnel.Status) logview.TunnelEvent {
 	}
 	return logview.TunnelEvent{Time: t, State: string(s.State), URL: s.URL, Message: s.Message,
 		URLChanged: s.URLChanged, PrevURL: s.PrevURL}
+}
+
+// sessionRows is where a log view fills gaps from: this listener's rows.
+func sessionRows(s liveSession) inspect.Lister {
+	if s.Store == nil {
+		return nil
+	}
+	return ownRows{s.Store, s.Listener}
 }

@@ -141,7 +141,7 @@ func startNumbers(ctx context.Context, f *cmdutil.Factory, n *numbersFlags, publ
 	}
 	if !n.DryRun {
 		if err := restorePending(ctx, f, n.SW, w, true); err != nil {
-			return nil, safeErr(fmt.Errorf("%w; --number would overwrite the record", err))
+			return nil, safeErr(fmt.Errorf("%w; listen --number starts once that restore is done", err))
 		}
 	}
 	plan, err := numbers.Prepare(ctx, c, n.e164, numbers.Options{VoicePath: n.VoicePath, MessagePath: n.MessagePath, StatusPath: n.StatusPath})

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,10 +19,20 @@ import (
 
 // storeSource reads the view's history from the store: summaries for the
 // list, one exchange whole for the detail pane.
-type storeSource struct{ st *store.Store }
+// With a listener set, only that listener's rows.
+type storeSource struct {
+	st       *store.Store
+	listener string
+}
 
 func (s storeSource) List(ctx context.Context, before int64, limit int) ([]*exchange.Exchange, error) {
-	return s.st.List(ctx, store.Query{BeforeID: before, Limit: limit, Summary: true})
+	return s.st.List(ctx, store.Query{BeforeID: before, Limit: limit, Summary: true, Listener: s.listener})
+}
+
+// Oldest is the lowest ID the view's rows may still have: rows below it
+// were pruned or cleared.
+func (s storeSource) Oldest(ctx context.Context) (int64, error) {
+	return s.st.OldestID(ctx, store.Query{Listener: s.listener})
 }
 
 func (s storeSource) Get(ctx context.Context, id int64) (*exchange.Exchange, error) {
@@ -60,7 +71,7 @@ func tuiConfig(ctx context.Context, f *cmdutil.Factory, s liveSession, wg *sync.
 		Now: f.Now,
 	}
 	if s.Store != nil {
-		cfg.Source = storeSource{s.Store}
+		cfg.Source = storeSource{s.Store, s.Listener}
 	}
 	if s.Replay != nil {
 		cfg.Replay = tui.ReplayFunc(s.Replay)
@@ -122,5 +133,8 @@ func runTUIWith(ctx context.Context, f *cmdutil.Factory, s liveSession, extra ..
 	if err != nil && !(errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil) && !errors.Is(err, tea.ErrInterrupted) {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
+	// The screen is the terminal's again: one line of what the session
+	// took, so closing the view does not feel like losing it.
+	fmt.Fprintln(f.IOStreams.Out, tui.SessionLine(m.Counts(), cmp.Or(s.ListCommand, "swhook list")))
 	return nil
 }

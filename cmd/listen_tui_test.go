@@ -50,7 +50,7 @@ func tuiStore(t *testing.T, n int) *store.Store {
 // contract says: newest first, below beforeID, summaries; Get whole.
 func TestStoreSourcePages(t *testing.T) {
 	ctx := context.Background()
-	src := storeSource{tuiStore(t, 30)}
+	src := storeSource{st: tuiStore(t, 30)}
 	page, err := src.List(ctx, 0, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -139,6 +139,12 @@ func TestRunTUIOverARealStore(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("q did not end the view")
 	}
+	// Once the screen is the terminal's again, one line says what the
+	// session took (the five rows from before it do not count).
+	want := "swhook: this session took 1 webhook (1 with an invalid signature); see them with `swhook list`\n"
+	if !strings.HasSuffix(out.String(), want) {
+		t.Errorf("the last line is not %q; output ends %q", want, out.String()[max(0, len(out.String())-200):])
+	}
 }
 
 // TestRunTUIEndsWithContext: when listen stops (Ctrl-C reaches it as a
@@ -174,5 +180,47 @@ func TestTUITunnelKeepsSince(t *testing.T) {
 	got := tuiTunnel(tunnel.Status{State: tunnel.StateDown, Since: since, Message: "no network"})
 	if !got.Since.Equal(since) || got.Since.Location() != time.Local || got.State != tui.TunnelDown || got.Message != "no network" {
 		t.Errorf("tuiTunnel: %+v", got)
+	}
+}
+
+// After `swhook clear` in another terminal (another handle on the same
+// store file), the live view's rows leave it: the real adapter reports the
+// store's bounds and the view follows within about a second.
+func TestRunTUIFollowsClearInAnotherTerminal(t *testing.T) {
+	st := tuiStore(t, 3)
+	ios, _, _, _ := cmdutil.Test()
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	out := &syncbuf.Buffer{}
+	ios.In, ios.Out = inR, out
+	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
+	sess := liveSession{LocalURL: "http://127.0.0.1:4747", Exchanges: make(chan *exchange.Exchange), Store: st,
+		InitialTunnel: tunnel.Status{State: tunnel.StateLocal}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runTUIWith(ctx, f, sess, tea.WithWindowSize(100, 30)) }()
+	waitOut := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if strings.Contains(out.String(), want) {
+				return
+			}
+		}
+		t.Fatalf("the screen never showed %q; output:\n%q", want, out.String())
+	}
+	waitOut("/hook/3")
+	other, err := store.Open(ctx, st.Path(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	waitOut("Waiting for webhooks")
+	inW.Write([]byte("q"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

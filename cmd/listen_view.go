@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/tunnel"
 )
@@ -46,6 +48,12 @@ type liveSession struct {
 	Public tunnel.Tunnel
 
 	Store *store.Store
+	// Listener is this listen's identity (its local URL): the views show
+	// the rows it took, not other listeners' on the same store.
+	Listener string
+	// ListCommand is how to see this session's webhooks afterwards
+	// ("swhook list", with --store when one was given).
+	ListCommand string
 	// After is the highest ID in the store when the session began: the
 	// views show what comes after it.
 	After int64
@@ -112,4 +120,35 @@ func (v *tuiView) Done() {
 			fmt.Fprintln(v.f.IOStreams.ErrOut, "  "+l)
 		}
 	}
+}
+
+// shellWord quotes s for a POSIX shell when it needs it, so a command
+// printed for a person to paste runs as shown.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ownRows is the store as one listener sees it: its own rows only, so
+// catching up after a gap (the feed, the plain log, the view's pages) never
+// brings in other listeners' traffic. An empty listener means every row.
+type ownRows struct {
+	st       *store.Store
+	listener string
+}
+
+func (o ownRows) LatestID(ctx context.Context) (int64, error) { return o.st.LatestID(ctx) }
+
+func (o ownRows) List(ctx context.Context, q store.Query) ([]*exchange.Exchange, error) {
+	q.Listener = o.listener
+	return o.st.List(ctx, q)
+}
+
+func regToken(r *listeners.Registration) string {
+	if r == nil {
+		return ""
+	}
+	return r.Info.Token
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/inspect/termsafe"
 	"github.com/swhook/swhook/replay"
@@ -189,9 +190,17 @@ func runReplay(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions) error 
 	for _, n := range p.Notes {
 		fmt.Fprintf(o.IO.ErrOut, "swhook: %s\n", n)
 	}
+	running := runningListeners(f, o.StorePath)
+	markSent(p, running, orig.ID)
 	x := p.Do(ctx, f.HTTPClient)
-	if err := st.Save(ctx, x); err != nil {
-		return fmt.Errorf("store the replay: %w", err)
+	// Sent to a listen on this store: its row is the one record.
+	if row, ok := adoptListenerRow(ctx, st, x); ok {
+		x = row
+	} else {
+		ownedBy(x, orig, o.To)
+		if err := st.Save(ctx, x); err != nil {
+			return fmt.Errorf("store the replay: %w", err)
+		}
 	}
 	if o.JSON {
 		if err := writeJSON(o.IO.Out, x); err != nil {
@@ -275,6 +284,7 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 		return nil
 	}
 	tty := o.IO.IsStdoutTTY() && !o.JSON
+	running := runningListeners(f, o.StorePath)
 	ok, failed := 0, 0
 	var results []*exchange.Exchange
 	var problems []string // on a terminal the bar replaces the lines; failures are listed after it
@@ -288,9 +298,15 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 			failed++
 			line = fmt.Sprintf("#%d not replayed: %s", orig.ID, termsafe.String(err.Error()))
 		} else {
+			markSent(p, running, orig.ID)
 			x := p.Do(ctx, f.HTTPClient)
-			if err := st.Save(ctx, x); err != nil {
-				return fmt.Errorf("store the replay of #%d: %w", orig.ID, err)
+			if row, ok := adoptListenerRow(ctx, st, x); ok {
+				x = row
+			} else {
+				ownedBy(x, orig, o.To)
+				if err := st.Save(ctx, x); err != nil {
+					return fmt.Errorf("store the replay of #%d: %w", orig.ID, err)
+				}
 			}
 			results = append(results, x)
 			verdict := "ok"
@@ -338,6 +354,25 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 	return nil
 }
 
+// markSent names the replay in X-Swhook-Sent-By when it goes to a running
+// listen on this store, and never resends a mark captured with the
+// original (a stale one would make the listener misname the replay).
+func markSent(p *replay.Plan, running []listeners.Info, orig int64) {
+	p.Header.Del(listeners.HeaderSentBy)
+	if v := sentByFor(running, p.URL, exchange.SourceReplay, orig); v != "" {
+		p.Header.Set(listeners.HeaderSentBy, v)
+	}
+}
+
+// ownedBy gives a replay sent to the original's own handler (no --to) the
+// original's listener: it is that listener's handler's traffic, so its live
+// view shows it (↻#N) as it shows the replays its own keys send.
+func ownedBy(x, orig *exchange.Exchange, to string) {
+	if to == "" {
+		x.Listener = orig.Listener
+	}
+}
+
 // progressBar draws "[=====>     ] 3/10".
 func progressBar(done, total, width int) string {
 	filled := done * width / total
@@ -351,8 +386,8 @@ func progressBar(done, total, width int) string {
 // storeReplayer is what listen's live view calls for its replay keys: load
 // exchange id, send it again to its recorded forward target (re-signed for
 // that URL when resign is set), store the result and return it. One line
-// wires it: ListenView.Replay = storeReplayer(st, f.HTTPClient, key, f.Now).
-func storeReplayer(st *store.Store, client *http.Client, key string, now func() time.Time) func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error) {
+// wires it: ListenView.Replay = storeReplayer(st, f.HTTPClient, key, f.Now, me).
+func storeReplayer(st *store.Store, client *http.Client, key string, now func() time.Time, listener string) func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error) {
 	return func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error) {
 		orig, err := st.Get(ctx, id)
 		if err != nil {
@@ -362,6 +397,7 @@ func storeReplayer(st *store.Store, client *http.Client, key string, now func() 
 		if err != nil {
 			return nil, fmt.Errorf("replay #%d: %w", id, err)
 		}
+		x.Listener = listener // sent by this listener's view: one of its own rows
 		if err := st.Save(ctx, x); err != nil {
 			return nil, fmt.Errorf("store the replay of #%d: %w", id, err)
 		}

@@ -309,7 +309,7 @@ func TestStoreReplayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	fn := storeReplayer(st, srv.Client(), e2eKey, time.Now)
+	fn := storeReplayer(st, srv.Client(), e2eKey, time.Now, "http://127.0.0.1:4747")
 	x, err := fn(context.Background(), 1, false)
 	if err != nil || x.ID != 2 || x.Response.Status != http.StatusForbidden {
 		t.Fatalf("r: %+v %v", x, err)
@@ -318,7 +318,7 @@ func TestStoreReplayer(t *testing.T) {
 	if err != nil || x.ID != 3 || x.ReplayOf != 1 || x.Response.Status != 200 || !h.Requests()[2].Valid {
 		t.Fatalf("R: %+v %v", x, err)
 	}
-	if _, err := storeReplayer(st, srv.Client(), "", time.Now)(context.Background(), 1, true); err == nil {
+	if _, err := storeReplayer(st, srv.Client(), "", time.Now, "")(context.Background(), 1, true); err == nil {
 		t.Error("R without a key: want an error")
 	}
 	if _, err := fn(context.Background(), 99, false); err == nil {

@@ -45,7 +45,7 @@ func TestStoreReplayerAsCapturedKeepsTheOriginalVerdict(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	x, err := storeReplayer(st, srv.Client(), e2eKey, time.Now)(context.Background(), orig.ID, false)
+	x, err := storeReplayer(st, srv.Client(), e2eKey, time.Now, "http://127.0.0.1:4747")(context.Background(), orig.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"handler":      cmdHandler,
 	"listen-start": cmdListenStart,
 	"listen-stop":  cmdListenStop,
+	"listen-wait":  cmdListenWait,
 	"webhook":      cmdWebhook,
 	"waitrows":     cmdWaitRows,
 }
@@ -244,6 +246,43 @@ func readyURL(line string) string {
 		return strings.TrimSpace(rest)
 	}
 	return ""
+}
+
+// listen-wait [-name NAME] PATTERN
+//
+// Waits (up to 60s) until what the listener has written to stdout so far
+// matches the regular expression PATTERN (multi-line: ^ and $ match at
+// line ends), for what listen says in its own time, such as the tunnel's
+// state.
+func cmdListenWait(ts *testscript.TestScript, neg bool, args []string) {
+	name := "LISTEN"
+	if len(args) >= 2 && args[0] == "-name" {
+		name, args = args[1], args[2:]
+	}
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: listen-wait [-name NAME] PATTERN")
+	}
+	re, err := regexp.Compile("(?m)" + args[0])
+	ts.Check(err)
+	p, ok := scriptListens(ts)[name]
+	if !ok {
+		ts.Fatalf("listen-wait: no listener %s", name)
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if re.MatchString(p.stdout.String()) {
+			return
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			if re.MatchString(p.stdout.String()) {
+				return
+			}
+			ts.Fatalf("swhook listen exited (%v) without printing %q\nstdout:\n%s\nstderr:\n%s", err, args[0], p.stdout, p.stderr)
+		default:
+		}
+	}
+	ts.Fatalf("swhook listen did not print %q in 60s\nstdout:\n%s\nstderr:\n%s", args[0], p.stdout, p.stderr)
 }
 
 // listen-stop [-INT|-TERM|-KILL] [NAME]

@@ -154,8 +154,18 @@ func renderExchange(x *exchange.Exchange, now time.Time, color bool) string {
 	if x.Request.RemoteAddr != "" {
 		field("From", termsafe.String(x.Request.RemoteAddr))
 	}
+	if x.Listener != "" {
+		field("Listener", termsafe.String(listenerText(x)))
+	}
 	if x.Forward != "" {
 		field("Forward", termsafe.String(x.Forward))
+	}
+	if x.Call.ID != "" {
+		call := x.Call.ID
+		if x.Call.Parent != "" {
+			call += " (a leg of " + x.Call.Parent + ")"
+		}
+		field("Call", termsafe.String(call))
 	}
 
 	// Signature verdict.

@@ -115,7 +115,7 @@ func sampleExchanges() []*exchange.Exchange {
 			ResponseCheck: exchange.Check{Status: exchange.CheckError, Message: "handler unreachable"},
 		},
 		{ // 4: a SWML fetch, JSON both ways, checked without a key
-			Time: at(19, 30, 0), Source: exchange.SourceTunnel, Forward: "http://localhost:3000",
+			Time: at(19, 30, 0), Source: exchange.SourceTunnel, Forward: "http://localhost:3000", Listener: "http://127.0.0.1:4747",
 			Request: exchange.Request{Method: "POST", URL: "https://abc.ngrok.app/swml", Path: "/swml",
 				Headers: hdr("Content-Type", "application/json"), Body: exchange.Body(`{"call":{"call_id":"c-1","from":"+1415"},"vars":{}}`), BodySize: 49},
 			Event:     exchange.Event{Kind: exchange.KindSWMLCall},

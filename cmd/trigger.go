@@ -45,11 +45,13 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(*TriggerOptions) error) *cobra.
 	opts := &TriggerOptions{IO: f.IOStreams}
 	var sets []string
 	cmd := &cobra.Command{
-		Use:   "trigger EVENT --to URL",
+		Use:   "trigger EVENT [--to URL]",
 		Short: "Send a realistic, correctly signed synthetic webhook",
 		Long: `Send a synthetic webhook with the parameters, encoding and identifiers
 SignalWire really uses, signed exactly as SignalWire signs it, to --to and
-nowhere else. 'swhook trigger --list' names the events.
+nowhere else. 'swhook trigger --list' names the events. Without --to it goes
+to the swhook listen running on this store (when exactly one is); the
+listener then records it once, as its own row marked ⚡.
 
 The signature is made for the --to URL, or for --sign-url when your handler
 verifies against another URL (your public URL behind a tunnel).`,
@@ -92,8 +94,6 @@ verifies against another URL (your public URL behind a tunnel).`,
 				return cmdutil.UsageErrorf("give an EVENT or --sequence, not both")
 			case opts.Event == "" && opts.Sequence == "":
 				return cmdutil.UsageErrorf("which event? 'swhook trigger --list' names them; or --sequence call")
-			case opts.To == "":
-				return cmdutil.UsageErrorf("--to URL is required: trigger sends only where you point it")
 			}
 			var err error
 			if opts.Set, err = parseAssignments("--set", sets); err != nil {
@@ -112,7 +112,7 @@ verifies against another URL (your public URL behind a tunnel).`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.List, "list", false, "list the events, one a line")
 	fl.StringVar(&opts.Sequence, "sequence", "", "send a series: call (inbound, ringing, in-progress, completed, recording)")
-	fl.StringVar(&opts.To, "to", "", "the URL to send to (required)")
+	fl.StringVar(&opts.To, "to", "", "the URL to send to (default: the swhook listen running on this store)")
 	fl.StringVar(&opts.SignURL, "sign-url", "", "sign for this URL instead of --to (the URL your handler verifies)")
 	fl.StringVar(&opts.Status, "status", "", "the status for call.status, message.status, relay.call.state")
 	fl.StringVar(&opts.From, "from", "", "the caller / sender: E.164 like +15551234567, or sip:user@host on call events (default: random)")
@@ -152,7 +152,17 @@ func runTrigger(ctx context.Context, f *cmdutil.Factory, o *TriggerOptions) erro
 		}
 		hooks = []trigger.Webhook{w}
 	}
-	so := trigger.SendOptions{URL: o.To, SignURL: o.SignURL, Key: o.SigningKey, Now: f.Now}
+	running := runningListeners(f, o.StorePath)
+	if o.To == "" {
+		// The listen running on this store, as its live view suggests.
+		to, err := defaultTo(running)
+		if err != nil {
+			return err
+		}
+		o.To = to
+	}
+	so := trigger.SendOptions{URL: o.To, SignURL: o.SignURL, Key: o.SigningKey, Now: f.Now,
+		SentBy: sentByFor(running, o.To, exchange.SourceTrigger, 0)}
 	switch {
 	case o.NoSignature:
 		so.Mode = trigger.SignNone
@@ -175,7 +185,10 @@ func runTrigger(ctx context.Context, f *cmdutil.Factory, o *TriggerOptions) erro
 		if err != nil {
 			return err
 		}
-		if err := st.Save(ctx, x); err != nil {
+		// Sent to a listen on this store: its row is the one record.
+		if row, ok := adoptListenerRow(ctx, st, x); ok {
+			x = row
+		} else if err := st.Save(ctx, x); err != nil {
 			return fmt.Errorf("store the webhook: %w", err)
 		}
 		if !replay.OK(x.Response) {

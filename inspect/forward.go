@@ -137,7 +137,7 @@ func joinPath(a, b string) string {
 // forwardError turns a transport failure into the one-line reason in the
 // 502/504 body and the exchange, and the status to answer with.
 func forwardError(ctx context.Context, target string, timeout time.Duration, err error) (int, string) {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 		return http.StatusGatewayTimeout, fmt.Sprintf("handler %s did not answer within %s (--timeout)", target, timeout)
 	}
 	var ue *url.Error

@@ -13,6 +13,7 @@ import (
 
 	"github.com/swhook/swhook/inspect/classify"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/respcheck"
 	"github.com/swhook/swhook/inspect/signature"
 )
@@ -51,9 +52,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := &h.p.cfg
 	start := cfg.Now()
 	recv := time.Now() // monotonic, for the duration of swhook's own answers
-	x := &exchange.Exchange{Time: start.UTC(), Source: h.src}
+	x := &exchange.Exchange{Time: start.UTC(), Source: h.src, Listener: cfg.Listener}
 	if cfg.Forward != nil {
 		x.Forward = h.p.forward
+	}
+	// A webhook swhook itself sent here (trigger, replay, call) is one
+	// row: this one, marked with its sender.
+	sentBySwhook := false
+	if cfg.SenderToken != "" {
+		if v := r.Header[listeners.HeaderSentBy]; len(v) == 1 {
+			if src, of, ok := listeners.ParseSentBy(v[0], cfg.SenderToken); ok {
+				x.Source, x.ReplayOf, sentBySwhook = src, of, true
+			}
+		}
 	}
 
 	verifyURL := VerificationURL(h.publicBase(), r)
@@ -153,12 +164,28 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 
-	saved := h.save(x)
-	if saved && cfg.Feed != nil {
-		cfg.Feed.Publish(x)
+	if ans.rest != nil {
+		// Larger than MaxBody: relayed as it comes, saved at its end (so
+		// the row's ID cannot go in its head to swhook's own sender,
+		// which then keeps its own record of it).
+		h.relay(w, x, ans)
+		return
+	}
+	h.saveAndPublish(x)
+	if sentBySwhook && x.ID != 0 {
+		// Only to swhook's own sender: it then links to this row instead
+		// of storing a copy. SignalWire never sees this header.
+		w.Header().Set(listeners.HeaderID, strconv.FormatInt(x.ID, 10))
 	}
 
 	writeAnswer(w, ans)
+}
+
+// saveAndPublish makes x durable (bounded) and tells the watchers.
+func (h *handler) saveAndPublish(x *exchange.Exchange) {
+	if h.save(x) && h.p.cfg.Feed != nil {
+		h.p.cfg.Feed.Publish(x)
+	}
 }
 
 // guard runs a verdict, turning a panic into a logged error so the webhook
@@ -283,7 +310,12 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	cfg := &h.p.cfg
 	// The sender hanging up must not cancel the handler's copy: the
 	// webhook was delivered to us and the handler gets it whole.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), cfg.Timeout)
+	// --timeout bounds the wait for the handler's answer (its head, and
+	// its body up to MaxBody), not the sender's reading of a long answer
+	// relayed after: the timer is stopped once the head is in.
+	ctx, cancelCause := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	timer := time.AfterFunc(cfg.Timeout, func() { cancelCause(context.DeadlineExceeded) })
+	cancel := func() { timer.Stop(); cancelCause(context.Canceled) }
 
 	var body io.Reader = bytes.NewReader(head)
 	length := int64(len(head))
@@ -327,6 +359,10 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	// the exchange is stored.
 	respHead, respFull, readErr := readHead(resp.Body, cfg.MaxBody, resp.ContentLength)
 	dur := time.Since(t0)
+	if !timer.Stop() && readErr == nil && !respFull {
+		// The timeout came as the head was read: the rest is cut off.
+		readErr = context.DeadlineExceeded
+	}
 	if readErr != nil {
 		resp.Body.Close()
 		status, msg := forwardError(ctx, cfg.Forward.String(), cfg.Timeout, readErr)
@@ -394,22 +430,90 @@ func (h *handler) save(x *exchange.Exchange) bool {
 	}
 }
 
-// writeAnswer sends the answer exactly as prepared.
+// writeAnswer sends an answer held whole exactly as prepared.
 func writeAnswer(w http.ResponseWriter, a answer) {
 	dst := w.Header()
 	for k, v := range a.header {
 		dst[k] = v
 	}
 	w.WriteHeader(a.status)
-	if _, err := w.Write(a.head); err != nil {
-		return
+	w.Write(a.head)
+}
+
+// relayStall is how long the sender may stop reading a relayed answer
+// before the relay is cut: the sender reads at its own pace (--timeout
+// bounds only the wait for the handler), but never holds a connection
+// without end.
+const relayStall = 30 * time.Second
+
+// relay sends an answer larger than MaxBody as the handler produces it, at
+// the pace the sender reads it, and then makes the exchange durable: with
+// the error that cut the relay, if one did. The answer's last byte is held
+// back until the exchange is saved, so a sender that received it whole can
+// count on it being kept, as for every other answer.
+func (h *handler) relay(w http.ResponseWriter, x *exchange.Exchange, a answer) {
+	dst := w.Header()
+	for k, v := range a.header {
+		dst[k] = v
 	}
-	if a.rest != nil {
-		if _, err := io.Copy(w, a.rest); err != nil && !errors.Is(err, context.Canceled) {
-			// The answer is half sent; all we can do is cut the connection
-			// so the sender does not take it for whole.
-			panic(http.ErrAbortHandler)
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Now().Add(relayStall))
+	w.WriteHeader(a.status)
+	var (
+		sent int64
+		last byte
+		held bool
+	)
+	// emit writes p, keeping its last byte back (writing the one kept
+	// before first); every write gets relayStall.
+	emit := func(p []byte) error {
+		if len(p) == 0 {
+			return nil
 		}
+		rc.SetWriteDeadline(time.Now().Add(relayStall))
+		if held {
+			n, err := w.Write([]byte{last})
+			sent += int64(n)
+			if err != nil {
+				return err
+			}
+		}
+		n, err := w.Write(p[:len(p)-1])
+		sent += int64(n)
+		last, held = p[len(p)-1], true
+		return err
+	}
+	var err error
+	if werr := emit(a.head); werr != nil {
+		err = fmt.Errorf("sending it on after %d bytes: %w", sent, werr)
+	}
+	buf := make([]byte, 32<<10)
+	for err == nil {
+		n, rerr := a.rest.Read(buf)
+		if werr := emit(buf[:n]); werr != nil {
+			err = fmt.Errorf("sending it on after %d bytes: %w", sent, werr)
+			break
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = fmt.Errorf("reading the handler's answer after %d bytes: %w", sent, rerr)
+		}
+	}
+	if err != nil {
+		x.Response.Error = "answer relay cut: " + err.Error()
+		h.p.cfg.Log.Warn("answer relay cut", "method", x.Request.Method, "path", x.Request.Path, "error", err)
+	}
+	h.saveAndPublish(x)
+	if err != nil {
+		// The answer is half sent; all that is left is to cut the
+		// connection so the sender does not take it for whole.
+		panic(http.ErrAbortHandler)
+	}
+	if held {
+		rc.SetWriteDeadline(time.Now().Add(relayStall))
+		w.Write([]byte{last})
 	}
 }
 

@@ -68,6 +68,15 @@ type Config struct {
 	// SaveWait bounds how long an answer waits for the store; past it the
 	// answer goes back anyway and a warning is logged.
 	SaveWait time.Duration
+	// Listener is this listen's identity (its local URL), recorded in
+	// every exchange it takes, so its view shows its own rows.
+	Listener string
+	// SenderToken is the token of this listen's entry in the store's
+	// listener registry (package listeners): a request whose
+	// X-Swhook-Sent-By carries it was sent by swhook itself (trigger,
+	// replay, call) and is recorded as such, and its answer names the row
+	// (X-Swhook-Id) so the sender stores no second copy. "" turns it off.
+	SenderToken string
 
 	Store     Saver
 	Feed      *Feed             // nil: nobody is watching

@@ -42,6 +42,19 @@ func AppendJSON(b []byte, x *Exchange) ([]byte, bool) {
 		b = append(b, `,"forward":`...)
 		b = appendJSONString(b, x.Forward)
 	}
+	if x.Listener != "" {
+		b = append(b, `,"listener":`...)
+		b = appendJSONString(b, x.Listener)
+	}
+	if x.Call != (CallRef{}) {
+		b = append(b, `,"call":{"id":`...)
+		b = appendJSONString(b, x.Call.ID)
+		if x.Call.Parent != "" {
+			b = append(b, `,"parent":`...)
+			b = appendJSONString(b, x.Call.Parent)
+		}
+		b = append(b, '}')
+	}
 
 	q := &x.Request
 	b = append(b, `,"request":{"method":`...)

@@ -14,7 +14,7 @@ import (
 // json.Marshal field by field and fuzz it; this keeps the contract visible
 // where the code is.
 func TestAppendJSONMatchesMarshal(t *testing.T) {
-	full := Exchange{ID: 7, Time: time.Date(2026, 11, 24, 20, 0, 0, 5, time.UTC), Source: SourceReplay, ReplayOf: 3, Forward: "http://localhost:3000",
+	full := Exchange{ID: 7, Time: time.Date(2026, 11, 24, 20, 0, 0, 5, time.UTC), Source: SourceReplay, ReplayOf: 3, Forward: "http://localhost:3000", Listener: "http://127.0.0.1:4747", Call: CallRef{ID: "c-1\u00e9", Parent: "p-\"0"},
 		Request: Request{Method: "POST", URL: "https://a.ngrok.app/v?x=<1>", Path: "/v", Query: "x=<1>", Host: "a.ngrok.app",
 			Headers: http.Header{"X-A": {"1", "2"}}, Body: Body{0xff, 0x00}, BodySize: 2, Truncated: true, RemoteAddr: "[::1]:5"},
 		Event:         Event{Kind: KindCallStatus, Detail: "completed"},

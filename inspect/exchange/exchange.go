@@ -88,12 +88,39 @@ type Exchange struct {
 	ReplayOf int64     `json:"replay_of,omitempty"`
 	// Forward is the handler base URL the request was forwarded to (listen's
 	// --forward), so `swhook replay` can send it there again without --to.
-	Forward       string    `json:"forward,omitempty"`
+	Forward string `json:"forward,omitempty"`
+	// Listener is the local URL of the `swhook listen` that took the
+	// webhook (e.g. http://127.0.0.1:4747), "" for one sent straight to a
+	// handler: with several listeners on one store, each view shows its
+	// own rows and list/show say whose a row is.
+	Listener string `json:"listener,omitempty"`
+	// Call names the call or message the webhook belongs to, so one
+	// call's webhooks — interleaved with other calls' — can be read
+	// together as its timeline. Zero when the webhook names none.
+	Call          CallRef   `json:"call,omitzero"`
 	Request       Request   `json:"request"`
 	Event         Event     `json:"event"`
 	Signature     Signature `json:"signature"`
 	Response      Response  `json:"response"`
 	ResponseCheck Check     `json:"response_check"`
+}
+
+// CallRef is a webhook's call identity: the CallSid of a cXML call, the
+// call_id of a SWML or RELAY one, the MessageSid of a message. A child leg
+// (a <Dial>ed number) has its own ID and names its parent, so it groups
+// under the call that dialled it.
+type CallRef struct {
+	ID     string `json:"id"`
+	Parent string `json:"parent,omitempty"`
+}
+
+// Group is the call the webhook's timeline is under: the parent call for
+// a child leg, else its own.
+func (c CallRef) Group() string {
+	if c.Parent != "" {
+		return c.Parent
+	}
+	return c.ID
 }
 
 // Request is what arrived. Body holds the bytes exactly as received, up to the

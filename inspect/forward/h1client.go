@@ -29,9 +29,6 @@ const (
 	// those at the bottom of the pool, which conn never reaches while
 	// traffic is steady).
 	h1IdleTimeout = 90 * time.Second
-	// h1PeekAfter is how long a connection must have been idle before its
-	// reuse checks it is still open (see conn).
-	h1PeekAfter = 250 * time.Millisecond
 	// h1MaxSyncBody is the largest request body written before the answer
 	// is read, on the caller's goroutine. Up to this size the whole request
 	// fits in the socket buffers (a loopback receive window is 64 KiB by
@@ -83,9 +80,6 @@ type H1Client struct {
 
 	mu   sync.Mutex
 	idle map[string][]*h1Conn // per target host, most recently used last
-	// peekAlways marks the hosts that dropped a connection reused without
-	// a peek (see conn): from then on every reuse there is checked first.
-	peekAlways map[string]bool
 }
 
 // NewH1Client returns a client that hands what it does not handle to
@@ -99,7 +93,6 @@ func NewH1Client(fallback http.RoundTripper) *H1Client {
 		dialer:      net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
 		idleTimeout: h1IdleTimeout,
 		idle:        make(map[string][]*h1Conn),
-		peekAlways:  make(map[string]bool),
 	}
 }
 
@@ -115,16 +108,18 @@ type h1Conn struct {
 	idleAt time.Time
 
 	readAny  bool  // an answer byte arrived during the current request
-	peeked   bool  // conn checked it was still open before this request
+	reused   bool  // the current request is on a connection from the pool
+	refused  bool  // the handler's side reset the current request unread (see unread)
 	wrote    bool  // a byte of the current request reached the socket
 	deadline bool  // the current request set a deadline (release clears it)
 	limit    int64 // bytes the answer's head may still take
 
 	// peek's scratch, kept here so a liveness check allocates nothing.
-	peekFn  func(fd uintptr) bool
-	peekBuf [1]byte
-	peekN   int
-	peekErr error
+	peekFn     func(fd uintptr) bool
+	resetCheck func(fd uintptr)
+	peekBuf    [1]byte
+	peekN      int
+	peekErr    error
 }
 
 // Read feeds the connection's bufio.Reader, noting that the handler has
@@ -172,14 +167,6 @@ func (c *H1Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ctxError(ctx, err)
 	}
 	resp, err := c.exchange(ctx, pc, req, req)
-	if err != nil && reused && !pc.peeked && !pc.readAny && ctx.Err() == nil {
-		// Most likely the handler closes sockets without saying so
-		// (no Connection: close): check its connections from now on, so
-		// this costs it one webhook, not every other one.
-		c.mu.Lock()
-		c.peekAlways[req.URL.Host] = true
-		c.mu.Unlock()
-	}
 	if err == nil || !c.mayResend(ctx, pc, reused, req, err) {
 		return resp, err
 	}
@@ -200,7 +187,8 @@ func (c *H1Client) RoundTrip(req *http.Request) (*http.Response, error) {
 // fresh one failing means the handler refuses the request, and resending
 // could loop), and only when the handler cannot have acted on it: nothing
 // of it was written, or it says it is safe to repeat (an idempotent method
-// or an Idempotency-Key). A POST the handler read and then dropped, say by
+// or an Idempotency-Key), or its socket refused the request unread (a
+// reset: see unread). A POST the handler read and then dropped, say by
 // panicking or being restarted mid-request, must not run its side effects
 // twice: the caller gets the error (a 502), as Transport gave. The body
 // must also be had again (rewound checks).
@@ -208,7 +196,7 @@ func (c *H1Client) mayResend(ctx context.Context, pc *h1Conn, reused bool, req *
 	if !reused || pc.readAny || ctx.Err() != nil || isTimeout(err) {
 		return false
 	}
-	if !pc.wrote {
+	if !pc.wrote || pc.refused {
 		return true
 	}
 	switch req.Method {
@@ -250,8 +238,9 @@ func (c *H1Client) exchange(ctx context.Context, pc *h1Conn, req, w *http.Reques
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, pc.abort)
 	}
-	pc.readAny, pc.wrote = false, false
+	pc.readAny, pc.wrote, pc.refused = false, false, false
 	fail := func(what string, err error) (*http.Response, error) {
+		pc.refused = pc.reused && !pc.readAny && pc.unread(err)
 		pc.nc.Close()
 		if stop != nil {
 			stop()
@@ -360,20 +349,17 @@ func (c *H1Client) conn(ctx context.Context, req *http.Request) (*h1Conn, bool, 
 		pc := s[len(s)-1]
 		s[len(s)-1] = nil
 		c.idle[key] = s[:len(s)-1]
-		always := c.peekAlways[key]
 		c.mu.Unlock()
-		// A connection back in the pool for less than h1PeekAfter was
-		// open a moment ago: under load every webhook would otherwise pay
-		// a system call for the peek. The rare handler that closes idle
-		// sockets sooner than that gets an error (a 502) for a webhook
-		// sent on one, unless mayResend allows sending it again: a POST
-		// it may have read is never resent.
-		idle := time.Since(pc.idleAt)
-		pc.peeked = always || idle >= h1PeekAfter
-		if idle > c.idleTimeout || pc.peeked && !pc.alive() {
+		// Every reuse is checked first, however briefly the connection
+		// was idle: a handler may close idle sockets at any age (Node
+		// after 5 s, some after 200 ms), and a webhook written to a closed
+		// one is lost. One non-blocking system call per webhook is the
+		// price.
+		if time.Since(pc.idleAt) > c.idleTimeout || !pc.alive() {
 			pc.nc.Close()
 			continue
 		}
+		pc.reused = true
 		return pc, true, nil
 	}
 	pc, err := c.dial(ctx, key)
@@ -395,6 +381,7 @@ func (c *H1Client) dial(ctx context.Context, host string) (*h1Conn, error) {
 		pc.rc, _ = sc.SyscallConn()
 	}
 	pc.peekFn = pc.peek
+	pc.resetCheck = func(fd uintptr) { pc.resetFn(fd) }
 	return pc, nil
 }
 
@@ -594,4 +581,41 @@ func (e *ctxErr) Unwrap() []error { return []error{e.ctx, e.err} }
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// unreadSettle bounds how long unread waits for the reset that follows a
+// request written to a socket the handler had already closed.
+const unreadSettle = 5 * time.Millisecond
+
+// unread reports whether err, the failure of a request on a reused
+// connection before any answer byte, proves the handler never read the
+// request: the race a liveness check cannot close, where the handler
+// closes an idle socket just as a webhook is written to it. The handler's
+// kernel answers bytes that reach a closed socket, or that a closing
+// socket left unread, with a reset, never with a clean end: so a reset
+// (ECONNRESET, or EPIPE once its end had arrived) means unread. A clean
+// end (EOF) can be either that close, the reset still on its way, or a
+// handler that read the request and hung up; a few milliseconds tell them
+// apart: the reset arrives, or it never does.
+func (pc *h1Conn) unread(err error) bool {
+	if isReset(err) {
+		return true
+	}
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) || pc.rc == nil {
+		return false
+	}
+	for waited := time.Duration(0); waited < unreadSettle; waited += 250 * time.Microsecond {
+		if err := pc.rc.Control(pc.resetCheck); err != nil {
+			return false
+		}
+		if isReset(pc.peekErr) {
+			return true
+		}
+		time.Sleep(250 * time.Microsecond)
+	}
+	return false
+}
+
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }

@@ -10,3 +10,10 @@ func (pc *h1Conn) peek(fd uintptr) bool {
 }
 
 func peekAlive(n int, err error) bool { return true }
+
+// resetFn cannot read a socket's pending error here: unread then relies on
+// the reset reaching the read itself.
+func (pc *h1Conn) resetFn(fd uintptr) bool {
+	pc.peekErr = nil
+	return true
+}

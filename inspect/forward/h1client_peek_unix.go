@@ -17,3 +17,15 @@ func (pc *h1Conn) peek(fd uintptr) bool {
 func peekAlive(n int, err error) bool {
 	return err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
 }
+
+// resetFn reads the socket's pending error (SO_ERROR); a reset that came
+// after the handler's end of stream is kept there, since reads after the
+// end only ever report the end.
+func (pc *h1Conn) resetFn(fd uintptr) bool {
+	v, err := syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
+	pc.peekErr = err
+	if err == nil && v != 0 {
+		pc.peekErr = syscall.Errno(v)
+	}
+	return true
+}

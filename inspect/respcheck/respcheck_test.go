@@ -265,6 +265,27 @@ func FuzzCheck(f *testing.F) {
 	})
 }
 
+// benchSWMLYAML is a menu with expressions: the parser's path, not the
+// fast one.
+const benchSWMLYAML = `version: 1.0.0
+sections:
+  main:
+    - answer: {}
+    - prompt:
+        play: 'say: Hello ${call.from}, press 1 or 2'
+    - switch:
+        variable: prompt_value
+        case:
+          '1':
+            - set:
+                total: '${vars.price * parseInt(vars.qty)}'
+            - play:
+                url: 'say: ${total.toFixed(2)}'
+        default:
+          - transfer:
+              dest: https://example.com/next
+`
+
 func BenchmarkCheck(b *testing.B) {
 	cases := []struct {
 		name string
@@ -274,6 +295,7 @@ func BenchmarkCheck(b *testing.B) {
 		{"cxml", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hello</Say><Dial><Number>+15557654321</Number></Dial></Response>`)}},
 		{"empty-response", callInbound, Response{Status: 200, ContentType: xmlCT, Body: []byte(`<Response></Response>`)}},
 		{"swml-json", swmlCall, Response{Status: 200, ContentType: jsonCT, Body: []byte(`{"version":"1.0.0","sections":{"main":[{"answer":{}},{"play":{"url":"say:Hello"}}]}}`)}},
+		{"swml-yaml-expressions", swmlCall, Response{Status: 200, ContentType: yamlCT, Body: []byte(benchSWMLYAML)}},
 		{"status-callback", exchange.Event{Kind: exchange.KindCallStatus}, Response{Status: 200}},
 	}
 	for _, c := range cases {

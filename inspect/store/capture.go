@@ -28,85 +28,116 @@ const (
 	indexBatch = 4096
 )
 
-// ids is the capture goroutine's block of reserved IDs: next up to limit
-// are this process's to hand out (limit is also read by Clear).
+// ids are the IDs this process hands out. They come from the store's
+// shared counter (journal.Counter): capture never asks SQLite for one, since
+// a webhook is durable once journaled and the journal must not wait for a
+// write lock another process may hold for seconds (while it waited, the
+// answer went back before the webhook was durable). limit is what this
+// listener last wrote to id_reserve, for what numbers rows in SQLite alone
+// (insertSQL without an ID): the indexer keeps it up with the counter in
+// the transactions it commits anyway (settle). Should another process still
+// take an ID this one handed out (a counter that could not be shared), the
+// indexer gives the row the next free ID instead (commit).
 type ids struct {
-	next  int64
+	c     *journal.Counter
 	limit atomic.Int64
-	// window counts the rows journaled in the current tenth of a second,
-	// and prev in the one before: reservations ask for about two tenths'
-	// worth beyond what they need, so a burst reserves a few times a second
-	// rather than every batch, and a quiet listener reserves only what it
-	// uses (a replay from another terminal then gets the very next ID).
-	windowStart time.Time
-	window      int64
-	prev        int64
+	// pending is the limit the indexer's open transaction writes, made
+	// limit when it commits (indexer goroutine only).
+	pending int64
 }
 
-func (r *ids) count(n int, now time.Time) {
-	switch el := now.Sub(r.windowStart); {
-	case el >= 200*time.Millisecond:
-		r.windowStart, r.prev, r.window = now, 0, 0
-	case el >= 100*time.Millisecond:
-		r.windowStart, r.prev, r.window = now, r.window, 0
+// take hands out n consecutive IDs and returns the first.
+func (r *ids) take(n int) int64 { return r.c.Take(n) }
+
+// floor reads, inside a transaction, the highest ID SQLite holds and the
+// reservation, and raises the counter past both.
+func (r *ids) floor(ctx context.Context, tx execQuerier) (reserved int64, err error) {
+	var top int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM exchanges), 0),
+		COALESCE((SELECT id FROM id_reserve), 0)`).Scan(&top, &reserved); err != nil {
+		return 0, err
 	}
-	r.window += int64(n)
+	r.c.Raise(top)
+	if reserved > r.limit.Load() {
+		r.c.Raise(reserved) // another listener's block, or Clear's mark
+	}
+	return reserved, nil
 }
 
-func (r *ids) cushion() int64 {
-	if r.prev < 5 {
-		return 0
-	}
-	return min(2*r.prev, 8192)
-}
-
-// reserve makes sure at least n IDs are ready to hand out.
-func (s *Store) reserve(ctx context.Context, conn *sql.Conn, n int) error {
-	r := &s.ids
-	if r.next > 0 && r.next+int64(n)-1 <= r.limit.Load() {
-		return nil
-	}
-	want := int64(n) + r.cushion()
-	return retryLocked(ctx, maxLocked, func() error {
+// startIDs raises the counter past what the store holds, at Open.
+func (s *Store) startIDs(ctx context.Context, conn *sql.Conn) error {
+	return retryLocked(ctx, s.opts.BusyTimeout, func() error {
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback()
-		var top, reserved int64
-		err = tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM exchanges), 0),
-			COALESCE((SELECT id FROM id_reserve), 0)`).Scan(&top, &reserved)
-		if err != nil {
+		if _, err := s.ids.floor(ctx, tx); err != nil {
 			return err
 		}
-		limit := r.limit.Load()
-		base := max(top, reserved, limit)
-		next := r.next
-		if next == 0 || base > limit {
-			// A fresh block; what was left of the old one (when another
-			// process took IDs above it) is skipped, so this process's IDs
-			// keep increasing.
-			next = base + 1
-		}
-		newLimit := max(base, next-1) + want
-		if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = ?`, newLimit); err != nil {
+		limit := s.ids.c.Last()
+		if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = MAX(id, ?)`, limit); err != nil {
 			return err
 		}
 		if err := tx.Commit(); err != nil {
 			return err
 		}
-		r.next = next
-		r.limit.Store(newLimit)
+		s.ids.limit.Store(limit)
 		return nil
 	})
 }
 
-// capture is the writer in journal mode. It runs until Close closes reqs,
-// then lets the indexer finish.
-func (s *Store) capture(conn *sql.Conn, q *indexQueue) {
-	defer conn.Close()
+// settle runs inside each of the indexer's transactions, after its
+// inserts: it raises the counter past what other processes numbered and
+// records in id_reserve what this one has handed out. The new limit takes
+// effect when the transaction commits (onCommit).
+func (s *Store) settle(ctx context.Context, tx execQuerier) error {
+	r := &s.ids
+	reserved, err := r.floor(ctx, tx)
+	if err != nil {
+		return err
+	}
+	want := r.c.Last()
+	if want > reserved {
+		if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = ?`, want); err != nil {
+			return err
+		}
+	}
+	r.pending = max(want, reserved)
+	return nil
+}
+
+// number gives the rows without an ID theirs, inside the writer's
+// transaction, from the shared counter (direct mode: a replay saved while
+// a listener journals never takes an ID the listener handed out).
+func (s *Store) number(ctx context.Context, tx execQuerier, rows []*writeReq) error {
+	n := 0
+	for _, r := range rows {
+		if r.row[0] == nil {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if _, err := s.ids.floor(ctx, tx); err != nil {
+		return err
+	}
+	id := s.ids.c.Take(n)
+	for _, r := range rows {
+		if r.row[0] == nil {
+			r.row[0] = id
+			id++
+		}
+	}
+	return nil
+}
+
+// capture is the writer in journal mode: it journals what is saved and
+// answers, touching nothing but the journal. It runs until Close closes
+// reqs, then lets the indexer finish.
+func (s *Store) capture(q *indexQueue) {
 	defer q.close()
-	ctx := context.Background()
 	batch := make([]*writeReq, 0, maxBatch)
 	var buf []byte
 	for r := range s.reqs {
@@ -118,7 +149,7 @@ func (s *Store) capture(conn *sql.Conn, q *indexQueue) {
 			}
 		}
 		if rows > 0 {
-			buf = s.journalRows(ctx, conn, batch, rows, buf[:0])
+			buf = s.journalRows(batch, rows, buf[:0])
 		}
 		q.push(batch)
 	}
@@ -127,18 +158,15 @@ func (s *Store) capture(conn *sql.Conn, q *indexQueue) {
 // journalRows gives the batch's rows their IDs, journals them and answers
 // their savers. If that fails the rows are still queued, and the indexer
 // answers them once they are in SQLite: a webhook is never dropped.
-func (s *Store) journalRows(ctx context.Context, conn *sql.Conn, batch []*writeReq, rows int, buf []byte) []byte {
-	s.ids.count(rows, time.Now())
-	if err := s.reserve(ctx, conn, rows); err != nil {
-		return buf // the rows keep a NULL ID: SQLite picks one
-	}
+func (s *Store) journalRows(batch []*writeReq, rows int, buf []byte) []byte {
+	id := s.ids.take(rows)
 	var last int64
 	for _, r := range batch {
 		if r.row == nil {
 			continue
 		}
-		r.id = s.ids.next
-		s.ids.next++
+		r.id, r.jid = id, id
+		id++
 		r.row[0] = r.id
 		last = r.id
 		var err error
@@ -238,8 +266,8 @@ func (q *indexQueue) take(notBefore time.Time, into []*writeReq) (items []*write
 }
 
 // indexer owns the write connection in journal mode: it inserts the
-// journaled rows, runs operations in order with them, prunes, and deletes
-// journal segments whose rows are all in SQLite.
+// journaled rows, runs operations in order with them, settles IDs, prunes,
+// and deletes journal segments whose rows are all in SQLite.
 func (s *Store) indexer(conn *sql.Conn, ins *inserts, q *indexQueue) {
 	defer close(s.writerDone)
 	ctx := context.Background()
@@ -261,7 +289,7 @@ func (s *Store) indexer(conn *sql.Conn, ins *inserts, q *indexQueue) {
 	// Give back what is left of the reservation, unless another process
 	// reserved beyond it meanwhile.
 	if limit := s.ids.limit.Load(); limit > 0 {
-		_, _ = conn.ExecContext(ctx, `UPDATE id_reserve SET id = ? WHERE id = ?`, s.ids.next-1, limit)
+		_, _ = conn.ExecContext(ctx, `UPDATE id_reserve SET id = ? WHERE id = ?`, s.ids.c.Last(), limit)
 	}
 	s.jr.Close(!s.keepJournal)
 	ins.Close()

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/swhook/swhook/inspect/classify"
 	"github.com/swhook/swhook/inspect/exchange"
 )
 
@@ -21,8 +22,8 @@ type headersDoc struct {
 // The summary reads the text columns that came off the wire next to the
 // JSON, because those columns keep their bytes exactly (see migration 2).
 const (
-	summaryFrom = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host, head FROM exchanges`
-	fullFrom    = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host, head,
+	summaryFrom = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host, call_id, head FROM exchanges`
+	fullFrom    = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host, call_id, head,
 		headers, req_body, resp_body, payload FROM exchanges`
 )
 
@@ -38,6 +39,8 @@ type summaryDoc struct {
 	Source        exchange.Source    `json:"source"`
 	ReplayOf      int64              `json:"replay_of,omitempty"`
 	Forward       string             `json:"forward,omitempty"`
+	Listener      string             `json:"listener,omitempty"`
+	Call          exchange.CallRef   `json:"call,omitzero"`
 	Request       summaryRequest     `json:"request"`
 	Event         exchange.Event     `json:"event"`
 	Signature     exchange.Signature `json:"signature"`
@@ -51,11 +54,20 @@ type (
 )
 
 // rowArgs is how many arguments encode returns (insertSQL's parameters).
-const rowArgs = 9
+const rowArgs = 11
+
+// rowArgsV5 is how many a journal record written before migration 7 holds
+// (no listener, no call_id): recovery pads it.
+const rowArgsV5 = 9
 
 // encode turns x into insert arguments. It runs in the saving goroutine, so
 // the encoding work is spread over the callers and the writer only writes.
+// An exchange that does not name its call yet gets it here, from its
+// request, so every saver (listen, replay, trigger, call) groups alike.
 func encode(x *exchange.Exchange) ([]any, error) {
+	if x.Call == (exchange.CallRef{}) {
+		x.Call = callOf(&x.Request)
+	}
 	summary, err := encodeSummary(x)
 	if err != nil {
 		return nil, err
@@ -68,7 +80,14 @@ func encode(x *exchange.Exchange) ([]any, error) {
 		x.Time.Unix(), int64(x.Time.Nanosecond()), string(x.Event.Kind),
 		string(x.Signature.Status), int64(x.Response.Status), x.Response.Error,
 		head, appendPayload(nil, x.Request.Headers, x.Response.Headers, x.Request.Body, x.Response.Body),
+		x.Listener, x.Call.Group(),
 	}, nil
+}
+
+// callOf is the call identity a request names (classify.Call).
+func callOf(q *exchange.Request) exchange.CallRef {
+	return classify.Call(classify.Request{Method: q.Method, Path: q.Path, Query: q.Query,
+		ContentType: q.Headers.Get("Content-Type"), Body: q.Body})
 }
 
 // encodeSummary is the summary column: x's JSON without headers and bodies
@@ -84,7 +103,7 @@ func encodeSummary(x *exchange.Exchange) ([]byte, error) {
 		return b, nil
 	}
 	doc := summaryDoc{
-		Source: x.Source, ReplayOf: x.ReplayOf, Forward: x.Forward,
+		Source: x.Source, ReplayOf: x.ReplayOf, Forward: x.Forward, Listener: x.Listener, Call: x.Call,
 		Request: summaryRequest(c.Request), Event: x.Event, Signature: x.Signature,
 		Response: summaryResponse(c.Response), ResponseCheck: x.ResponseCheck,
 	}
@@ -110,11 +129,11 @@ func scan(rows *sql.Rows, summary bool) (*exchange.Exchange, error) {
 		id, sec, nsec                 int64
 		sum                           string
 		method, path, detail, respErr string
-		rawURL, query, host           string
+		rawURL, query, host, callID   string
 		headers, reqBody, rBody       any
 		head, payload                 []byte
 	)
-	dest := []any{&id, &sec, &nsec, &sum, &method, &path, &detail, &respErr, &rawURL, &query, &host, &head}
+	dest := []any{&id, &sec, &nsec, &sum, &method, &path, &detail, &respErr, &rawURL, &query, &host, &callID, &head}
 	if !summary {
 		dest = append(dest, &headers, &reqBody, &rBody, &payload)
 	}
@@ -134,6 +153,9 @@ func scan(rows *sql.Rows, summary bool) (*exchange.Exchange, error) {
 	}
 	x.ID = id
 	x.Time = time.Unix(sec, nsec).UTC()
+	if x.Call.ID == "" && callID != "" {
+		x.Call.ID = callID // a row from before migration 7, grouped by backfillCalls
+	}
 	// The columns hold the exact bytes; the JSON may have replaced invalid
 	// UTF-8. (Rows from before migration 2 have empty url/query/host
 	// columns: their JSON values stand.)

@@ -17,8 +17,13 @@ type inserts struct {
 	exchange                driver.StmtExecContext
 	begin, commit, rollback *sql.Stmt
 	onCommit                func(rows []*writeReq)
-	conn                    *sql.Conn
-	args                    []driver.NamedValue
+	// number gives rows without an ID theirs, first in every insert
+	// transaction; settle, when set, runs last before it commits (the
+	// indexer's ID reservation).
+	number func(ctx context.Context, tx execQuerier, rows []*writeReq) error
+	settle func(ctx context.Context, tx execQuerier) error
+	conn   *sql.Conn
+	args   []driver.NamedValue
 }
 
 func prepareInserts(ctx context.Context, conn *sql.Conn) (*inserts, error) {
@@ -105,9 +110,19 @@ func insertRows(ctx context.Context, conn *sql.Conn, ins *inserts, rows []*write
 			_, _ = ins.rollback.ExecContext(ctx)
 		}
 	}()
+	if ins.number != nil {
+		if err := ins.number(ctx, conn, rows); err != nil {
+			return nil, fmt.Errorf("save exchange: %w", err)
+		}
+	}
 	ids := make([]int64, len(rows))
 	if err := ins.exec(ctx, rows, ids); err != nil {
 		return nil, fmt.Errorf("save exchange: %w", err)
+	}
+	if ins.settle != nil {
+		if err := ins.settle(ctx, conn); err != nil {
+			return nil, fmt.Errorf("save exchange: %w", err)
+		}
 	}
 	if keep > 0 {
 		if err := pruneIn(ctx, conn, keep); err != nil {
@@ -162,8 +177,8 @@ type execQuerier interface {
 }
 
 const insertSQL = `INSERT INTO exchanges (
-	id, time_s, time_ns, kind, sig_status, resp_status, resp_error, summary, head, payload
+	id, time_s, time_ns, kind, sig_status, resp_status, resp_error, summary, head, payload, listener, call_id
 ) VALUES (COALESCE(?, MAX(
 	COALESCE((SELECT MAX(id) FROM exchanges), 0),
 	COALESCE((SELECT id FROM id_reserve), 0)) + 1),
-	?, ?, ?, ?, ?, ?, '', ?, ?)`
+	?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)`

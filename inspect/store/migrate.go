@@ -121,6 +121,25 @@ var migrations = []string{
 	// capture journal does not bring back exchanges cleared after they
 	// were indexed.
 	`ALTER TABLE id_reserve ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;`,
+
+	// 7: who took each row and which call it belongs to, as columns with
+	// indexes, so a listener's own rows and one call's timeline are a
+	// query, not a scan. listener is the local URL of the listen that
+	// received the webhook ('' when sent straight to a handler); call_id
+	// is the call or message the webhook names (its parent call for a
+	// child leg; '' when it names none), filled in for the rows already
+	// there by backfillCalls. Both indexes take their entries at the
+	// right edge (ID order within a value), a page each commit at most.
+	`ALTER TABLE exchanges ADD COLUMN listener TEXT NOT NULL DEFAULT '';
+	ALTER TABLE exchanges ADD COLUMN call_id TEXT NOT NULL DEFAULT '';
+	CREATE INDEX exchanges_listener ON exchanges(listener);
+	CREATE INDEX exchanges_call ON exchanges(call_id) WHERE call_id <> '';`,
+}
+
+// backfills run in the same transaction as the migration to the version
+// they are keyed by, for what SQL alone cannot compute.
+var backfills = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	7: backfillCalls,
 }
 
 // migrate brings the schema up to date. Each step runs in its own immediate
@@ -167,6 +186,11 @@ func step(ctx context.Context, db *sql.DB, path string) error {
 	}
 	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 		return fmt.Errorf("migrate store %s to version %d: %w", path, v+1, err)
+	}
+	if fill := backfills[v+1]; fill != nil {
+		if err := fill(ctx, tx); err != nil {
+			return fmt.Errorf("migrate store %s to version %d: %w", path, v+1, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
 		return fmt.Errorf("migrate store %s to version %d: %w", path, v+1, err)

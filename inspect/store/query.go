@@ -117,6 +117,25 @@ func (s *Store) LatestID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
+// OldestID returns the lowest ID q selects (0 when none; Limit and
+// BeforeID ignored), so a live view can drop rows that were pruned or
+// cleared since it loaded them.
+func (s *Store) OldestID(ctx context.Context, q Query) (int64, error) {
+	q.Limit, q.BeforeID = 0, 0
+	where, args, err := q.where()
+	if err != nil {
+		return 0, err
+	}
+	if err := s.sync(ctx); err != nil {
+		return 0, err
+	}
+	var id int64
+	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MIN(id), 0) FROM exchanges"+where, args...).Scan(&id); err != nil {
+		return 0, fmt.Errorf("oldest exchange: %w", err)
+	}
+	return id, nil
+}
+
 // CheckStatusFilter reports whether s is a Query.Status filter the store
 // understands, so commands can reject a typo as a usage error up front.
 func CheckStatusFilter(s string) error {
@@ -206,9 +225,18 @@ func (q Query) where() (string, []any, error) {
 	if q.Failed {
 		conds = append(conds, failedCond)
 	}
+	if q.Listener != "" {
+		conds = append(conds, "listener = ?")
+		args = append(args, q.Listener)
+	}
+	if q.Call != "" {
+		conds = append(conds, "call_id = ? AND call_id <> ''") // the partial index's term
+		args = append(args, q.Call)
+	}
 	// When the failure index is the only one that applies, say so.
 	failedOnly := (q.Failed || strings.EqualFold(strings.TrimSpace(q.Status), "error")) &&
-		q.Kind == "" && (q.Signature == "" || q.Signature == string(exchange.SigValid))
+		q.Kind == "" && (q.Signature == "" || q.Signature == string(exchange.SigValid)) &&
+		q.Listener == "" && q.Call == ""
 	if len(conds) == 0 {
 		return "", nil, nil
 	}

@@ -14,18 +14,21 @@ import (
 // another process took meanwhile gets a new ID rather than be lost.
 // Records older than the oldest exchange kept were pruned after they were
 // indexed, and are not brought back.
-func recoverJournals(ctx context.Context, db *sql.DB, dbPath string) error {
+func recoverJournals(ctx context.Context, db *sql.DB, dbPath string, c *journal.Counter) error {
 	return journal.Recover(dbPath, isRow, func(recs []journal.Record) error {
 		rows := make([][]any, len(recs))
 		for i, r := range recs {
 			r.Row[0] = r.ID
+			if len(r.Row) == rowArgsV5 {
+				r.Row = append(r.Row, "", "") // journaled before migration 7
+			}
 			rows[i] = r.Row
 		}
-		return retryLocked(ctx, maxLocked, func() error { return insertRecovered(ctx, db, rows) })
+		return retryLocked(ctx, maxLocked, func() error { return insertRecovered(ctx, db, rows, c) })
 	})
 }
 
-func insertRecovered(ctx context.Context, db *sql.DB, recs [][]any) error {
+func insertRecovered(ctx context.Context, db *sql.DB, recs [][]any, c *journal.Counter) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -61,9 +64,20 @@ func insertRecovered(ctx context.Context, db *sql.DB, recs [][]any) error {
 			return err
 		}
 	}
-	for _, row := range renumber {
-		if _, err := tx.ExecContext(ctx, insertSQL, row...); err != nil {
+	if len(renumber) > 0 {
+		// New IDs from the shared counter, past everything stored, so
+		// that none is one a running listener has handed out.
+		var top, reserved int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM exchanges), 0),
+			COALESCE((SELECT id FROM id_reserve), 0)`).Scan(&top, &reserved); err != nil {
 			return err
+		}
+		c.Raise(max(top, reserved))
+		for _, row := range renumber {
+			row[0] = c.Take(1)
+			if _, err := tx.ExecContext(ctx, insertSQL, row...); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Commit()
@@ -73,7 +87,7 @@ func insertRecovered(ctx context.Context, db *sql.DB, recs [][]any) error {
 // parts recovery reads, typed as it reads them): a record with the right
 // checksum may still not be one this code wrote.
 func isRow(row []any) bool {
-	if len(row) != rowArgs {
+	if len(row) != rowArgs && len(row) != rowArgsV5 {
 		return false
 	}
 	_, s := row[1].(int64)

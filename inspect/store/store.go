@@ -118,6 +118,12 @@ type Query struct {
 	// Summary leaves out request and response bodies and headers, for lists
 	// that only need a row per exchange.
 	Summary bool
+	// Listener selects the rows one listen took (its local URL, as
+	// exchange.Exchange.Listener holds it).
+	Listener string
+	// Call selects one call's webhooks: its identity, as
+	// exchange.CallRef.Group gives it (child legs included).
+	Call string
 }
 
 // Store is an open exchange store. It is safe for concurrent use.
@@ -179,9 +185,10 @@ type writeReq struct {
 	fn   func(ctx context.Context, conn *sql.Conn) error
 	done chan writeResult // buffered: the writer never waits for a Save that gave up
 
-	// In journal mode: the ID capture gave the row, whether its saver has
-	// been answered (it was journaled), and the indexer's failure, if any.
-	id       int64
+	// In journal mode: the ID capture gave the row (id, until the indexer
+	// renumbers it; jid, as journaled), whether its saver has been
+	// answered (it was journaled), and the indexer's failure, if any.
+	id, jid  int64
 	answered bool
 	err      error
 }
@@ -262,19 +269,23 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	counter := journal.OpenCounter(path)
 	// A listener killed with webhooks still in its capture journal: they
 	// were answered, so they go in before anyone reads.
-	if err := recoverJournals(ctx, db, path); err != nil {
+	if err := recoverJournals(ctx, db, path, counter); err != nil {
+		counter.Close()
 		db.Close()
 		return nil, err
 	}
 	conn, err := noCheckpointConn(ctx, db)
 	if err != nil {
+		counter.Close()
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ins, err := prepareInserts(ctx, conn)
 	if err != nil {
+		counter.Close()
 		conn.Close()
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -287,7 +298,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		writerDone: make(chan struct{}),
 		closing:    make(chan struct{}),
 		ckptDone:   make(chan struct{}),
+		ids:        ids{c: counter},
 	}
+	ins.number = s.number
 	if opts.Keep > 0 {
 		// A smaller Keep than last time applies at once, before anyone reads.
 		s.prune(ctx, conn)
@@ -296,12 +309,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.commits.Add(1)
 		s.rows.Add(int64(len(rows)))
 		s.dirty.Store(true)
+		if s.ids.pending > 0 {
+			s.ids.limit.Store(s.ids.pending) // settle's reservation is in
+		}
 		if s.jr != nil && !s.keepJournal {
 			// Before the batch's operations run: once a sync returns,
 			// the journal holds nothing already indexed in a full segment.
 			var top int64
 			for _, r := range rows {
-				top = max(top, r.id) // 0 for a row never journaled
+				top = max(top, r.jid) // 0 for a row never journaled
 			}
 			s.jr.IndexedThrough(top)
 		}
@@ -310,21 +326,21 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		if s.jr, err = journal.Open(path, opts.FullSync); err != nil {
 			ins.Close()
 			conn.Close()
+			counter.Close()
 			db.Close()
 			return nil, err
 		}
-		// Reservations get a connection of their own, which, like the
-		// writer's, leaves checkpoints to the checkpointer.
-		rconn, err := noCheckpointConn(ctx, db)
-		if err != nil {
+		if err := s.startIDs(ctx, conn); err != nil {
 			s.jr.Remove()
 			ins.Close()
 			conn.Close()
+			counter.Close()
 			db.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
+		ins.settle = s.settle
 		q := newIndexQueue()
-		go s.capture(rconn, q)
+		go s.capture(q)
 		go s.indexer(conn, ins, q)
 	} else {
 		go s.writer(conn, ins)
@@ -399,6 +415,7 @@ func (s *Store) Close() error {
 		s.mu.Unlock()
 		<-s.writerDone
 		s.closeErr = s.db.Close()
+		s.ids.c.Close()
 	})
 	return s.closeErr
 }

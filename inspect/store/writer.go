@@ -358,7 +358,7 @@ func (s *Store) Clear(ctx context.Context) error {
 			// ID handed out so far.
 			if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET
 				cleared = MAX(cleared, COALESCE((SELECT MAX(id) FROM exchanges), 0)),
-				id = MAX(id, COALESCE((SELECT MAX(id) FROM exchanges), 0), ?)`, s.ids.limit.Load()); err != nil {
+				id = MAX(id, COALESCE((SELECT MAX(id) FROM exchanges), 0), ?)`, max(s.ids.limit.Load(), s.ids.c.Last())); err != nil {
 				return fmt.Errorf("clear: %w", err)
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges`); err != nil {

@@ -179,3 +179,30 @@ func (m *Model) replay(id int64, resign bool) tea.Cmd {
 		return replayMsg{orig: id, resign: resign, x: x, err: err}
 	}
 }
+
+// boundsEvery is how often the view asks the store which rows still exist.
+const boundsEvery = time.Second
+
+// boundsTickMsg asks for the store's bounds; boundsMsg is the answer.
+type boundsTickMsg struct{}
+
+type boundsMsg struct {
+	oldest int64
+	// newest is the newest row the view held when it asked: when the
+	// store holds none, every row up to it is gone (rows that arrived
+	// since may be newer than the answer).
+	newest int64
+	err    error
+}
+
+func (m *Model) askBounds() tea.Cmd {
+	b, ok := m.cfg.Source.(Bounded)
+	if !ok {
+		return nil
+	}
+	ctx, newest := m.ctx, m.list.NewestID()
+	return func() tea.Msg {
+		id, err := b.Oldest(ctx)
+		return boundsMsg{oldest: id, newest: newest, err: err}
+	}
+}

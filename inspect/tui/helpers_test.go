@@ -186,3 +186,30 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
+
+// boundedSource is a memSource that also says which rows it still holds
+// (what the store adapter does with MIN(id)), and can drop rows the way
+// --keep pruning and `swhook clear` do in another process.
+type boundedSource struct{ *memSource }
+
+func (s boundedSource) Oldest(ctx context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var low int64
+	for id := range s.xs {
+		if low == 0 || id < low {
+			low = id
+		}
+	}
+	return low, nil
+}
+
+func (s boundedSource) dropBelow(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range s.xs {
+		if k < id {
+			delete(s.xs, k)
+		}
+	}
+}

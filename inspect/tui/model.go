@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -173,6 +175,9 @@ func (m *Model) Init() tea.Cmd {
 	if m.cfg.Warnings != nil {
 		cmds = append(cmds, waitWarning(m.ctx, m.cfg.Warnings))
 	}
+	if _, ok := m.cfg.Source.(Bounded); ok {
+		cmds = append(cmds, m.after(boundsEvery, boundsTickMsg{}))
+	}
 	return tea.Batch(cmds...)
 }
 
@@ -188,4 +193,34 @@ func summary(x *exchange.Exchange) *exchange.Exchange {
 
 func (m *Model) setStatus(s string, bad bool) {
 	m.status, m.statusAt, m.statusBad, m.statusNew = s, m.now(), bad, true
+}
+
+// Counts are this session's totals (what the header shows), so the caller
+// can say on quit how many webhooks the session took.
+func (m *Model) Counts() header.Counts { return m.counts }
+
+// SessionLine is the one line printed when the view closes: how many
+// webhooks the session took and how to see them again.
+func SessionLine(c header.Counts, listCmd string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "swhook: this session took %d webhook", c.Total)
+	if c.Total != 1 {
+		b.WriteString("s")
+	}
+	var extra []string
+	if c.Invalid > 0 {
+		extra = append(extra, fmt.Sprintf("%d with an invalid signature", c.Invalid))
+	}
+	if c.Errors > 0 {
+		extra = append(extra, fmt.Sprintf("%d handler error%s", c.Errors, map[bool]string{true: "s"}[c.Errors != 1]))
+	}
+	if len(extra) > 0 {
+		b.WriteString(" (" + strings.Join(extra, ", ") + ")")
+	}
+	if c.Total > 0 {
+		b.WriteString("; see them with `" + listCmd + "`")
+	} else {
+		b.WriteString("; `" + listCmd + "` shows the store's history")
+	}
+	return b.String()
 }

@@ -23,6 +23,13 @@ type Source interface {
 	Get(ctx context.Context, id int64) (*exchange.Exchange, error)
 }
 
+// Bounded is a Source that can say which of the view's rows still exist:
+// Oldest is the lowest ID it holds now (0 when it holds none). Rows below it
+// were pruned or cleared by another process, and leave the view.
+type Bounded interface {
+	Oldest(ctx context.Context) (int64, error)
+}
+
 // ReplayFunc sends exchange id again to the forward target (re-signed when
 // resign is set), stores the result and returns it.
 type ReplayFunc func(ctx context.Context, id int64, resign bool) (*exchange.Exchange, error)

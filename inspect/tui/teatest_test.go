@@ -122,8 +122,11 @@ func TestGolden(t *testing.T) {
 		{name: "detail_sent_request", xs: sentFixture(), keys: []string{"enter"}, wait: "Parameters"},
 		{name: "detail_sent_signature", xs: sentFixture(), keys: []string{"enter", "tab", "tab"}, wait: "Signature  RSOYDt4T1cUTdK1PDd93"},
 	}
-	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {
+	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}, {220, 30}} {
 		for _, sc := range scenes {
+			if size.w > 120 && sc.name != "rows" && sc.name != "sent" {
+				continue // a wide terminal: the table's spread is what to see
+			}
 			t.Run(fmt.Sprintf("%dx%d_%s", size.w, size.h, sc.name), func(t *testing.T) {
 				m := newTestModel(newMemSource(sc.xs...), nil, sc.mod)
 				tm := startTest(t, m, size.w, size.h)
@@ -198,5 +201,39 @@ func TestHostileNeverReachesTheTerminal(t *testing.T) {
 		if bytes.Contains(out, []byte(bad)) {
 			t.Errorf("terminal output carries %q", bad)
 		}
+	}
+}
+
+// The live view follows the store: rows pruned in another process leave
+// it, so the filter's count matches the store and `g` stops at the oldest
+// row that exists; after a clear every row goes and the view waits again.
+func TestViewFollowsPruneAndClear(t *testing.T) {
+	var xs []*exchange.Exchange
+	for i := int64(1); i <= 30; i++ {
+		xs = append(xs, sample(i, fmt.Sprintf("/hook/%d", i), exchange.KindCallStatus, "ringing", exchange.SigValid, 200))
+	}
+	src := boundedSource{newMemSource(xs...)}
+	m := newTestModel(src, nil, nil)
+	tm := startTest(t, m, 100, 30)
+	waitScreen(t, tm, "/hook/30")
+	sendKeys(tm, "/", "s", "i", "g", ":", "v", "a", "l", "i", "d", "enter")
+	waitScreen(t, tm, "30 of 30")
+
+	src.dropBelow(21) // --keep 10
+	tm.Send(boundsTickMsg{})
+	waitScreen(t, tm, "10 of 10")
+	sendKeys(tm, "g")
+	screen := waitScreen(t, tm, "/hook/21 ")
+	if strings.Contains(screen, "/hook/20 ") || strings.Contains(screen, "/hook/1 ") {
+		t.Errorf("pruned rows still on screen:\n%s", screen)
+	}
+
+	src.dropBelow(1000) // swhook clear
+	tm.Send(boundsTickMsg{})
+	sendKeys(tm, "esc")
+	waitScreen(t, tm, "Waiting for webhooks")
+	quit(t, tm)
+	if fm := tm.FinalModel(t).(*Model); fm.list.Total() != 0 {
+		t.Errorf("%d rows left after clear", fm.list.Total())
 	}
 }

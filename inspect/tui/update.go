@@ -70,6 +70,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.setStatus("⚠ "+termsafe.String(msg.s), true)
 		return m, waitWarning(m.ctx, m.cfg.Warnings)
+	case boundsTickMsg:
+		return m, m.askBounds()
+	case boundsMsg:
+		m.onBounds(msg)
+		return m, m.after(boundsEvery, boundsTickMsg{})
 	case detailMsg:
 		return m, m.onDetail(msg)
 	case replayMsg:
@@ -397,6 +402,31 @@ func (m *Model) count(x *exchange.Exchange) {
 	}
 	if human.HandlerFailed(x.Response) {
 		m.counts.Errors++
+	}
+}
+
+// onBounds drops the rows the store no longer has: another terminal ran
+// `swhook clear`, or --keep pruned them. Counts and `g` then agree with the
+// store.
+func (m *Model) onBounds(msg boundsMsg) {
+	if msg.err != nil || !m.loaded {
+		return
+	}
+	below := msg.oldest
+	if below == 0 {
+		below = msg.newest + 1 // the store holds none of them
+	}
+	if m.list.DropBelow(below) > 0 {
+		// When the oldest row left is the store's oldest, there is
+		// nothing older to page back to.
+		if m.list.Total() == 0 || m.list.OldestID() <= msg.oldest {
+			m.noOlder = true
+		}
+		if m.mode == modeDetail {
+			if x := m.detail.Exchange(); x != nil && x.ID < below {
+				m.setStatus(fmt.Sprintf("#%d is no longer in the store (cleared or pruned)", x.ID), true)
+			}
+		}
 	}
 }
 

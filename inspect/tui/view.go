@@ -128,7 +128,8 @@ func (m *Model) emptyText() string {
 	}
 	text := "Waiting for webhooks…"
 	if url != "" {
-		text += "\n\nTo send a test one:\n  swhook trigger call.inbound --to " + termsafe.String(url)
+		// trigger without --to finds this listener through the store.
+		text += "\n\nTo send a test one (it comes here):\n  swhook trigger call.inbound"
 	}
 	if notes := m.cfg.Info.Notes; len(notes) > 0 {
 		text += "\n"

@@ -1,6 +1,7 @@
 package swml
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -194,7 +195,11 @@ func (r *runner) fetch(ctx context.Context, url string, params map[string]any, l
 		Check: func(a call.Answer) *delivery.Error {
 			d, err := doc.Parse(a.Body, r.flavor)
 			if err != nil {
-				return named(err)
+				e := named(err)
+				if b := bytes.TrimSpace(a.Body); len(b) > 0 && b[0] == '<' {
+					e.Detail += " (the answer is XML: cXML? then run without --swml)"
+				}
+				return e
 			}
 			parsed = d
 			return nil

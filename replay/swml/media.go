@@ -132,6 +132,13 @@ func (r *runner) stopRecording(ctx context.Context, control string) {
 
 func (r *runner) stopRecordings(ctx context.Context) { r.stopRecording(ctx, "") }
 
+// ringTime and talkTime are how long a connected party rings and talks
+// (as replay/cxml's Dial), on the call's clock.
+const (
+	ringTime = 4 * time.Second
+	talkTime = 10 * time.Second
+)
+
 // connect dials the destination (its outcome from --dial, the terminal,
 // else answered) and reports call_state_url events.
 func (r *runner) connect(ctx context.Context, st doc.Step, p string) flow {
@@ -197,11 +204,19 @@ func (r *runner) connect(ctx context.Context, st doc.Step, p string) flow {
 	case "canceled":
 		result, reason, end = "failed", "cancel", "cancel"
 	}
+	// The same pretend durations as a cXML Dial: the other phone rings,
+	// then (when answered) talks, on the call's clock.
+	r.s.Clock().Sleep(ctx, ringTime)
+	why := "connect_result " + result
+	if reason != "" {
+		why += ", " + reason
+	}
+	r.s.Emit(call.Event{Type: call.EvDial, To: to, Outcome: outcome, Text: why})
 	if result == "connected" {
 		state("answered", "")
+		r.s.Clock().Sleep(ctx, talkTime)
 	}
 	state("ended", end)
-	r.s.Emit(call.Event{Type: call.EvDial, To: to, Outcome: outcome, Text: "connect_result " + result})
 	r.sc.vars["connect_result"] = result
 	r.sc.vars["return_value"] = result
 	if reason != "" {

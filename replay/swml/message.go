@@ -178,6 +178,9 @@ func (r *runner) reply(ctx context.Context, v any, p string) flow {
 		if f := str(x, "from"); f != "" {
 			from = f
 		}
+		if str(x, "status_url") != "" {
+			defer r.s.Emit(call.Event{Type: call.EvNote, Text: "reply status_url: swhook does not send the reply's delivery callbacks in messaging SWML"})
+		}
 	}
 	if body == "" && len(media) == 0 {
 		r.sc.vars["reply_result"] = "failed"

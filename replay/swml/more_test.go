@@ -149,3 +149,12 @@ sections:
 		t.Errorf("record_call events %+v", rc)
 	}
 }
+
+func TestCXMLAnswerToSWMLCall(t *testing.T) {
+	site := newSite(t)
+	site.docs["/voice"] = func(map[string]any) (string, string) { return "text/xml", "<Response><Say>hi</Say></Response>" }
+	r := playCall(t, site.url("/voice"), nil, nil, -1)
+	if errs := r.errors(); len(errs) != 1 || !strings.HasPrefix(errs[0], "relay_script_parse_error") || !strings.Contains(errs[0], "run without --swml") {
+		t.Errorf("errors %q", errs)
+	}
+}

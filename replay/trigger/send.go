@@ -39,6 +39,11 @@ type SendOptions struct {
 	Key     string // required unless Mode is SignNone
 	Mode    SignMode
 	Now     func() time.Time
+	// SentBy, when set, goes out as the X-Swhook-Sent-By header: the send
+	// is aimed at a running listen on the same store, which then records
+	// the webhook as swhook's own (package inspect/listeners). Signatures
+	// never cover headers, so the handler's check is unchanged.
+	SentBy string
 }
 
 // Validate checks the options before anything is built or sent.
@@ -70,6 +75,9 @@ func Headers(w Webhook, opts SendOptions) (http.Header, error) {
 	h := http.Header{}
 	h.Set("Content-Type", w.ContentType)
 	h.Set("User-Agent", UserAgent)
+	if opts.SentBy != "" {
+		h.Set("X-Swhook-Sent-By", opts.SentBy)
+	}
 	if opts.Mode == SignNone {
 		return h, nil
 	}

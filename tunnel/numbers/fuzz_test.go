@@ -44,3 +44,28 @@ func FuzzURLChange(f *testing.F) {
 		}
 	})
 }
+
+// An accepted --number is always "+" and 5 to 15 digits; an accepted path
+// always starts with "/" and is never a URL.
+func FuzzE164AndPath(f *testing.F) {
+	for _, s := range []string{"+1 (555) 123-4567", "5551234567", "+", "/voice", "voice?x=1", "https://x/y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if n, err := E164(s); err == nil {
+			if n[0] != '+' || len(n) < 6 || len(n) > 16 || strings.Trim(n[1:], "0123456789") != "" {
+				t.Fatalf("%q → %q", s, n)
+			}
+		}
+		if p, err := CleanPath(s); err == nil && s != "" {
+			if p[0] != '/' || strings.Contains(p, "://") {
+				t.Fatalf("%q → %q", s, p)
+			}
+			if _, err := url.Parse("https://tun.ngrok.app" + p); err == nil {
+				if u, _ := url.Parse("https://tun.ngrok.app" + p); u.Host != "tun.ngrok.app" {
+					t.Fatalf("%q moves the host to %q", s, u.Host)
+				}
+			}
+		}
+	})
+}

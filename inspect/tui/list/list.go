@@ -265,3 +265,28 @@ func (m *Model) clamp() {
 	m.offset = min(m.offset, max(n-h, 0))
 	m.offset = max(m.offset, 0)
 }
+
+// DropBelow removes the rows with IDs below id — rows the store no longer
+// has (pruned by --keep, or cleared) — keeping the cursor on the same
+// exchange when it is still held. It returns how many went.
+func (m *Model) DropBelow(id int64) int {
+	n := m.search(id)
+	if n == 0 {
+		return 0
+	}
+	var selID int64
+	if s := m.Selected(); s != nil {
+		selID = s.ID
+	}
+	m.rows = append(m.rows[:0:0], m.rows[n:]...)
+	m.refilter()
+	switch {
+	case !m.paused || selID == 0:
+		m.cursor = max(m.Len()-1, 0)
+	default:
+		m.cursor = m.indexOf(selID)
+	}
+	m.newCount = min(m.newCount, m.Len())
+	m.clamp()
+	return n
+}

@@ -223,10 +223,10 @@ func TestMethodMovesIntoThePath(t *testing.T) {
 	}
 }
 
-// A row swhook sent itself is marked in front of its path, so it is not
-// taken for a duplicate of the copy a running listen received on the same
-// store; the received copy has no mark. The columns stay aligned with the
-// two-cell trigger mark, at every width.
+// A row swhook sent itself is marked in a narrow column of its own before
+// the path, so it is not taken for a webhook SignalWire sent; a received row
+// has no mark. The paths and the badges stay aligned with the two-cell
+// trigger mark, at every width.
 func TestSentRowsAreMarked(t *testing.T) {
 	m := New()
 	trig := x(1, exchange.SigValid)
@@ -242,22 +242,49 @@ func TestSentRowsAreMarked(t *testing.T) {
 		if len(lines) != 4 {
 			t.Fatalf("width %d: %d lines", w, len(lines))
 		}
-		for i, want := range []string{theme.TriggerMark + " /hook", " /hook", "↻#1 /hook"} {
-			if !strings.Contains(lines[i+1], want) {
+		for i, want := range []string{theme.TriggerMark, "", "↻#1"} {
+			if want != "" && !strings.Contains(lines[i+1], want+" ") {
 				t.Errorf("width %d row %d: no %q: %q", w, i+1, want, lines[i+1])
 			}
 		}
 		if strings.Contains(lines[2], theme.TriggerMark) || strings.Contains(lines[2], "↻") {
 			t.Errorf("width %d: the received copy is marked: %q", w, lines[2])
 		}
-		// The badge starts in the same cell on every row.
-		col := -1
-		for _, l := range lines[1:] {
-			c := ansi.StringWidth(l[:strings.Index(l, "✓ valid")])
-			if col >= 0 && c != col {
-				t.Errorf("width %d: badge at cell %d, then %d:\n%s", w, col, c, strings.Join(lines, "\n"))
+		// The path and the badge start in the same cell on every row.
+		for _, what := range []string{"/hook", "✓ valid"} {
+			col := -1
+			for _, l := range lines[1:] {
+				c := ansi.StringWidth(l[:strings.Index(l, what)])
+				if col >= 0 && c != col {
+					t.Errorf("width %d: %s at cell %d, then %d:\n%s", w, what, col, c, strings.Join(lines, "\n"))
+				}
+				col = c
 			}
-			col = c
+		}
+	}
+}
+
+// On a wide terminal the path keeps the width of its longest text and the
+// rest spreads between the columns: no row is padded with hundreds of blank
+// cells inside PATH, and the event is never cut.
+func TestWideTerminalSpreadsColumns(t *testing.T) {
+	m := New()
+	long := x(2, exchange.SigValid)
+	long.Event.Detail = "a-rather-long-detail-word-that-would-be-cut"
+	m.Insert(x(1, exchange.SigValid), long)
+	for _, w := range []int{200, 400} {
+		m.SetSize(w, 5)
+		lines := strings.Split(m.View(theme.Plain(), time.UTC, time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC), ""), "\n")
+		hdr := lines[0]
+		path, event := strings.Index(hdr, "PATH"), strings.Index(hdr, "EVENT")
+		if cells := event - path; cells > minPath+maxGap {
+			t.Errorf("width %d: PATH is %d cells wide for a 5-cell path:\n%s", w, cells, strings.Join(lines, "\n"))
+		}
+		if !strings.Contains(lines[2], long.Event.Detail) {
+			t.Errorf("width %d: event cut: %q", w, lines[2])
+		}
+		if rw := ansi.StringWidth(strings.TrimRight(lines[1], " ")); rw > 140 {
+			t.Errorf("width %d: a row is %d cells wide", w, rw)
 		}
 	}
 }

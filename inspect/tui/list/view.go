@@ -22,6 +22,7 @@ const (
 	colID column = iota
 	colTime
 	colMethod
+	colMark // ↻#N / ⚡: a row swhook sent itself
 	colPath
 	colEvent
 	colSig
@@ -35,11 +36,15 @@ const (
 // signature badge, the status and the path are what the row is for.
 var dropOrder = []column{colTime, colDur, colMethod, colCheck, colEvent}
 
-var headers = [numCols]string{"ID", "TIME", "METHOD", "PATH", "EVENT", "SIGNATURE", "CODE", "TOOK", "!"}
+var headers = [numCols]string{"ID", "TIME", "METHOD", "", "PATH", "EVENT", "SIGNATURE", "CODE", "TOOK", "!"}
 
 type layout struct {
 	show  [numCols]bool
 	width [numCols]int
+	// gap is the space between columns: 1, or up to maxGap on a terminal
+	// wider than every column's content, so the columns spread instead of
+	// the path taking all the room.
+	gap int
 	// methodInPath: the METHOD column is hidden, so a method other than
 	// POST is written in front of the path instead of being lost.
 	methodInPath bool
@@ -50,13 +55,17 @@ const (
 	minEvent = 12
 	// pathShare is what the path keeps before the event takes the rest.
 	pathShare = 12
+	// maxEvent is what the event may take while something else is short of
+	// room; on a wide terminal it gets its whole text.
+	maxEvent = 28
+	maxGap   = 2
 )
 
 // computeLayout fits the columns into width, dropping the least important
 // ones until the path and event have room.
 func computeLayout(width int, rows []*exchange.Exchange, loc *time.Location, now time.Time) layout {
-	var l layout
-	idW, methW, eventW, pathW, timeW := 2, 6, 5, 4, 8
+	l := layout{gap: 1}
+	idW, methW, eventW, pathW, timeW, markW := 2, 6, 5, 4, 8, 0
 	pathWM := pathW // with the method in front
 	for _, x := range rows {
 		timeW = max(timeW, len(timeText(x.Time, loc, now)))
@@ -65,13 +74,17 @@ func computeLayout(width int, rows []*exchange.Exchange, loc *time.Location, now
 		eventW = max(eventW, ansi.StringWidth(eventText(x)))
 		pathW = max(pathW, ansi.StringWidth(pathText(x)))
 		pathWM = max(pathWM, ansi.StringWidth(pathCell(x, true)))
+		markW = max(markW, ansi.StringWidth(theme.SentMark(x)))
 	}
-	eventW = min(eventW, 28)
-	fixed := [numCols]int{colID: idW + 1, colTime: timeW, colMethod: methW, colSig: theme.SigWidth, colStatus: 4, colDur: 6, colCheck: 1}
+	eventFull := eventW
+	eventW = min(eventW, maxEvent)
+	fixed := [numCols]int{colID: idW + 1, colTime: timeW, colMethod: methW, colMark: markW, colSig: theme.SigWidth, colStatus: 4, colDur: 6, colCheck: 1}
 	for c := range numCols {
 		l.show[c] = true
 		l.width[c] = fixed[c]
 	}
+	// The mark gets a column only when a row on screen has one.
+	l.show[colMark] = markW > 0
 	// The marker column and one space between columns.
 	used := func() int {
 		n := 1
@@ -108,8 +121,26 @@ func computeLayout(width int, rows []*exchange.Exchange, loc *time.Location, now
 	if !l.show[colMethod] {
 		l.methodInPath, pathW = true, pathWM
 	}
+	pathW = max(pathW, minPath)
 	if !l.show[colEvent] {
-		l.width[colPath] = flex
+		l.width[colPath] = min(flex, pathW)
+		return l
+	}
+	if flex >= pathW+eventFull {
+		// Room for everything: the path and the event get their whole
+		// text and what is left widens the gaps (up to maxGap), so the
+		// columns spread over the window instead of 300 blank columns
+		// sitting inside PATH.
+		l.width[colPath], l.width[colEvent] = pathW, eventFull
+		gaps := -1
+		for c := range numCols {
+			if l.show[c] {
+				gaps++
+			}
+		}
+		if gaps > 0 {
+			l.gap = min(maxGap, 1+(flex-pathW-eventFull)/gaps)
+		}
 		return l
 	}
 	// The event is what the row says ("message.status undelivered": its
@@ -118,7 +149,10 @@ func computeLayout(width int, rows []*exchange.Exchange, loc *time.Location, now
 	// path keeps enough to tell routes apart.
 	pathKeep := min(pathW, max(pathShare, flex*35/100))
 	ev := min(eventW, max(minEvent, flex-pathKeep))
-	path := flex - ev
+	path := min(flex-ev, pathW)
+	if path < flex-ev {
+		ev = min(eventFull, flex-path) // the path is whole: the event may have the rest
+	}
 	l.width[colEvent], l.width[colPath] = ev, max(path, 1)
 	return l
 }
@@ -148,11 +182,7 @@ func pathText(x *exchange.Exchange) string {
 	if x.Request.Query != "" {
 		p += "?" + x.Request.Query
 	}
-	p = termsafe.String(p)
-	if mark := theme.SentMark(x); mark != "" {
-		p = mark + " " + p
-	}
-	return p
+	return termsafe.String(p)
 }
 
 // pathCell is the PATH column's text; withMethod puts a method other than
@@ -208,13 +238,14 @@ func (m *Model) View(st theme.Styles, loc *time.Location, now time.Time, empty s
 	b.Grow((m.height + 1) * (m.width + 16))
 	var hdr strings.Builder
 	hdr.WriteString(" ")
+	sep := strings.Repeat(" ", l.gap)
 	for c := range numCols {
 		if !l.show[c] {
 			continue
 		}
 		right := c == colID || c == colDur
 		hdr.WriteString(fit(headers[c], l.width[c], right))
-		hdr.WriteString(" ")
+		hdr.WriteString(sep)
 	}
 	b.WriteString(st.ColHeader.Render(strings.TrimRight(hdr.String(), " ")))
 	if n == 0 {
@@ -245,21 +276,19 @@ func (m *Model) row(st theme.Styles, l layout, x *exchange.Exchange, selected bo
 	} else {
 		b.WriteString(" ")
 	}
+	sep := strings.Repeat(" ", l.gap)
 	cell := func(c column, text string, s lipgloss.Style, right bool) {
 		if !l.show[c] {
 			return
 		}
 		b.WriteString(style(s).Render(fit(text, l.width[c], right)))
-		b.WriteString(" ")
+		b.WriteString(sep)
 	}
 	cell(colID, strconv.FormatInt(x.ID, 10), st.Dim, true)
 	cell(colTime, timeText(x.Time, loc, now), st.Dim, false)
 	cell(colMethod, termsafe.String(x.Request.Method), plain, false)
-	pathStyle := plain
-	if theme.SentMark(x) != "" {
-		pathStyle = st.Replay
-	}
-	cell(colPath, pathCell(x, l.methodInPath), pathStyle, false)
+	cell(colMark, theme.SentMark(x), st.Replay, false)
+	cell(colPath, pathCell(x, l.methodInPath), plain, false)
 	cell(colEvent, eventText(x), st.Info, false)
 	cell(colSig, human.SigBadge(x.Signature.Status), st.SigStyle(x.Signature.Status), false)
 	cell(colStatus, theme.StatusText(x.Response), st.StatusStyle(x.Response), false)

@@ -48,7 +48,7 @@ func (st Styles) StatusStyle(r exchange.Response) lipgloss.Style {
 // and measured so, like every East Asian wide symbol.
 const TriggerMark = "⚡"
 
-// SentMark is the mark in front of the path of a row swhook sent itself:
+// SentMark is the mark (in its own narrow column) of a row swhook sent itself:
 // ↻#N for a replay of #N, ⚡ for a trigger; "" for a received row.
 func SentMark(x *exchange.Exchange) string {
 	switch {

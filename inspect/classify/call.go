@@ -1,0 +1,169 @@
+package classify
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+// maxCallID bounds an identity: SignalWire's are UUIDs (36 bytes), Twilio's
+// 34; a hostile sender must not put a megabyte into an indexed column.
+const maxCallID = 128
+
+// maxCallBody bounds the body Call reads.
+const maxCallBody = 256 << 10
+
+// Call names the call or message r belongs to, from the identities
+// SignalWire's webhooks carry:
+//
+//   - cXML voice: CallSid; a <Dial>ed leg also carries ParentCallSid (its
+//     status callbacks too), which becomes Parent.
+//   - cXML messaging: MessageSid, else SmsSid / SmsMessageSid. (A message
+//     sent during a call has both; it belongs to the call.)
+//   - SWML: call.call_id of the document fetch (with call.parent_call_id
+//     or call.parent.call_id for a child leg), message.id for messaging.
+//   - RELAY / Call Fabric events: params.call_id (params.parent.call_id
+//     or params.parent_call_id naming the parent); a JSON message status
+//     callback's id.
+//
+// It never fails: a webhook naming none has the zero CallRef.
+func Call(r Request) exchange.CallRef {
+	if len(r.Body) > maxCallBody {
+		// No webhook SignalWire sends is this large (an upload through the
+		// listener is not a call's): not worth scanning on the save path.
+		r.Body = nil
+	}
+	mt := mediaType(r.ContentType)
+	if isJSON(mt, r.Body) {
+		return jsonCallRef(r.Body)
+	}
+	var c formCall
+	c.scan(r.Query)
+	if !strings.EqualFold(r.Method, "GET") && isForm(mt) {
+		c.scan(string(r.Body))
+	}
+	ref := exchange.CallRef{ID: c.callSid, Parent: c.parentCallSid}
+	if ref.ID == "" {
+		ref.ID = firstOf(c.messageSid, c.smsSid, c.smsMessageSid)
+	}
+	if ref.ID == "" {
+		ref.ID, ref.Parent = ref.Parent, ""
+	}
+	if ref.Parent == ref.ID {
+		ref.Parent = ""
+	}
+	return ref
+}
+
+type formCall struct {
+	callSid, parentCallSid, messageSid, smsSid, smsMessageSid string
+}
+
+func (c *formCall) scan(s string) {
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		var slot *string
+		switch k {
+		case "CallSid":
+			slot = &c.callSid
+		case "ParentCallSid":
+			slot = &c.parentCallSid
+		case "MessageSid":
+			slot = &c.messageSid
+		case "SmsSid":
+			slot = &c.smsSid
+		case "SmsMessageSid":
+			slot = &c.smsMessageSid
+		default:
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			if u, err := url.QueryUnescape(v); err == nil {
+				v = u
+			}
+		}
+		*slot = clip(v)
+	}
+}
+
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func clip(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > maxCallID {
+		s = s[:maxCallID]
+	}
+	return s
+}
+
+type jsonIdentity struct {
+	CallID       string      `json:"call_id"`
+	ParentCallID string      `json:"parent_call_id"`
+	Parent       *jsonParent `json:"parent"`
+	ID           string      `json:"id"`
+}
+
+type jsonParent struct {
+	CallID string `json:"call_id"`
+}
+
+func (j *jsonIdentity) parent() string {
+	if j == nil {
+		return ""
+	}
+	if j.ParentCallID != "" {
+		return j.ParentCallID
+	}
+	if j.Parent != nil {
+		return j.Parent.CallID
+	}
+	return ""
+}
+
+func jsonCallRef(body []byte) exchange.CallRef {
+	if !bytes.Contains(body, []byte(`"call_id"`)) && !bytes.Contains(body, []byte(`"id"`)) {
+		return exchange.CallRef{}
+	}
+	var v struct {
+		Call             *jsonIdentity   `json:"call"`
+		Message          *jsonIdentity   `json:"message"`
+		Params           *jsonIdentity   `json:"params"`
+		ID               string          `json:"id"`
+		Status           string          `json:"status"`
+		NumberOfSegments json.RawMessage `json:"number_of_segments"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return exchange.CallRef{}
+	}
+	var ref exchange.CallRef
+	switch {
+	case v.Call != nil && v.Call.CallID != "":
+		ref = exchange.CallRef{ID: v.Call.CallID, Parent: v.Call.parent()}
+	case v.Params != nil && v.Params.CallID != "":
+		ref = exchange.CallRef{ID: v.Params.CallID, Parent: v.Params.parent()}
+	case v.Message != nil && v.Message.ID != "":
+		ref = exchange.CallRef{ID: v.Message.ID}
+	case v.Status != "" && v.NumberOfSegments != nil && v.ID != "":
+		ref = exchange.CallRef{ID: v.ID}
+	}
+	ref.ID, ref.Parent = clip(ref.ID), clip(ref.Parent)
+	if ref.ID == "" {
+		ref.ID, ref.Parent = ref.Parent, ""
+	}
+	if ref.Parent == ref.ID {
+		ref.Parent = ""
+	}
+	return ref
+}
