@@ -11,10 +11,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
 	"github.com/swhook/swhook/replay/swml"
+	"github.com/swhook/swhook/replay/trigger"
 )
 
 // CallOptions holds what `swhook call` was asked to do.
@@ -78,6 +80,9 @@ the caller is silent. A call runs as fast as the handler answers unless
 			if opts.HangupAfter < 0 {
 				return cmdutil.UsageErrorf("--hangup-after must not be negative")
 			}
+			if err := trigger.CheckAddresses(opts.From, opts.ToNumber, true, "call"); err != nil {
+				return cmdutil.UsageErrorf("%v", err)
+			}
 			opts.StatusEvents = strings.FieldsFunc(events, func(r rune) bool { return r == ',' || r == ' ' })
 			opts.SigningKey = cmdutil.SigningKey(opts.SigningKey, f.Getenv)
 			if opts.SigningKey == "" && !opts.NoSignature {
@@ -136,7 +141,10 @@ func runCall(ctx context.Context, f *cmdutil.Factory, o *CallOptions) error {
 		return err
 	}
 	defer st.Close()
-	cfg.Store = st
+	// Sent through a running listen on this store: the listener's row is
+	// each request's one record.
+	cfg.Store = listenerSaver{st}
+	cfg.Mark = listenerMark(runningListeners(f, o.StorePath), exchange.SourceCall)
 	s, err := call.NewSession(cfg)
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)

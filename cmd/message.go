@@ -8,10 +8,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
 	"github.com/swhook/swhook/replay/swml"
+	"github.com/swhook/swhook/replay/trigger"
 )
 
 // MessageOptions holds what `swhook message` was asked to do.
@@ -57,6 +59,9 @@ delivery receipt for MMS. Every request is signed and kept in the store.`,
 			case !cmd.Flags().Changed("body") && len(opts.Media) == 0:
 				return cmdutil.UsageErrorf("--body TEXT is required (or --media URL for an MMS)")
 			}
+			if err := trigger.CheckAddresses(opts.From, opts.ToNumber, false, "message"); err != nil {
+				return cmdutil.UsageErrorf("%v", err)
+			}
 			ok := false
 			for _, o := range cxml.Outcomes {
 				ok = ok || o == opts.Outcome
@@ -101,7 +106,8 @@ func runMessage(ctx context.Context, f *cmdutil.Factory, o *MessageOptions) erro
 	s, err := call.NewSession(call.Config{
 		URL: o.To, FallbackURL: o.FallbackURL, SignURL: o.SignURL, Key: o.SigningKey,
 		From: o.From, To: o.ToNumber, MaxSteps: o.MaxSteps, Client: f.HTTPClient, Rand: o.Rand,
-		Store: st, Sink: transcriptSink(o.IO.Out, o.JSON), Clock: call.FastClock(f.Now), Now: f.Now,
+		Store: listenerSaver{st}, Mark: listenerMark(runningListeners(f, o.StorePath), exchange.SourceCall),
+		Sink: transcriptSink(o.IO.Out, o.JSON), Clock: call.FastClock(f.Now), Now: f.Now,
 	})
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)

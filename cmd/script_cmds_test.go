@@ -3,6 +3,7 @@ package cmd
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -80,11 +81,16 @@ func scriptFlags(ts *testscript.TestScript, name string, args []string, define f
 	return fs.Args()
 }
 
-// handler [-name NAME] [-status N] [-type CONTENT-TYPE] [ANSWER-FILE]
+// handler [-name NAME] [-status N] [-type CONTENT-TYPE] [-validate forwarded|direct] [ANSWER-FILE]
 //
 // Starts a developer's handler on a loopback port and sets $NAME (default
 // HANDLER) to its base URL. It answers every request with the file's bytes
-// (default: an empty cXML document) and keeps what it received, in arrival
+// (default: an empty cXML document). With -validate it first checks the
+// signature with $SIGNALWIRE_SIGNING_KEY, as a developer's own handler does
+// with SignalWire's validator (the independent signer's), against the URL
+// it rebuilds — from X-Forwarded-Proto and X-Forwarded-Host (forwarded), or
+// from its own address (direct: a handler that ignores them) — and answers
+// 403 when it does not verify. It keeps what it received, in arrival
 // order, as $WORK/<name>/N.head (request line, then each header as
 // "Name: value", sorted by name) and $WORK/<name>/N.body (the body, byte for
 // byte), written before it answers, so a story can cmp the body it sent
@@ -93,12 +99,20 @@ func cmdHandler(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! handler")
 	}
-	name, status, ctype := "HANDLER", 200, ""
+	name, status, ctype, validate := "HANDLER", 200, "", ""
 	args = scriptFlags(ts, "handler", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", name, "environment variable for the base URL")
 		fs.IntVar(&status, "status", status, "status code to answer")
 		fs.StringVar(&ctype, "type", ctype, "Content-Type of the answer")
+		fs.StringVar(&validate, "validate", "", "check signatures against the forwarded or the direct URL")
 	})
+	key := ts.Getenv("SIGNALWIRE_SIGNING_KEY")
+	switch {
+	case validate != "" && validate != "forwarded" && validate != "direct":
+		ts.Fatalf("handler: -validate is forwarded or direct, not %q", validate)
+	case validate != "" && key == "":
+		ts.Fatalf("handler: -validate needs $SIGNALWIRE_SIGNING_KEY")
+	}
 	answer := []byte(`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
 	switch len(args) {
 	case 0:
@@ -142,6 +156,17 @@ func cmdHandler(ts *testscript.TestScript, neg bool, args []string) {
 		mu.Unlock()
 		os.WriteFile(base+".body", body, 0o644)
 		os.WriteFile(base+".head", head.Bytes(), 0o644)
+		if validate != "" {
+			scheme, host := "http", r.Host
+			if validate == "forwarded" {
+				scheme = cmp.Or(r.Header.Get("X-Forwarded-Proto"), scheme)
+				host = cmp.Or(r.Header.Get("X-Forwarded-Host"), host)
+			}
+			if !signaturetest.Valid(key, r.Method, scheme+"://"+host+r.RequestURI, r.Header, body) {
+				http.Error(w, "invalid signature for "+scheme+"://"+host+r.RequestURI, http.StatusForbidden)
+				return
+			}
+		}
 		if ctype != "" {
 			w.Header().Set("Content-Type", ctype)
 		}

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,9 +44,11 @@ func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.sync(ctx); err != nil {
+	v, err := s.view(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer v.close()
 	query := summaryFrom
 	if !q.Summary {
 		query = fullFrom
@@ -64,14 +68,32 @@ func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error)
 	default:
 		query += " ORDER BY id DESC"
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	out, err := listFrom(ctx, v.q, query, args, q.Summary)
+	if err != nil || !v.pending {
+		return out, err
+	}
+	more, err := listFrom(ctx, v.q, onPending(query), args, q.Summary)
+	if err != nil {
+		return nil, err
+	}
+	// Both newest first, no ID in both (see view): merge, then cut.
+	out = append(out, more...)
+	slices.SortStableFunc(out, func(a, b *exchange.Exchange) int { return cmp.Compare(b.ID, a.ID) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+func listFrom(ctx context.Context, db querier, query string, args []any, summary bool) ([]*exchange.Exchange, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list exchanges: %w", err)
 	}
 	defer rows.Close()
 	var out []*exchange.Exchange
 	for rows.Next() {
-		x, err := scan(rows, q.Summary)
+		x, err := scan(rows, summary)
 		if err != nil {
 			return nil, err
 		}
@@ -94,24 +116,18 @@ func (s *Store) Count(ctx context.Context, q Query) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := s.sync(ctx); err != nil {
-		return 0, err
-	}
-	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM exchanges"+where, args...).Scan(&n); err != nil {
+	n, err := s.aggregate(ctx, "SELECT COUNT(*) FROM exchanges"+where, args, func(a, b int64) int64 { return a + b })
+	if err != nil {
 		return 0, fmt.Errorf("count exchanges: %w", err)
 	}
-	return n, nil
+	return int(n), nil
 }
 
 // LatestID returns the highest ID in the store (0 when empty), so a running
 // listen can notice exchanges another process added (replays).
 func (s *Store) LatestID(ctx context.Context) (int64, error) {
-	if err := s.sync(ctx); err != nil {
-		return 0, err
-	}
-	var id int64
-	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM exchanges").Scan(&id); err != nil {
+	id, err := s.aggregate(ctx, "SELECT COALESCE(MAX(id), 0) FROM exchanges", nil, func(a, b int64) int64 { return max(a, b) })
+	if err != nil {
 		return 0, fmt.Errorf("latest exchange: %w", err)
 	}
 	return id, nil
@@ -126,14 +142,38 @@ func (s *Store) OldestID(ctx context.Context, q Query) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := s.sync(ctx); err != nil {
-		return 0, err
-	}
-	var id int64
-	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MIN(id), 0) FROM exchanges"+where, args...).Scan(&id); err != nil {
+	id, err := s.aggregate(ctx, "SELECT COALESCE(MIN(id), 0) FROM exchanges"+where, args, func(a, b int64) int64 {
+		if a == 0 || b != 0 && b < a {
+			return b
+		}
+		return a
+	})
+	if err != nil {
 		return 0, fmt.Errorf("oldest exchange: %w", err)
 	}
 	return id, nil
+}
+
+// aggregate runs a one-number query on the store and, when the view has
+// pending rows, on them too, and combines the two.
+func (s *Store) aggregate(ctx context.Context, query string, args []any, combine func(a, b int64) int64) (int64, error) {
+	v, err := s.view(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer v.close()
+	var n int64
+	if err := v.q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, err
+	}
+	if v.pending {
+		var m int64
+		if err := v.q.QueryRowContext(ctx, onPending(query), args...).Scan(&m); err != nil {
+			return 0, err
+		}
+		n = combine(n, m)
+	}
+	return n, nil
 }
 
 // CheckStatusFilter reports whether s is a Query.Status filter the store

@@ -165,7 +165,6 @@ func (r *runner) connect(ctx context.Context, st doc.Step, p string) flow {
 			events = append(events, text(e))
 		}
 	}
-	peer := r.s.UUID()
 	from := str(m, "from")
 	if from == "" {
 		from = r.s.From()
@@ -182,7 +181,6 @@ func (r *runner) connect(ctx context.Context, st doc.Step, p string) flow {
 			pp["end_reason"] = nil
 		}
 		r.event(ctx, stateURL, "calling.call.state", pp)
-		_ = peer
 	}
 	r.s.Answer(ctx)
 	r.sc.call["call_state"] = "answered"

@@ -193,10 +193,10 @@ func (r *runner) reply(ctx context.Context, v any, p string) flow {
 	id := r.s.UUID()
 	r.sc.vars["reply_result"] = "queued"
 	r.sc.vars["reply_message_id"] = id
-	text := body
+	shown := body
 	if len(media) > 0 {
-		text += " (+media)"
+		shown += " (+media)"
 	}
-	r.s.Emit(call.Event{Type: call.EvSMS, From: from, To: to, Text: text, Status: "queued", MessageSid: id})
+	r.s.Emit(call.Event{Type: call.EvSMS, From: from, To: to, Text: shown, Status: "queued", MessageSid: id})
 	return flow{}
 }

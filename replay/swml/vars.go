@@ -11,13 +11,12 @@ import (
 // scope is what a document's placeholders see: vars (what methods and set
 // wrote), envs, call (or message) and params (the current execute's).
 type scope struct {
-	flavor  doc.Flavor
-	vars    map[string]any
-	envs    map[string]any
-	call    map[string]any // the message, in messaging SWML
-	params  map[string]any
-	js      *engine
-	onParam func() // rebinds params in the engine after a change
+	flavor doc.Flavor
+	vars   map[string]any
+	envs   map[string]any
+	call   map[string]any // the message, in messaging SWML
+	params map[string]any
+	js     *engine
 }
 
 // lookup resolves a plain path: call., vars., envs., params. (message. in
