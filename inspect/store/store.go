@@ -104,6 +104,9 @@ type Query struct {
 	AfterID  int64 // only IDs > AfterID (catching up)
 	IDs      []int64
 	Kind     string // event kind, or a prefix such as "call" for call.*
+	// Detail is an event detail word ("ringing", "delivered"), matched
+	// case-insensitively: what the live view's event:ringing selects.
+	Detail string
 	// Status filters the response status: "5xx", "4xx", "2xx", or an exact
 	// code such as "404"; "error" is human.HandlerFailed: unreachable, cut
 	// off, or a 5xx answer.
