@@ -5,7 +5,6 @@ import (
 
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"strings"
 	"time"
 
@@ -13,11 +12,11 @@ import (
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
-	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
 	"github.com/swhook/swhook/replay/swml"
+	"github.com/swhook/swhook/replay/trigger"
 )
 
 // CallOptions holds what `swhook call` was asked to do.
@@ -70,6 +69,14 @@ the caller is silent. A call runs as fast as the handler answers unless
   swhook call --to 'http://localhost:3000/voice#rt=8000' --fallback-url http://localhost:3000/sorry`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.To == "" {
+				// The listen running on this store: the call goes through it.
+				to, err := defaultTo(runningListeners(f, opts.StorePath))
+				if err != nil {
+					return err
+				}
+				opts.To = to
+			}
 			if !cmd.Flags().Changed("record") {
 				opts.Record = -1
 			} else if opts.Record < 0 {
@@ -77,6 +84,9 @@ the caller is silent. A call runs as fast as the handler answers unless
 			}
 			if opts.HangupAfter < 0 {
 				return cmdutil.UsageErrorf("--hangup-after must not be negative")
+			}
+			if err := trigger.CheckAddresses(opts.From, opts.ToNumber, true, "call"); err != nil {
+				return cmdutil.UsageErrorf("%v", err)
 			}
 			opts.StatusEvents = strings.FieldsFunc(events, func(r rune) bool { return r == ',' || r == ' ' })
 			opts.SigningKey = cmdutil.SigningKey(opts.SigningKey, f.Getenv)
@@ -120,13 +130,6 @@ func runCall(ctx context.Context, f *cmdutil.Factory, o *CallOptions) error {
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}
-	running := runningListeners(f, o.StorePath)
-	if o.To == "" {
-		// The listen running on this store: the call goes through it.
-		if o.To, err = defaultTo(running); err != nil {
-			return err
-		}
-	}
 	cfg := call.Config{
 		URL: o.To, FallbackURL: o.FallbackURL, SignURL: o.SignURL, Key: o.SigningKey,
 		From: o.From, To: o.ToNumber, StatusCallback: o.StatusCallback, StatusEvents: o.StatusEvents,
@@ -143,10 +146,10 @@ func runCall(ctx context.Context, f *cmdutil.Factory, o *CallOptions) error {
 		return err
 	}
 	defer st.Close()
-	cfg.Store = adoptingStore{st}
-	if v := sentByFor(running, o.To, exchange.SourceCall, 0); v != "" {
-		cfg.Header = http.Header{listeners.HeaderSentBy: {v}}
-	}
+	// Sent through a running listen on this store: the listener's row is
+	// each request's one record.
+	cfg.Store = listenerSaver{st}
+	cfg.Mark = listenerMark(runningListeners(f, o.StorePath), exchange.SourceCall)
 	s, err := call.NewSession(cfg)
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)

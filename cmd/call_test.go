@@ -94,6 +94,8 @@ func TestCallCommandUsage(t *testing.T) {
 		{[]string{"call", "--to", "http://127.0.0.1:1/#rt=99999"}, "100 to 15000"},
 		{[]string{"call", "--to", "http://127.0.0.1:1/", "--status-events", "rang"}, `--status-events "rang"`},
 		{[]string{"message", "--to", "http://127.0.0.1:1/"}, "--body TEXT is required"},
+		{[]string{"call", "--to", "http://127.0.0.1:1/", "--from", "5551234"}, `--from "5551234" is not an E.164 number`},
+		{[]string{"message", "--to", "http://127.0.0.1:1/", "--body", "x", "--from", "sip:a@b.example"}, "message takes phone numbers"},
 		{[]string{"message", "--to", "http://127.0.0.1:1/", "--body", "x", "--outcome", "lost"}, `--outcome "lost"`},
 	} {
 		code, _, stderr := swhook(t, env, c.args...)
@@ -152,6 +154,49 @@ func TestListenMarksSlowAnswer(t *testing.T) {
 			return
 		case <-deadline:
 			t.Fatal("no exchange line")
+		}
+	}
+}
+
+// TestCallThroughListenOneRow: a call sent through a running listen on the
+// same store is one row per request — the listener's, marked source call.
+func TestCallThroughListenOneRow(t *testing.T) {
+	storePath := filepath.Join(t.TempDir(), "swhook.db")
+	handler := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !signaturetest.Valid(testKey, r.Method, "http://"+r.Host+r.URL.RequestURI(), r.Header, body) {
+			http.Error(w, "bad signature", 403)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		switch r.URL.Path {
+		case "/voice":
+			io.WriteString(w, `<Response><Gather action="/menu" numDigits="1"><Say>Press 1</Say></Gather></Response>`)
+		case "/menu":
+			io.WriteString(w, `<Response><Say>Bye</Say><Hangup/></Response>`)
+		default:
+			w.WriteHeader(204)
+		}
+	}))
+	defer handler.Close()
+	l := startListen(t, storePath, "--forward", handler.URL)
+	env := map[string]string{"SIGNALWIRE_SIGNING_KEY": testKey, "SWHOOK_STORE": storePath}
+	code, stdout, stderr := runCmd(t, env, "", "call", "--to", l.local+"/voice", "--input", "1", "--status-callback", l.local+"/status")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, id := range []string{"#1", "#2", "#3"} {
+		if !strings.Contains(stdout, id) {
+			t.Errorf("transcript lacks the listener's row %s:\n%s", id, stdout)
+		}
+	}
+	xs := listAll(t, storePath)
+	if len(xs) != 3 {
+		t.Fatalf("%d rows, want 3 (one per request):\n%s", len(xs), stdout)
+	}
+	for _, x := range xs {
+		if x.Source != exchange.SourceCall || x.Listener != l.local || x.Signature.Status != exchange.SigValid {
+			t.Errorf("#%d: source %s, listener %q, signature %s", x.ID, x.Source, x.Listener, x.Signature.Status)
 		}
 	}
 }

@@ -3,18 +3,17 @@ package cmd
 import (
 	"context"
 	"math/rand/v2"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
-	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/cxml"
 	"github.com/swhook/swhook/replay/swml"
+	"github.com/swhook/swhook/replay/trigger"
 )
 
 // MessageOptions holds what `swhook message` was asked to do.
@@ -54,9 +53,20 @@ delivery receipt for MMS. Every request is signed and kept in the store.`,
   swhook message --to http://localhost:3000/sms --body STOP --outcome undelivered --json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.To == "" {
+				// The listen running on this store: the message goes through it.
+				to, err := defaultTo(runningListeners(f, opts.StorePath))
+				if err != nil {
+					return err
+				}
+				opts.To = to
+			}
 			switch {
 			case !cmd.Flags().Changed("body") && len(opts.Media) == 0:
 				return cmdutil.UsageErrorf("--body TEXT is required (or --media URL for an MMS)")
+			}
+			if err := trigger.CheckAddresses(opts.From, opts.ToNumber, false, "message"); err != nil {
+				return cmdutil.UsageErrorf("%v", err)
 			}
 			ok := false
 			for _, o := range cxml.Outcomes {
@@ -99,21 +109,11 @@ func runMessage(ctx context.Context, f *cmdutil.Factory, o *MessageOptions) erro
 		return err
 	}
 	defer st.Close()
-	running := runningListeners(f, o.StorePath)
-	if o.To == "" {
-		// The listen running on this store: the message goes through it.
-		if o.To, err = defaultTo(running); err != nil {
-			return err
-		}
-	}
-	var hdr http.Header
-	if v := sentByFor(running, o.To, exchange.SourceCall, 0); v != "" {
-		hdr = http.Header{listeners.HeaderSentBy: {v}}
-	}
 	s, err := call.NewSession(call.Config{
 		URL: o.To, FallbackURL: o.FallbackURL, SignURL: o.SignURL, Key: o.SigningKey,
 		From: o.From, To: o.ToNumber, MaxSteps: o.MaxSteps, Client: f.HTTPClient, Rand: o.Rand,
-		Store: adoptingStore{st}, Header: hdr, Sink: transcriptSink(o.IO.Out, o.JSON), Clock: call.FastClock(f.Now), Now: f.Now,
+		Store: listenerSaver{st}, Mark: listenerMark(runningListeners(f, o.StorePath), exchange.SourceCall),
+		Sink: transcriptSink(o.IO.Out, o.JSON), Clock: call.FastClock(f.Now), Now: f.Now,
 	})
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)

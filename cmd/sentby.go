@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -86,18 +87,31 @@ func adoptListenerRow(ctx context.Context, st *store.Store, x *exchange.Exchange
 	return x, true
 }
 
-// adoptingStore saves what `swhook call` sends, except what a running
-// listen on this store took (its answer names the row): that row is the
-// webhook's one record, and the exchange takes its ID.
-type adoptingStore struct{ st *store.Store }
+// listenerSaver keeps what a command sends once: a request a running
+// listen on this store took is that listener's row (its ID is adopted);
+// anything else is saved. Commands that send many requests (call,
+// message) store through it.
+type listenerSaver struct{ st *store.Store }
 
-func (a adoptingStore) Save(ctx context.Context, x *exchange.Exchange) error {
-	if v := x.Response.Headers.Get(listeners.HeaderID); v != "" {
-		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
-			x.Response.Headers.Del(listeners.HeaderID)
-			x.ID = id
+func (l listenerSaver) Save(ctx context.Context, x *exchange.Exchange) error {
+	if row, ok := adoptListenerRow(ctx, l.st, x); ok {
+		x.ID = row.ID
+		return nil
+	}
+	return l.st.Save(ctx, x)
+}
+
+// listenerMark is the X-Swhook-Sent-By header for each request of a call
+// or message that goes to a running listen on this store.
+func listenerMark(running []listeners.Info, source exchange.Source) func(string) http.Header {
+	if len(running) == 0 {
+		return nil
+	}
+	return func(target string) http.Header {
+		v := sentByFor(running, target, source, 0)
+		if v == "" {
 			return nil
 		}
+		return http.Header{listeners.HeaderSentBy: {v}}
 	}
-	return a.st.Save(ctx, x)
 }

@@ -20,7 +20,7 @@ func TestSignalWireExamples(t *testing.T) {
 	}
 	broken := map[string]bool{
 		"guides/basics/deployment.mdx#2": true, // main is an object, not a list
-		"reference/expressions.mdx#6":     true, // sections indented under version
+		"reference/expressions.mdx#6":    true, // sections indented under version
 	}
 	block := regexp.MustCompile("(?s)```ya?ml\n(.*?)```")
 	pages, _ := filepath.Glob(filepath.Join(root, "fern/products/swml/pages/*/*.mdx"))

@@ -223,8 +223,10 @@ func (s *Session) send(ctx context.Context, method, target, ct string, body []by
 		h.Set("Content-Type", ct)
 	}
 	h.Set("User-Agent", UserAgent)
-	for k, v := range s.cfg.Header {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+	if s.cfg.Mark != nil {
+		for k, v := range s.cfg.Mark(target) {
+			h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+		}
 	}
 	host := ""
 	if signURL != target {

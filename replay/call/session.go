@@ -75,10 +75,11 @@ type Config struct {
 	SignURL string
 	// Key signs every request; empty sends them unsigned.
 	Key string
-	// Header is added to every request (never signed: signatures cover
-	// no headers), e.g. the mark a running listen knows swhook's own
-	// requests by.
-	Header http.Header
+	// Mark gives the headers added to a request for target (never
+	// signed: signatures cover no headers): the mark a running listen
+	// knows swhook's own requests by, so it keeps them as one row. Nil
+	// adds none.
+	Mark func(target string) http.Header
 	// From and To are the caller and the called number (random when
 	// empty).
 	From, To string

@@ -67,3 +67,11 @@ func isSIPURI(s string) bool {
 	}
 	return host != "" && !strings.ContainsAny(host, "@/")
 }
+
+// CheckAddresses checks --from and --to-number as trigger does, for the
+// other commands that send SignalWire's numbers (call, message): sip says
+// a SIP address is allowed (a call from a SIP endpoint); what names the
+// command in the error.
+func CheckAddresses(from, to string, sip bool, what string) error {
+	return checkAddresses(Params{From: from, To: to}, sip, what)
+}
