@@ -64,8 +64,8 @@ headers, signatures included: treat it like the store.`,
 					return err
 				}
 			}
-			if opts.Event != "" && !kindKnown(opts.Event) {
-				return cmdutil.UsageErrorf("--event %q is not an event kind: use one of %s, or a prefix such as call", opts.Event, kindList())
+			if err := checkEventWord(opts.Event); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -75,7 +75,7 @@ headers, signatures included: treat it like the store.`,
 	}
 	cmd.Flags().StringVar(&opts.HAR, "har", "", "write a HAR 1.2 archive to FILE (- for stdout)")
 	cmd.Flags().StringVar(&since, "since", "", "only exchanges this recent (e.g. 30m, 2h, 1d)")
-	cmd.Flags().StringVar(&opts.Event, "event", "", "only this event kind, or a prefix such as call for call.*")
+	cmd.Flags().StringVar(&opts.Event, "event", "", eventFlagHelp)
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	return cmd
 }
@@ -86,7 +86,8 @@ func runExport(ctx context.Context, f *cmdutil.Factory, o *ExportOptions) error 
 		return err
 	}
 	defer st.Close()
-	q := store.Query{IDs: o.IDs, Kind: o.Event}
+	q := store.Query{IDs: o.IDs}
+	eventQuery(&q, o.Event)
 	if o.Since > 0 {
 		q.Since = f.Now().Add(-o.Since)
 	}

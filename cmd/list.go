@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/classify"
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/store"
@@ -61,8 +62,8 @@ What the columns say (the live view, the plain log and show use the same words):
 					return cmdutil.UsageErrorf("--%s", err)
 				}
 			}
-			if opts.Event != "" && !kindKnown(opts.Event) {
-				return cmdutil.UsageErrorf("--event %q is not an event kind: use one of %s, or a prefix such as call", opts.Event, kindList())
+			if err := checkEventWord(opts.Event); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -72,7 +73,7 @@ What the columns say (the live view, the plain log and show use the same words):
 	}
 	cmd.Flags().IntVarP(&opts.Limit, "limit", "n", 20, "show at most N exchanges (0 = all)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of whole exchanges")
-	cmd.Flags().StringVar(&opts.Event, "event", "", "only this event kind, or a prefix such as call for call.*")
+	cmd.Flags().StringVar(&opts.Event, "event", "", eventFlagHelp)
 	cmd.Flags().StringVar(&opts.Status, "status", "", "only this handler status: a code (404), a class (5xx) or error ("+human.StatusErrorMeaning+")")
 	cmd.Flags().BoolVar(&opts.Invalid, "invalid", false, "only exchanges whose signature is invalid")
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
@@ -89,6 +90,31 @@ func kindKnown(k string) bool {
 		}
 	}
 	return false
+}
+
+// eventFlagHelp is --event's help, for list and export alike.
+const eventFlagHelp = "only this event: a kind, a prefix such as call for call.*, or a detail such as ringing (as event: in the live view)"
+
+// eventQuery is --event as the store reads it: a kind or kind prefix, else
+// a detail word ("ringing", "delivered"), as the live view's event: takes.
+func eventQuery(q *store.Query, word string) {
+	if word == "" {
+		return
+	}
+	if kindKnown(word) || !classify.IsDetail(word) {
+		q.Kind = word
+	} else {
+		q.Detail = word
+	}
+}
+
+// checkEventWord rejects an --event that is neither a kind (or prefix) nor
+// a detail SignalWire sends.
+func checkEventWord(w string) error {
+	if w == "" || kindKnown(w) || classify.IsDetail(w) {
+		return nil
+	}
+	return cmdutil.UsageErrorf("--event %q is not an event kind or detail: use one of %s, a prefix such as call, or a detail such as ringing", w, kindList())
 }
 
 func kindList() string {
@@ -111,10 +137,10 @@ func runList(ctx context.Context, f *cmdutil.Factory, opts *ListOptions) error {
 
 	q := store.Query{
 		Limit:   opts.Limit,
-		Kind:    opts.Event,
 		Status:  opts.Status,
 		Summary: !opts.JSON,
 	}
+	eventQuery(&q, opts.Event)
 	if opts.Invalid {
 		q.Signature = string(exchange.SigInvalid)
 	}
@@ -257,7 +283,7 @@ func listRow(x *exchange.Exchange, now time.Time) []cell {
 		{text: formatTime(x.Time, now), sgr: sgrDim},
 		{text: termsafe.String(source)},
 		{text: termsafe.String(x.Request.Method)},
-		{text: truncate(termsafe.String(x.Request.Path), maxPathWidth)},
+		{text: truncate(termsafe.String(pathWithQuery(x.Request)), maxPathWidth)},
 		{text: truncate(termsafe.String(event), maxEventWidth)},
 		{text: sig, sgr: sigColor},
 		{text: status, sgr: statusColor},
@@ -265,6 +291,15 @@ func listRow(x *exchange.Exchange, now time.Time) []cell {
 		{text: check, sgr: checkColor},
 		{text: termsafe.String(listenerText(x)), sgr: sgrDim},
 	}
+}
+
+// pathWithQuery is the PATH column: the path and its query string, as the
+// live view shows them (a GET webhook's parameters are all in the query).
+func pathWithQuery(r exchange.Request) string {
+	if r.Query == "" {
+		return r.Path
+	}
+	return r.Path + "?" + r.Query
 }
 
 // listenerText says which listen took a row and where it forwards it

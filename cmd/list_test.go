@@ -119,6 +119,10 @@ func TestListFilters(t *testing.T) {
 		{[]string{"--limit", "2"}, "[6 5]"},
 		{[]string{"--limit", "0"}, "[6 5 4 3 2 1]"},
 		{[]string{"--event", "fax"}, "[]"},
+		// Detail words, as the live view's event:completed (issue 11.13).
+		{[]string{"--event", "completed"}, "[5 2]"},
+		{[]string{"--event", "Delivered"}, "[3]"},
+		{[]string{"--event", "ringing"}, "[]"},
 	} {
 		if got := jsonIDs(ids(c.args...)); got != c.want {
 			t.Errorf("list %v = %s, want %s", c.args, got, c.want)

@@ -358,6 +358,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 		Watch:      ownRows{st, me}, // other listeners' rows are not this view's
 		After:      after,
 		WatchEvery: 300 * time.Millisecond,
+		Rejected:   view.Rejected,
 		Stopping: func(grace time.Duration) {
 			// A webhook still waiting for a slow handler holds the exit:
 			// say so, so the pause does not look like a hang.

@@ -21,6 +21,22 @@ import (
 type logView struct {
 	f    *cmdutil.Factory
 	json bool
+	out  *inspect.BatchWriter
+	view logview.View
+}
+
+func newLogView(f *cmdutil.Factory, json, keySet bool) *logView {
+	v := &logView{f: f, json: json, out: inspect.NewBatchWriter(f.IOStreams.Out)} // a burst of lines, one write
+	if json {
+		v.view = logview.NewNDJSON(v.out)
+	} else {
+		v.view = logview.NewPlain(v.out, keySet, nil)
+	}
+	return v
+}
+
+func (v *logView) Rejected(r inspect.Rejected) {
+	v.view.Rejected(logview.RejectedEvent{Time: r.Time, Peer: r.Peer, Status: r.Status, Reason: r.Reason})
 }
 
 func (v *logView) LogHandler() slog.Handler {
@@ -33,13 +49,7 @@ func (v *logView) Done() {}
 
 func (v *logView) Run(ctx context.Context, s liveSession) error {
 	io := v.f.IOStreams
-	var view logview.View
-	out := inspect.NewBatchWriter(io.Out) // a burst of lines, one write
-	if v.json {
-		view = logview.NewNDJSON(out)
-	} else {
-		view = logview.NewPlain(out, s.KeySet, nil)
-	}
+	view, out := v.view, v.out
 	var pending []tunnel.Status
 	if s.Public != nil {
 		// The first line printed should be the public URL: wait (bounded)

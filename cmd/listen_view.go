@@ -8,9 +8,11 @@ import (
 	"strings"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect"
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/store"
+	"github.com/swhook/swhook/inspect/termsafe"
 	"github.com/swhook/swhook/tunnel"
 )
 
@@ -77,6 +79,9 @@ type sessionView interface {
 	// ended and the listeners stopped), so every exchange is written. The
 	// session stops when Run returns.
 	Run(ctx context.Context, s liveSession) error
+	// Rejected reports a request Go's HTTP server refused before the
+	// pipeline saw it; it is called from the server, at any time.
+	Rejected(r inspect.Rejected)
 	// Done is called once the session has ended and the store is closed.
 	Done()
 }
@@ -87,7 +92,7 @@ func newSessionView(f *cmdutil.Factory, o *ListenOptions) sessionView {
 	if f.IOStreams.IsStdoutTTY() && !o.NoTUI && !o.JSON {
 		return newTUIView(f)
 	}
-	return &logView{f: f, json: o.JSON}
+	return newLogView(f, o.JSON, o.signingKey != "")
 }
 
 // tuiView holds the session's warnings while the TUI has the screen (errors
@@ -111,6 +116,18 @@ func (v *tuiView) Notices() io.Writer       { return v.held }
 func (v *tuiView) Run(ctx context.Context, s liveSession) error {
 	s.Warnings = v.loud
 	return runTUI(ctx, v.f, s)
+}
+
+// Rejected goes to the status line at once and stays in the warnings
+// printed after the view closes.
+func (v *tuiView) Rejected(r inspect.Rejected) {
+	line := fmt.Sprintf("REJECTED %s from %s: refused by Go's HTTP server before swhook saw it, not stored",
+		termsafe.String(r.Reason), termsafe.String(r.Peer))
+	fmt.Fprintln(v.held, r.Time.Format("15:04:05.000")+" "+line)
+	select {
+	case v.loud <- line:
+	default:
+	}
 }
 
 func (v *tuiView) Done() {

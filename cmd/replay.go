@@ -218,28 +218,29 @@ func runReplay(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions) error 
 // writeReplayComparison prints the new answer next to the original one.
 func writeReplayComparison(w io.Writer, orig, x *exchange.Exchange, method, target string) {
 	fmt.Fprintf(w, "#%d replay of #%d -> %s %s\n", x.ID, orig.ID, termsafe.String(method), termsafe.String(target))
-	fmt.Fprintf(w, "%-10s %-24s %s\n", "", "original", "replay")
+	fmt.Fprintf(w, "%-12s %-24s %s\n", "", "original", "replay")
 	status := func(r exchange.Response) string {
 		if r.Error != "" {
 			return "no answer"
 		}
 		return replayStatusText(r)
 	}
-	fmt.Fprintf(w, "%-10s %-24s %s\n", "status", status(orig.Response), status(x.Response))
-	fmt.Fprintf(w, "%-10s %-24s %s\n", "duration", durationText(orig.Response), durationText(x.Response))
+	fmt.Fprintf(w, "%-12s %-24s %s\n", "status", status(orig.Response), status(x.Response))
+	fmt.Fprintf(w, "%-12s %-24s %s\n", "duration", durationText(orig.Response), durationText(x.Response))
 	// Errors whole, one row each: the cause (connection refused, a
 	// timeout) is at the end of the message, where a column would cut it.
 	for _, e := range []struct{ who, err string }{{"original", orig.Response.Error}, {"replay", x.Response.Error}} {
 		if e.err != "" {
-			fmt.Fprintf(w, "%-10s %s: %s\n", "error", e.who, termsafe.String(oneLine(e.err)))
+			fmt.Fprintf(w, "%-12s %s: %s\n", "error", e.who, termsafe.String(oneLine(e.err)))
 		}
 	}
 	diff := replay.LineDiff(orig.Response.Body, x.Response.Body)
 	if diff == nil {
-		fmt.Fprintf(w, "%-10s %s\n", "body", "unchanged")
+		// The answers are compared, not the request: --set changed that.
+		fmt.Fprintf(w, "%-12s %s\n", "answer body", "unchanged")
 		return
 	}
-	fmt.Fprintf(w, "%-10s %s\n", "body", "changed:")
+	fmt.Fprintf(w, "%-12s %s\n", "answer body", "changed:")
 	for _, l := range diff {
 		fmt.Fprintf(w, "  %s\n", l)
 	}

@@ -35,6 +35,10 @@ type ServeOptions struct {
 	Watch      Lister
 	After      int64
 	WatchEvery time.Duration
+	// Rejected, when set, is told of every request Go's HTTP server
+	// refuses before the pipeline sees it (see Rejected); it must not
+	// block.
+	Rejected func(Rejected)
 	// Stopping is called once when shutting down has waited half a second
 	// for in-flight webhooks, with the longest it will wait, so the pause
 	// can be explained instead of looking like a hang.
@@ -69,10 +73,14 @@ func (p *Pipeline) Serve(ctx context.Context, lns []Listener, opts ServeOptions)
 	for i, l := range lns {
 		srv := NewServer(p.Handler(l.Source, l.PublicBase), p.cfg.Timeout, p.cfg.SaveWait, opts.ErrorLog)
 		servers[i] = srv
+		ln := l.Net
+		if opts.Rejected != nil {
+			ln = &rejectListener{Listener: ln, onRejected: opts.Rejected, now: p.cfg.Now}
+		}
 		serving.Add(1)
 		go func() {
 			defer serving.Done()
-			if err := srv.Serve(l.Net); err != nil && !errors.Is(err, http.ErrServerClosed) && ctx.Err() == nil {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && ctx.Err() == nil {
 				mu.Lock()
 				if failed == nil {
 					failed = fmt.Errorf("%s listener stopped: %w", l.Name, err)

@@ -44,11 +44,22 @@ type TunnelEvent struct {
 	PrevURL    string
 }
 
+// RejectedEvent is a request Go's HTTP server refused before swhook's
+// handler saw it (inspect.Rejected without the import): no exchange, so
+// this line is its only trace.
+type RejectedEvent struct {
+	Time   time.Time
+	Peer   string
+	Status int
+	Reason string
+}
+
 // View is one output mode.
 type View interface {
 	Ready(r Ready) error
 	Exchange(x *exchange.Exchange) error
 	Tunnel(t TunnelEvent) error
+	Rejected(r RejectedEvent) error
 }
 
 // Plain writes human-readable lines.
@@ -351,6 +362,17 @@ func (p *Plain) Tunnel(t TunnelEvent) error {
 	return err
 }
 
+// Rejected prints a request refused before swhook saw it, loudly: it is
+// not in the store.
+func (p *Plain) Rejected(r RejectedEvent) error {
+	line := fmt.Sprintf("%s REJECTED %s from %s\n    !! refused by Go's HTTP server before swhook saw it: not forwarded, not stored\n",
+		r.Time.In(p.loc).Format("15:04:05.000"), termsafe.String(r.Reason), termsafe.String(r.Peer))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := io.WriteString(p.w, line)
+	return err
+}
+
 // NDJSON writes one JSON object per line: a "ready" line, then "exchange"
 // and "tunnel" lines. JSON escapes control characters, so it needs no
 // termsafe.
@@ -430,4 +452,15 @@ func (n *NDJSON) Tunnel(t TunnelEvent) error {
 		URLChanged bool      `json:"url_changed,omitempty"`
 		PrevURL    string    `json:"prev_url,omitempty"`
 	}{"tunnel", t.Time.UTC(), t.State, t.URL, t.Message, t.URLChanged, t.PrevURL})
+}
+
+// Rejected writes {"type":"rejected","time":...,"peer":...,"status":431,"reason":...}.
+func (n *NDJSON) Rejected(r RejectedEvent) error {
+	return n.write(struct {
+		Type   string    `json:"type"`
+		Time   time.Time `json:"time"`
+		Peer   string    `json:"peer"`
+		Status int       `json:"status"`
+		Reason string    `json:"reason"`
+	}{"rejected", r.Time.UTC(), r.Peer, r.Status, r.Reason})
 }

@@ -140,7 +140,12 @@ func TestDiagnoseVariants(t *testing.T) {
 			wantURL: "https://abc.example/hook", wantWords: []string{"%-encoded"}},
 		{name: "plus kept", signURL: "https://abc.example/hook", signBody: "", signScheme: "plus-kept",
 			r:       req("POST", "https://abc.example/hook", formCT, HeaderSignalWire, "", form),
-			wantURL: "https://abc.example/hook", wantWords: []string{"+ is a space"}},
+			wantURL: "https://abc.example/hook", wantWords: []string{"re-encoded on the way"}},
+		// SignalWire signed From=+1555… and sent From=%2B1555…; the body
+		// arrived with the + unescaped (issue 11.11).
+		{name: "plus signs arrived unescaped", signURL: "https://abc.example/hook", signBody: "CallSid=CA1&From=%2B15551234567&To=%2B15559870000", signScheme: SchemeForm,
+			r:       req("POST", "https://abc.example/hook", formCT, HeaderSignalWire, "", "CallSid=CA1&From=+15551234567&To=+15559870000"),
+			wantURL: "https://abc.example/hook", wantWords: []string{"re-encoded on the way", "%2B into +"}},
 		{name: "params not sorted", signURL: "https://abc.example/hook", signBody: "", signScheme: "unsorted",
 			r:       req("POST", "https://abc.example/hook", formCT, HeaderSignalWire, "", form),
 			wantURL: "https://abc.example/hook", wantWords: []string{"sort them by name"}},

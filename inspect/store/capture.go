@@ -21,7 +21,8 @@ import (
 
 const (
 	// indexEvery spaces the indexer's transactions while webhooks keep
-	// arriving: other processes see a new exchange at most this much later.
+	// arriving (other processes read what is not indexed yet from the
+	// journal: view.go).
 	indexEvery = 50 * time.Millisecond
 	// indexBatch starts a transaction without waiting once this many rows
 	// are queued, bounding its size.

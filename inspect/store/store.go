@@ -12,8 +12,9 @@
 //	checkpointer (checkpoint.go): WAL pages into the file, off the writers' path
 //	Open: recover.go inserts what a killed listener's journal still held
 //
-// Read path (query.go): List/Get/Count ─ sync (this process's pending
-// rows indexed first) ─ one SELECT on the pool ─ scan (codec.go).
+// Read path (query.go, view.go): List/Get/Count ─ sync (this process's
+// pending rows indexed first) ─ other listeners' journals read (rows not
+// in SQLite yet go to temp.pending) ─ the SELECT, on both ─ scan (codec.go).
 //
 // Layout: one row per exchange. The columns lists filter and sort on are
 // real columns (indexed where a query uses them); the rest of the exchange
@@ -83,10 +84,11 @@ type Options struct {
 	// see the comment in Open.
 	FullSync bool
 	// Journal makes Save durable by appending to a capture journal (see
-	// journal.go) instead of committing to SQLite, which an indexer then
-	// does in bulk: what `swhook listen` uses, for throughput. Reads in
-	// this process still see every Save that returned; other processes see
-	// it within indexEvery. Ignored where file locks are not available.
+	// package journal) instead of committing to SQLite, which an indexer
+	// then does in bulk: what `swhook listen` uses, for throughput. Reads
+	// in this process still see every Save that returned, and so do other
+	// processes' (they read the journal too: view.go). Ignored where file
+	// locks are not available.
 	Journal bool
 
 	// checkpointEvery, truncateAfter and restartFrames override the
@@ -102,6 +104,9 @@ type Query struct {
 	AfterID  int64 // only IDs > AfterID (catching up)
 	IDs      []int64
 	Kind     string // event kind, or a prefix such as "call" for call.*
+	// Detail is an event detail word ("ringing", "delivered"), matched
+	// case-insensitively: what the live view's event:ringing selects.
+	Detail string
 	// Status filters the response status: "5xx", "4xx", "2xx", or an exact
 	// code such as "404"; "error" is human.HandlerFailed: unreachable, cut
 	// off, or a 5xx answer.
@@ -162,8 +167,12 @@ type Store struct {
 	// keepJournal is set (by the indexer) when a journaled row could not
 	// be inserted: from then on the journal is kept for recovery.
 	keepJournal bool
-	closeOnce   sync.Once
-	closeErr    error
+	// jrPrefix names the journal's files (empty without one): reads skip
+	// this process's own journal, which sync brings in.
+	jrPrefix  string
+	ddlCache  // see pendingDDL
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // captureJournal is what the store needs of its capture journal
@@ -336,6 +345,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 		ins.settle = s.settle
+		s.jrPrefix = s.jr.(*journal.Journal).Prefix()
 		q := newIndexQueue()
 		go s.capture(q)
 		go s.indexer(conn, ins, q)

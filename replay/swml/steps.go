@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/swhook/swhook/inspect/delivery"
 	doc "github.com/swhook/swhook/inspect/swml"
@@ -185,14 +186,26 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
+// quoteValue is a value as the transcript shows it: quoted when a string,
+// cut to one readable line.
 func quoteValue(v any) string {
-	if s, ok := v.(string); ok {
-		return fmt.Sprintf("%q", s)
+	var out string
+	switch x := v.(type) {
+	case string:
+		out = fmt.Sprintf("%q", x)
+	case nil:
+		out = "null"
+	default:
+		out = text(v)
 	}
-	if v == nil {
-		return "null"
+	if len(out) > 120 {
+		n := 120
+		for n > 0 && !utf8.RuneStart(out[n]) {
+			n--
+		}
+		out = out[:n] + "…"
 	}
-	return text(v)
+	return out
 }
 
 // sounds are a play's or a prompt's playable sounds: URLs, say:TEXT,

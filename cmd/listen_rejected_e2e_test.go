@@ -1,0 +1,65 @@
+package cmd
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// rawSend writes req to addr and returns the answer's status.
+func rawSend(t *testing.T, base, req string) int {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	go c.Write([]byte(req))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// A request Go's HTTP server refuses before swhook's handler runs leaves a
+// line in the plain log and a {"type":"rejected"} object in NDJSON, with
+// the reason and the peer (issue 10 point 11: it left no trace at all).
+func TestListenE2ERejectedRequestsLeaveATrace(t *testing.T) {
+	bad := "POST /voice HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+	t.Run("plain", func(t *testing.T) {
+		p := startListenMode(t, false, filepath.Join(t.TempDir(), "s.db"))
+		if status := rawSend(t, p.local, bad); status != 501 {
+			t.Fatalf("status %d", status)
+		}
+		lines := waitLine(t, p.lines, p.stderr, "REJECTED")
+		last := lines[len(lines)-1]
+		if !strings.Contains(last, "REJECTED 501 Not Implemented: unsupported transfer encoding from 127.0.0.1:") {
+			t.Errorf("line %q", last)
+		}
+		next := waitLine(t, p.lines, p.stderr, "!!")
+		if !strings.Contains(next[len(next)-1], "not stored") {
+			t.Errorf("line %q", next[len(next)-1])
+		}
+	})
+	t.Run("ndjson", func(t *testing.T) {
+		p := startListen(t, filepath.Join(t.TempDir(), "s.db"))
+		if status := rawSend(t, p.local, "POST /voice HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 1<<20+4096)+"\r\n\r\n"); status != 431 {
+			t.Fatalf("status %d", status)
+		}
+		lines := waitLine(t, p.lines, p.stderr, `"type":"rejected"`)
+		var r struct {
+			Type, Peer, Reason string
+			Status             int
+		}
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil || r.Status != 431 ||
+			r.Reason != "431 Request Header Fields Too Large" || !strings.HasPrefix(r.Peer, "127.0.0.1:") {
+			t.Errorf("line %q (%v)", lines[len(lines)-1], err)
+		}
+	})
+}
