@@ -2,8 +2,12 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -13,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/swhook/swhook/inspect/store"
 )
 
 // foreignLock holds the store's write lock from another process (the
@@ -178,5 +184,75 @@ func TestListenE2EShowLastRightAfterEachAnswer(t *testing.T) {
 	}
 	if missed > 0 {
 		t.Errorf("%d of 200 webhooks not seen right after their answer", missed)
+	}
+}
+
+// mountTmpfs mounts a tmpfs of size (e.g. "2m") on a new directory, or
+// skips the test where mounting is not permitted.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	return dir
+}
+
+// readOnlyStore makes a store that this process cannot write: a 0400 file
+// for a user, a read-only mount for root (who may write any file).
+func readOnlyStore(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if os.Geteuid() == 0 {
+		dir = mountTmpfs(t, "4m")
+	}
+	path := filepath.Join(dir, "swhook.db")
+	st, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if os.Geteuid() == 0 {
+		if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+			t.Skipf("cannot remount read-only: %v %s", err, out)
+		}
+		return path
+	}
+	if err := os.Chmod(path, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// issue 10.6: listen on a store it cannot write refuses to start, in one
+// line, rather than answer webhooks and keep none.
+func TestListenRefusesAReadOnlyStore(t *testing.T) {
+	bin := swhookBinary(t)
+	path := readOnlyStore(t)
+	cmd := exec.Command(bin, "listen", "--no-tunnel", "--no-tui", "--addr", "127.0.0.1:0", "--store", path)
+	cmd.Env = append(os.Environ(), "SIGNALWIRE_SIGNING_KEY="+testKey, "NGROK_AUTHTOKEN=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("listen started on a read-only store; stderr: %s", stderr.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1; stderr: %s", err, stderr.String())
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "read-only") || !strings.Contains(msg, path) {
+		t.Errorf("want one line naming the store and saying it is read-only, got:\n%s", msg)
 	}
 }

@@ -61,6 +61,11 @@ var ErrClosed = errors.New("store is closed")
 // creating a directory tree just to list nothing.
 var ErrNoStore = errors.New("no store yet")
 
+// ErrReadOnly is returned by Open with Options.Journal (a listener) when
+// the store cannot be written: better to refuse to start than to answer
+// webhooks and keep none.
+var ErrReadOnly = errors.New("store is read-only")
+
 // Options tune a store.
 type Options struct {
 	// Keep is how many exchanges to keep; older ones are pruned. 0 keeps all.
@@ -233,6 +238,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if err := prepareFile(path, opts.MustExist); err != nil {
 		return nil, err
+	}
+	if opts.Journal {
+		if err := checkWritable(path); err != nil {
+			return nil, err
+		}
 	}
 
 	// synchronous: in WAL mode, NORMAL means a commit is written to the WAL
