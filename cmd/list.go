@@ -31,6 +31,10 @@ type ListOptions struct {
 	Event     string
 	Status    string
 	Invalid   bool
+	// Call lists one call's webhooks (an ID, a prefix of one, or last);
+	// Calls lists one line per call.
+	Call  string
+	Calls bool
 }
 
 // NewCmdList builds `swhook list`. runF replaces the run in tests of
@@ -51,7 +55,9 @@ What the columns say (the live view, the plain log and show use the same words):
 		Example: `  swhook list
   swhook list --event call --status 5xx
   swhook list --invalid --limit 0
-  swhook list --json --limit 1 | jq '.[0].request.headers'`,
+  swhook list --json --limit 1 | jq '.[0].request.headers'
+  swhook list --calls
+  swhook list --call last`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Limit < 0 {
@@ -61,6 +67,9 @@ What the columns say (the live view, the plain log and show use the same words):
 				if err := store.CheckStatusFilter(opts.Status); err != nil {
 					return cmdutil.UsageErrorf("--%s", err)
 				}
+			}
+			if opts.Call != "" && opts.Calls {
+				return cmdutil.UsageErrorf("--call shows one call, --calls one line per call: give one of them")
 			}
 			if err := checkEventWord(opts.Event); err != nil {
 				return err
@@ -76,6 +85,8 @@ What the columns say (the live view, the plain log and show use the same words):
 	cmd.Flags().StringVar(&opts.Event, "event", "", eventFlagHelp)
 	cmd.Flags().StringVar(&opts.Status, "status", "", "only this handler status: a code (404), a class (5xx) or error ("+human.StatusErrorMeaning+")")
 	cmd.Flags().BoolVar(&opts.Invalid, "invalid", false, "only exchanges whose signature is invalid")
+	cmd.Flags().StringVar(&opts.Call, "call", "", "one call's webhooks, oldest first, as a timeline: a call ID (CallSid, call_id, MessageSid; a unique prefix will do) or last")
+	cmd.Flags().BoolVar(&opts.Calls, "calls", false, "one line per call, newest first (the filters pick calls with any matching webhook)")
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	return cmd
 }
@@ -134,6 +145,12 @@ func runList(ctx context.Context, f *cmdutil.Factory, opts *ListOptions) error {
 		return err
 	}
 	defer st.Close()
+	switch {
+	case opts.Call != "":
+		return runListCall(ctx, st, opts)
+	case opts.Calls:
+		return runListCalls(ctx, st, opts)
+	}
 
 	q := store.Query{
 		Limit:   opts.Limit,

@@ -273,10 +273,21 @@ func (q Query) where() (string, []any, error) {
 		conds = append(conds, "call_id = ? AND call_id <> ''") // the partial index's term
 		args = append(args, q.Call)
 	}
+	if q.Calls != nil {
+		if len(q.Calls) == 0 {
+			conds = append(conds, "0")
+		} else {
+			ph := strings.TrimSuffix(strings.Repeat("?,", len(q.Calls)), ",")
+			conds = append(conds, "call_id IN ("+ph+") AND call_id <> ''")
+			for _, c := range q.Calls {
+				args = append(args, c)
+			}
+		}
+	}
 	// When the failure index is the only one that applies, say so.
 	failedOnly := (q.Failed || strings.EqualFold(strings.TrimSpace(q.Status), "error")) &&
 		q.Kind == "" && (q.Signature == "" || q.Signature == string(exchange.SigValid)) &&
-		q.Listener == "" && q.Call == ""
+		q.Listener == "" && q.Call == "" && q.Calls == nil
 	if len(conds) == 0 {
 		return "", nil, nil
 	}

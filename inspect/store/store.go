@@ -126,6 +126,8 @@ type Query struct {
 	// Call selects one call's webhooks: its identity, as
 	// exchange.CallRef.Group gives it (child legs included).
 	Call string
+	// Calls selects the webhooks of any of these calls.
+	Calls []string
 }
 
 // Store is an open exchange store. It is safe for concurrent use.
