@@ -138,6 +138,31 @@ func TestCallsGroupInListCall(t *testing.T) {
 	if total != h.requests() {
 		t.Errorf("the calls hold %d webhooks; the handler got %d", total, h.requests())
 	}
+	// One call as HAR, and again to the handler, in order.
+	cid := calls[2].ID
+	code, stdout, stderr = runCmd(t, env, "", "export", "--har", "-", "--call", cid)
+	var har struct {
+		Log struct {
+			Entries []json.RawMessage `json:"entries"`
+		} `json:"log"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &har) != nil || len(har.Log.Entries) != calls[2].Steps {
+		t.Errorf("export --call: exit %d, %d entries for %d webhooks (%s)", code, len(har.Log.Entries), calls[2].Steps, stderr)
+	}
+	before := h.requests()
+	code, stdout, stderr = runCmd(t, env, "", "replay", "--call", cid, "--fast")
+	if code != 0 || h.requests()-before != calls[2].Steps || !strings.Contains(stdout, "replayed call "+cid+": 8 webhooks, 8 ok") {
+		t.Errorf("replay --call: exit %d, the handler got %d, %s %s", code, h.requests()-before, stdout, stderr)
+	}
+	h.mu.Lock()
+	again := h.seen[before:]
+	h.mu.Unlock()
+	for i, v := range again {
+		if i == 1 && v.Get("Digits") != "1" {
+			t.Errorf("replayed out of order: the second webhook is %v", v)
+		}
+	}
+
 	// The timeline as a person reads it.
 	code, stdout, _ = runCmd(t, env, "", "list", "--call", calls[2].ID)
 	for _, want := range []string{"gather action Digits=1", "↳ call.status ringing (leg ", "dial action completed", "call.status completed"} {
