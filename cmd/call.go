@@ -70,7 +70,12 @@ the caller is silent. A call runs as fast as the handler answers unless
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.To == "" {
-				return cmdutil.UsageErrorf("--to URL is required: the voice webhook to call")
+				// The listen running on this store: the call goes through it.
+				to, err := defaultTo(runningListeners(f, opts.StorePath))
+				if err != nil {
+					return err
+				}
+				opts.To = to
 			}
 			if !cmd.Flags().Changed("record") {
 				opts.Record = -1
@@ -95,7 +100,7 @@ the caller is silent. A call runs as fast as the handler answers unless
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.To, "to", "", "the voice webhook URL (a #ot=&rt=&tt= fragment sets its timeouts)")
+	fl.StringVar(&opts.To, "to", "", "the voice webhook URL (a #ot=&rt=&tt= fragment sets its timeouts; default: the swhook listen running on this store)")
 	fl.StringVar(&opts.SignURL, "sign-url", "", "sign for this URL instead of --to (the URL your handler verifies)")
 	fl.StringVar(&opts.From, "from", "", "the caller: E.164 like +15551234567 (default: random)")
 	fl.StringVar(&opts.ToNumber, "to-number", "", "the called number: E.164 (default: random)")

@@ -53,9 +53,15 @@ delivery receipt for MMS. Every request is signed and kept in the store.`,
   swhook message --to http://localhost:3000/sms --body STOP --outcome undelivered --json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.To == "" {
+				// The listen running on this store: the message goes through it.
+				to, err := defaultTo(runningListeners(f, opts.StorePath))
+				if err != nil {
+					return err
+				}
+				opts.To = to
+			}
 			switch {
-			case opts.To == "":
-				return cmdutil.UsageErrorf("--to URL is required: the messaging webhook to send to")
 			case !cmd.Flags().Changed("body") && len(opts.Media) == 0:
 				return cmdutil.UsageErrorf("--body TEXT is required (or --media URL for an MMS)")
 			}
@@ -80,7 +86,7 @@ delivery receipt for MMS. Every request is signed and kept in the store.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.To, "to", "", "the messaging webhook URL")
+	fl.StringVar(&opts.To, "to", "", "the messaging webhook URL (default: the swhook listen running on this store)")
 	fl.StringVar(&opts.SignURL, "sign-url", "", "sign for this URL instead of --to (the URL your handler verifies)")
 	fl.StringVar(&opts.Body, "body", "", "the message text")
 	fl.StringArrayVar(&opts.Media, "media", nil, "a media URL: makes it an MMS (repeatable)")

@@ -37,6 +37,9 @@ func (s *Store) Last(ctx context.Context) (*exchange.Exchange, error) {
 
 // List returns the exchanges q selects, newest first.
 func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error) {
+	if strings.TrimSpace(q.Detail) != "" {
+		return s.listByDetail(ctx, q)
+	}
 	where, args, err := q.where()
 	if err != nil {
 		return nil, err
@@ -104,6 +107,11 @@ func listFrom(ctx context.Context, db querier, query string, args []any, summary
 
 // Count returns how many exchanges q selects (Limit ignored).
 func (s *Store) Count(ctx context.Context, q Query) (int, error) {
+	if strings.TrimSpace(q.Detail) != "" {
+		q.Limit, q.Summary = 0, true
+		xs, err := s.listByDetail(ctx, q)
+		return len(xs), err
+	}
 	where, args, err := q.where()
 	if err != nil {
 		return 0, err
@@ -265,10 +273,21 @@ func (q Query) where() (string, []any, error) {
 		conds = append(conds, "call_id = ? AND call_id <> ''") // the partial index's term
 		args = append(args, q.Call)
 	}
+	if q.Calls != nil {
+		if len(q.Calls) == 0 {
+			conds = append(conds, "0")
+		} else {
+			ph := strings.TrimSuffix(strings.Repeat("?,", len(q.Calls)), ",")
+			conds = append(conds, "call_id IN ("+ph+") AND call_id <> ''")
+			for _, c := range q.Calls {
+				args = append(args, c)
+			}
+		}
+	}
 	// When the failure index is the only one that applies, say so.
 	failedOnly := (q.Failed || strings.EqualFold(strings.TrimSpace(q.Status), "error")) &&
 		q.Kind == "" && (q.Signature == "" || q.Signature == string(exchange.SigValid)) &&
-		q.Listener == "" && q.Call == ""
+		q.Listener == "" && q.Call == "" && q.Calls == nil
 	if len(conds) == 0 {
 		return "", nil, nil
 	}
@@ -299,3 +318,35 @@ func isLeafKind(k string) bool {
 
 // headersDoc is what the headers column held, as JSON, in rows written
 // before schema version 2.
+
+// listByDetail is List for a Query with a Detail. The detail lives in each
+// row's head, not in a column SQL can test, so the other filters select
+// summaries, the detail is matched here, and whole exchanges (when asked
+// for) are read by ID afterwards. It serves `list --event ringing`, a
+// person's query, not the live path.
+func (s *Store) listByDetail(ctx context.Context, q Query) ([]*exchange.Exchange, error) {
+	d := strings.TrimSpace(q.Detail)
+	all := q
+	all.Detail, all.Limit, all.Summary = "", 0, true
+	xs, err := s.List(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	var out []*exchange.Exchange
+	for _, x := range xs {
+		if strings.EqualFold(x.Event.Detail, d) {
+			out = append(out, x)
+			if q.Limit > 0 && len(out) == q.Limit {
+				break
+			}
+		}
+	}
+	if q.Summary || len(out) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(out))
+	for i, x := range out {
+		ids[i] = x.ID
+	}
+	return s.List(ctx, Query{IDs: ids})
+}

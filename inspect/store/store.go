@@ -114,6 +114,9 @@ type Query struct {
 	AfterID  int64 // only IDs > AfterID (catching up)
 	IDs      []int64
 	Kind     string // event kind, or a prefix such as "call" for call.*
+	// Detail is an event detail word ("ringing", "delivered"), matched
+	// case-insensitively: what the live view's event:ringing selects.
+	Detail string
 	// Status filters the response status: "5xx", "4xx", "2xx", or an exact
 	// code such as "404"; "error" is human.HandlerFailed: unreachable, cut
 	// off, or a 5xx answer.
@@ -133,6 +136,8 @@ type Query struct {
 	// Call selects one call's webhooks: its identity, as
 	// exchange.CallRef.Group gives it (child legs included).
 	Call string
+	// Calls selects the webhooks of any of these calls.
+	Calls []string
 }
 
 // Store is an open exchange store. It is safe for concurrent use.
