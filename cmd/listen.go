@@ -286,7 +286,11 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 		notes = append(notes, "--enforce-signature: missing or invalid signatures are answered 403 and never reach the handler")
 	}
 	if o.exposed {
-		notes = append(notes, "listening on "+o.addr+": other machines on your network can send webhooks here")
+		note := "listening on " + o.addr + ": other machines on your network can send webhooks here"
+		if urls := local.NetworkURLs(); len(urls) > 0 {
+			note += " (" + strings.Join(urls[:min(len(urls), 3)], ", ") + ")"
+		}
+		notes = append(notes, note)
 	}
 	var tun tunnel.Tunnel
 	switch {
