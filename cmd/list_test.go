@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
 )
@@ -18,7 +20,7 @@ func TestListGolden(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	checkGolden(t, "list.golden", stdout)
+	golden.RequireEqual(t, stdout)
 	if strings.Contains(stdout+stderr, testSigningKeySecret) {
 		t.Error("the signing key was printed")
 	}
@@ -33,7 +35,7 @@ func TestListColourGolden(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	checkGolden(t, "list_color.golden", stdout)
+	golden.RequireEqual(t, stdout)
 	// Colour never skews alignment: without the SGR codes, it is the plain table.
 	_, plain, _ := storeRun{env: env}.run(t, "list")
 	if stripSGR(stdout) != plain {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/tunnel/numbers"
 	"github.com/swhook/swhook/tunnel/numbers/numberstest"
@@ -70,7 +72,7 @@ func TestNumbersListGolden(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	checkGolden(t, "numbers.golden", strings.ReplaceAll(out, recs.Dir, "$STATE"))
+	golden.RequireEqual(t, strings.ReplaceAll(out, recs.Dir, "$STATE"))
 	if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, swToken) {
 		t.Errorf("unsafe output %q", out)
 	}

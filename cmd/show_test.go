@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/store"
@@ -25,7 +27,7 @@ func TestShowGolden(t *testing.T) {
 			if code != 0 || stderr != "" {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
-			checkGolden(t, "show_"+ref+".golden", stdout)
+			golden.RequireEqual(t, stdout)
 			if strings.Contains(stdout+stderr, testSigningKeySecret) {
 				t.Error("the signing key was printed")
 			}

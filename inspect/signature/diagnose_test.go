@@ -1,34 +1,12 @@
 package signature
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/charmbracelet/x/exp/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-// checkGolden compares got with testdata/name, or rewrites it with -update.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the output (go test -update rewrites it):\n--- got\n%s", path, got)
-	}
-}
 
 const diagKey = "PSK_diagnose_Key_7f3a"
 
@@ -159,11 +137,11 @@ func TestDiagnoseVariants(t *testing.T) {
 			r:       req("POST", "https://abc.example/hook", formCT, HeaderSignalWire, "", form),
 			wantURL: "https://abc.example/hook", wantWords: []string{"whitespace"}},
 	}
-	var golden strings.Builder
+	var sentences strings.Builder
 	ran := 0
 	defer func() {
 		if ran == len(tests) { // not when -run picked a few
-			checkGolden(t, "diagnose.golden", golden.String())
+			golden.RequireEqual(t, sentences.String())
 		}
 	}()
 	for _, tt := range tests {
@@ -193,7 +171,7 @@ func TestDiagnoseVariants(t *testing.T) {
 				t.Errorf("scheme %s, want %s", d.Scheme, tt.wantScheme)
 			}
 			assertSentence(t, d.Sentence, checkKey)
-			golden.WriteString(tt.name + ":\n\t" + d.Sentence + "\n")
+			sentences.WriteString(tt.name + ":\n\t" + d.Sentence + "\n")
 			ran++
 		})
 	}
