@@ -228,7 +228,15 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 
 	// Journal: webhooks are made durable in the capture journal and
 	// indexed in bulk — the throughput issue 3 asks for (see the store).
-	st, err := openStore(ctx, f, o.Store, store.Options{Keep: o.Keep, Journal: true})
+	// OnTrouble: a store that stops saving (a full disk) says so at once,
+	// and again when it saves again.
+	st, err := openStore(ctx, f, o.Store, store.Options{Keep: o.Keep, Journal: true, OnTrouble: func(err error) {
+		if err != nil {
+			logger.Error("NOT SAVING: " + err.Error())
+			return
+		}
+		logger.Warn("saving again: the store takes webhooks again")
+	}})
 	if err != nil {
 		return err
 	}
