@@ -61,6 +61,11 @@ var ErrClosed = errors.New("store is closed")
 // creating a directory tree just to list nothing.
 var ErrNoStore = errors.New("no store yet")
 
+// ErrReadOnly is returned by Open with Options.Journal (a listener) when
+// the store cannot be written: better to refuse to start than to answer
+// webhooks and keep none.
+var ErrReadOnly = errors.New("store is read-only")
+
 // Options tune a store.
 type Options struct {
 	// Keep is how many exchanges to keep; older ones are pruned. 0 keeps all.
@@ -83,6 +88,11 @@ type Options struct {
 	// (synchronous=NORMAL) is durable across a crash or kill -9 of swhook;
 	// see the comment in Open.
 	FullSync bool
+	// OnTrouble, when set, is told each time the store stops saving
+	// exchanges (err says why: a full disk, say) and when it saves again
+	// (nil), so a listener can say so loudly: see Store.Trouble. It is
+	// called from the store's own goroutines and must not block.
+	OnTrouble func(err error)
 	// Journal makes Save durable by appending to a capture journal (see
 	// package journal) instead of committing to SQLite, which an indexer
 	// then does in bulk: what `swhook listen` uses, for throughput. Reads
@@ -167,8 +177,16 @@ type Store struct {
 	jr  captureJournal
 	ids ids
 	// keepJournal is set (by the indexer) when a journaled row could not
-	// be inserted: from then on the journal is kept for recovery.
+	// be inserted, nor kept to try again: from then on the journal is kept
+	// for recovery.
 	keepJournal bool
+	// retry holds the rows SQLite refused, tried again every retryEvery
+	// (retried: when last); writer or indexer goroutine only.
+	retry   []*writeReq
+	retried time.Time
+	// trouble is why the last exchange is not durable, or nil: Trouble.
+	troubleMu sync.Mutex
+	trouble   error
 	// jrPrefix names the journal's files (empty without one): reads skip
 	// this process's own journal, which sync brings in.
 	jrPrefix  string
@@ -193,12 +211,12 @@ type writeReq struct {
 	fn   func(ctx context.Context, conn *sql.Conn) error
 	done chan writeResult // buffered: the writer never waits for a Save that gave up
 
-	// In journal mode: the ID capture gave the row (id, until the indexer
-	// renumbers it; jid, as journaled), whether its saver has been
-	// answered (it was journaled), and the indexer's failure, if any.
-	id, jid  int64
-	answered bool
-	err      error
+	// The ID capture gave the row (id, until the indexer renumbers it;
+	// jid, as journaled), whether it is in the journal, and whether its
+	// saver has been answered (journaled, inserted or refused).
+	id, jid   int64
+	journaled bool
+	answered  bool
 }
 
 type writeResult struct {
@@ -238,6 +256,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if err := prepareFile(path, opts.MustExist); err != nil {
 		return nil, err
+	}
+	if opts.Journal {
+		if err := checkWritable(path); err != nil {
+			return nil, err
+		}
 	}
 
 	// synchronous: in WAL mode, NORMAL means a commit is written to the WAL
@@ -326,6 +349,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			var top int64
 			for _, r := range rows {
 				top = max(top, r.jid) // 0 for a row never journaled
+			}
+			for _, r := range s.retry {
+				if r.jid > 0 {
+					top = min(top, r.jid-1) // its segment stays
+				}
 			}
 			s.jr.IndexedThrough(top)
 		}
