@@ -92,6 +92,29 @@ func TestNumbersListGolden(t *testing.T) {
 	}
 }
 
+// TestNumbersJSONEscapesControls: --json writes the C1 and bidirectional
+// controls a number's name may hold as \u escapes, as every JSON output
+// does (exchange.EscapeControls), the marks U+200E/U+200F too.
+func TestNumbersJSONEscapesControls(t *testing.T) {
+	fake := numberstest.New(swProject, swToken)
+	t.Cleanup(fake.Close)
+	name := "a\u009b2Jb\u202ec\u200ed\u200f"
+	fake.AddNumber(numberstest.Number("55555555-5555-4555-8555-555555555555", "+15551230005", map[string]any{"name": name}))
+	code, out, _ := swRun(t, swEnv(t, fake), "numbers", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	for _, raw := range []string{"\u009b", "\u202e", "\u200e", "\u200f"} {
+		if strings.Contains(out, raw) {
+			t.Errorf("raw %U in %q", []rune(raw)[0], out)
+		}
+	}
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 || list[0]["name"] != name {
+		t.Fatalf("json %v: %s", err, out)
+	}
+}
+
 // Each missing credential is named, and the token is never taken from a
 // flag.
 func TestNumbersCredentials(t *testing.T) {
