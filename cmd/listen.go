@@ -292,9 +292,19 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 	var localWhy, tunnelWhy string
 	if o.EnforceSignature {
 		notes = append(notes, "--enforce-signature: missing or invalid signatures are answered 403 and never reach the handler")
+		if o.PublicURL == "" {
+			notes = append(notes, "--enforce-signature without --public-url: for traffic to the local address the signed URL is rebuilt from Host and X-Forwarded-Host/-Proto, which a sender controls; pass --public-url to pin it")
+		}
+	}
+	if prefix := inspect.ForwardPrefix(cmpOrURL(o.forwardURL)); prefix != "" {
+		notes = append(notes, fmt.Sprintf("--forward has a path: your handler sees %s/voice for a webhook sent to /voice, so a signature check against the URL it sees fails; it gets X-Forwarded-Prefix: %s to rebuild the public one", prefix, prefix))
 	}
 	if o.exposed {
-		notes = append(notes, "listening on "+o.addr+": other machines on your network can send webhooks here")
+		note := "listening on " + o.addr + ": other machines on your network can send webhooks here"
+		if urls := local.NetworkURLs(); len(urls) > 0 {
+			note += " (" + strings.Join(urls[:min(len(urls), 3)], ", ") + ")"
+		}
+		notes = append(notes, note)
 	}
 	var tun tunnel.Tunnel
 	switch {
@@ -379,4 +389,12 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 		return fmt.Errorf("close store: %w", err)
 	}
 	return errors.Join(serveErr, verr)
+}
+
+// cmpOrURL is u, or an empty URL when there is none.
+func cmpOrURL(u *url.URL) *url.URL {
+	if u == nil {
+		return &url.URL{}
+	}
+	return u
 }

@@ -50,9 +50,11 @@ func isHopHeader(k string) bool {
 
 // forwardHeaders builds the headers the handler receives: the request's own
 // minus hop-by-hop ones, plus X-Forwarded-For (appended, as every proxy
-// does), and X-Forwarded-Proto/-Host set to the scheme and host of the URL
-// the signature covers, so a handler that rebuilds its public URL from them
-// rebuilds exactly the signed one.
+// does), and X-Forwarded-Proto/-Host: kept as the first proxy set them when
+// the request came with them (behind a Host-rewriting tunnel they name the
+// public host, which the handler's own check needs), else set to the scheme
+// and host of the URL the signature covers, so a handler that rebuilds its
+// public URL from them rebuilds exactly the signed one.
 func forwardHeaders(r *http.Request, verifyURL string) http.Header {
 	h := withoutHopHeaders(r.Header)
 	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && ip != "" {
@@ -62,8 +64,12 @@ func forwardHeaders(r *http.Request, verifyURL string) http.Header {
 		h["X-Forwarded-For"] = []string{ip} // canonical keys: no Set needed
 	}
 	if scheme, host := splitBase(verifyURL); scheme != "" {
-		h["X-Forwarded-Proto"] = []string{scheme}
-		h["X-Forwarded-Host"] = []string{host}
+		if _, ok := h["X-Forwarded-Proto"]; !ok {
+			h["X-Forwarded-Proto"] = []string{scheme}
+		}
+		if _, ok := h["X-Forwarded-Host"]; !ok {
+			h["X-Forwarded-Host"] = []string{host}
+		}
 	}
 	if _, ok := h["User-Agent"]; !ok {
 		// Stop the transport from adding its own: the handler sees only
@@ -97,6 +103,14 @@ func targetURL(target *url.URL, r *http.Request) *url.URL {
 	u.ForceQuery = r.URL.ForceQuery
 	u.Fragment, u.RawFragment = "", ""
 	return &u
+}
+
+// ForwardPrefix is the path a --forward target puts before every request's
+// own ("/api/v1" for http://127.0.0.1:3000/api/v1/), "" for none: the
+// handler then sees /api/v1/voice where SignalWire signed .../voice, so it
+// is sent as X-Forwarded-Prefix and said at start.
+func ForwardPrefix(target *url.URL) string {
+	return strings.TrimSuffix(target.EscapedPath(), "/")
 }
 
 // rawPath is the path of the request-target exactly as it arrived.

@@ -256,7 +256,11 @@ func (h *handler) verify(x *exchange.Exchange, r *http.Request, verifyURL string
 		if cfg.Forward != nil {
 			local = displayURL(targetURL(cfg.Forward, r))
 		}
-		d := cfg.Diagnose(cfg.SigningKey, sr, signature.DiagnoseOptions{LocalURL: local})
+		opts := signature.DiagnoseOptions{LocalURL: local}
+		if h.publicBase() == "" && hasForwarded(r.Header) {
+			opts.PublicURLFlag = "--public-url"
+		}
+		d := cfg.Diagnose(cfg.SigningKey, sr, opts)
 		x.Signature.Hint = d.Sentence
 	}
 }
@@ -333,6 +337,9 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	out.URL = target // the request-target byte for byte (Opaque)
 	out.Header = forwardHeaders(r, verifyURL)
 	out.Header["Via"] = withVia(r.Header["Via"], h.p.via)
+	if h.p.prefix != "" {
+		out.Header["X-Forwarded-Prefix"] = []string{h.p.prefix}
+	}
 	out.Host = r.Host
 	out.ContentLength = length
 	if length == 0 {

@@ -392,6 +392,9 @@ func TestVerificationURL(t *testing.T) {
 		{"plain", "", "GET /v?CallSid=CA1 HTTP/1.1\r\nHost: localhost:4747\r\n\r\n", "http://localhost:4747/v?CallSid=CA1"},
 		{"encoded path kept", "", "GET /a%2Fb%20c HTTP/1.1\r\nHost: h\r\n\r\n", "http://h/a%2Fb%20c"},
 		{"absolute form", "", "GET http://h2/v?x=1 HTTP/1.1\r\nHost: h2\r\n\r\n", "http://h2/v?x=1"},
+		{"forwarded host", "", "POST /v HTTP/1.1\r\nHost: 127.0.0.1:4747\r\nX-Forwarded-Host: pub.example, proxy2\r\nX-Forwarded-Proto: https\r\n\r\n", "https://pub.example/v"},
+		{"bogus forwarded host ignored", "", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: evil/x\r\n\r\n", "http://h/v"},
+		{"public base wins over forwarded host", "https://pub.example.com", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: other\r\n\r\n", "https://pub.example.com/v"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

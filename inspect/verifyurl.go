@@ -8,14 +8,34 @@ import (
 // VerificationURL is the URL a signature on r must cover, by the rule in
 // docs/ARCHITECTURE.md: the public base (--public-url, or the tunnel's URL for tunnel
 // traffic) followed by the request's path and query exactly as sent; with no
-// public base, the URL is rebuilt from the request itself — scheme from
-// X-Forwarded-Proto (else http), then Host, then the request URI.
+// public base, the URL is rebuilt from the request as the handler behind
+// swhook will rebuild it — scheme from X-Forwarded-Proto (else http), host
+// from X-Forwarded-Host (else Host), both as the first proxy set them
+// (swhook passes them on unchanged), then the request URI.
 func VerificationURL(publicBase string, r *http.Request) string {
 	uri := requestURI(r)
 	if publicBase != "" {
 		return strings.TrimSuffix(publicBase, "/") + uri
 	}
-	return forwardedProto(r) + "://" + r.Host + uri
+	return forwardedProto(r) + "://" + forwardedHost(r) + uri
+}
+
+// forwardedHost is the host the client used, as the first proxy in front
+// of us reports it; a value that is not a plain host[:port] is ignored.
+func forwardedHost(r *http.Request) string {
+	v := r.Header.Get("X-Forwarded-Host")
+	if i := strings.IndexByte(v, ','); i >= 0 {
+		v = v[:i]
+	}
+	if v = strings.TrimSpace(v); v == "" || strings.ContainsAny(v, "/?#@ \t\\") {
+		return r.Host
+	}
+	return v
+}
+
+// hasForwarded reports whether a proxy in front of us described the URL.
+func hasForwarded(h http.Header) bool {
+	return len(h["X-Forwarded-Host"]) > 0 || len(h["X-Forwarded-Proto"]) > 0
 }
 
 // requestURI is the path and query as the client wrote them, so an encoded
