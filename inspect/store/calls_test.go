@@ -233,7 +233,7 @@ func seedCalls(b *testing.B, n int) *Store {
 			}
 			reqs = append(reqs, &writeReq{row: row})
 		}
-		conn, err := st.db.Conn(context.Background())
+		conn, err := st.db().Conn(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
