@@ -107,6 +107,12 @@ func (s storeSource) Calls(ctx context.Context, before int64, limit int) ([]time
 	return out, nil
 }
 
+// ListAfter reads forward from afterID, oldest first (g's jump to the
+// oldest row, then paging newer).
+func (s storeSource) ListAfter(ctx context.Context, after int64, limit int) ([]*exchange.Exchange, error) {
+	return s.st.List(ctx, store.Query{AfterID: after, Limit: limit, Summary: true, Listener: s.listener, Oldest: true})
+}
+
 // Oldest is the lowest ID the view's rows may still have: rows below it
 // were pruned or cleared.
 func (s storeSource) Oldest(ctx context.Context) (int64, error) {

@@ -279,3 +279,17 @@ func callFixture() []*exchange.Exchange {
 		at(sample(9, "/sms", exchange.KindMessageInbound, "received", exchange.SigValid, 200), 15, exchange.CallRef{ID: "0a059168-ead0-41af-9d1f-343dae832527"}),
 	}
 }
+
+// pagedSource is a memSource that also reads forward, oldest first.
+type pagedSource struct{ *memSource }
+
+func (s pagedSource) ListAfter(ctx context.Context, after int64, limit int) ([]*exchange.Exchange, error) {
+	all, _ := s.List(ctx, 0, 0)
+	var out []*exchange.Exchange
+	for i := len(all) - 1; i >= 0 && len(out) < limit; i-- {
+		if all[i].ID > after {
+			out = append(out, all[i])
+		}
+	}
+	return out, nil
+}

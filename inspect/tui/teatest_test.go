@@ -258,3 +258,32 @@ func TestViewFollowsPruneAndClear(t *testing.T) {
 		t.Errorf("%d rows left after clear", fm.list.Total())
 	}
 }
+
+// g goes to the oldest row in one press, however much history there is
+// (not a page back per press); moving down pages forward; G returns to the
+// newest rows.
+func TestTopJumpsToTheOldestRow(t *testing.T) {
+	var xs []*exchange.Exchange
+	for i := int64(1); i <= 3000; i++ {
+		xs = append(xs, sample(i, fmt.Sprintf("/hook/%d", i), exchange.KindCallStatus, "ringing", exchange.SigValid, 200))
+	}
+	m := newTestModel(pagedSource{newMemSource(xs...)}, nil, func(c *Config) { c.PageSize = 100 })
+	tm := startTest(t, m, 100, 30)
+	waitScreen(t, tm, "/hook/3000 ")
+	sendKeys(tm, "g")
+	screen := waitScreen(t, tm, "/hook/1 ")
+	if strings.Contains(screen, "/hook/3000 ") {
+		t.Errorf("the newest rows still show after g:\n%s", screen)
+	}
+	for i := 0; i < 100; i++ {
+		sendKeys(tm, "j")
+	}
+	waitScreen(t, tm, "100 new") // at the bottom: the next page was read forward
+	for i := 0; i < 25; i++ {
+		sendKeys(tm, "j")
+	}
+	waitScreen(t, tm, "/hook/121 ")
+	sendKeys(tm, "G")
+	waitScreen(t, tm, "/hook/3000 ")
+	quit(t, tm)
+}
