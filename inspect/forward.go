@@ -61,7 +61,10 @@ func forwardHeaders(r *http.Request, verifyURL string) http.Header {
 		}
 		h["X-Forwarded-For"] = []string{ip} // canonical keys: no Set needed
 	}
-	if scheme, host := splitBase(verifyURL); scheme != "" {
+	// A proxy in front of swhook that already describes the verified URL
+	// keeps its headers as it set them (lists included); otherwise they are
+	// set to the verified URL's scheme and host.
+	if scheme, host := splitBase(verifyURL); scheme != "" && !describes(r, scheme, host) {
 		h["X-Forwarded-Proto"] = []string{scheme}
 		h["X-Forwarded-Host"] = []string{host}
 	}
@@ -71,6 +74,13 @@ func forwardHeaders(r *http.Request, verifyURL string) http.Header {
 		h["User-Agent"] = []string{""}
 	}
 	return h
+}
+
+// describes reports whether r's own X-Forwarded-Proto and -Host both name
+// scheme and host, as a handler reads them (the first of a list).
+func describes(r *http.Request, scheme, host string) bool {
+	return r.Header.Get("X-Forwarded-Proto") != "" && r.Header.Get("X-Forwarded-Host") != "" &&
+		forwardedProto(r) == scheme && forwardedHost(r) == host
 }
 
 // targetURL joins the forward target and the request-target as received.

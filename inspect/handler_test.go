@@ -363,6 +363,21 @@ func TestXForwardedHeaders(t *testing.T) {
 			t.Errorf("verification URL = %q", x.Request.URL)
 		}
 	})
+	// Issue 11 point 1: behind a tunnel that rewrites Host (ngrok
+	// --host-header=rewrite), the public host is only in X-Forwarded-Host:
+	// the signature is checked against it, and the handler gets the
+	// proxy's headers as it set them.
+	t.Run("upstream proxy that rewrites Host", func(t *testing.T) {
+		e := serve(t, inspect.Config{Forward: target}, exchange.SourceLocal, nil)
+		do(t, "POST", e.url+"/voice?a=1", http.Header{"X-Forwarded-Host": {"pub.example, edge.internal"}, "X-Forwarded-Proto": {"https, http"}}, []byte("A=1"))
+		got := rec.last(t)
+		if got.Header.Get("X-Forwarded-Host") != "pub.example, edge.internal" || got.Header.Get("X-Forwarded-Proto") != "https, http" {
+			t.Errorf("X-Forwarded-Host/Proto = %q/%q, want the proxy's own", got.Header.Get("X-Forwarded-Host"), got.Header.Get("X-Forwarded-Proto"))
+		}
+		if x := e.lastExchange(t); x.Request.URL != "https://pub.example/voice?a=1" {
+			t.Errorf("verification URL = %q, want the public one", x.Request.URL)
+		}
+	})
 	t.Run("public base", func(t *testing.T) {
 		e := serve(t, inspect.Config{Forward: target}, exchange.SourceTunnel, func() string { return "https://abc.ngrok.app" })
 		do(t, "POST", e.url+"/hooks/voice?b=2", nil, []byte("A=1"))
@@ -390,6 +405,10 @@ func TestVerificationURL(t *testing.T) {
 		{"forwarded proto list", "", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Proto: https, http\r\n\r\n", "https://h/v"},
 		{"bogus proto ignored", "", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Proto: javascript\r\n\r\n", "http://h/v"},
 		{"plain", "", "GET /v?CallSid=CA1 HTTP/1.1\r\nHost: localhost:4747\r\n\r\n", "http://localhost:4747/v?CallSid=CA1"},
+		{"forwarded host", "", "POST /v HTTP/1.1\r\nHost: 127.0.0.1:4747\r\nX-Forwarded-Host: pub.example\r\nX-Forwarded-Proto: https\r\n\r\n", "https://pub.example/v"},
+		{"forwarded host list", "", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: a.example:8443 , b.example\r\n\r\n", "http://a.example:8443/v"},
+		{"forwarded host not a host", "", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: evil.example/x?\r\n\r\n", "http://h/v"},
+		{"public base over forwarded host", "https://pub.example.com", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: other.example\r\n\r\n", "https://pub.example.com/v"},
 		{"encoded path kept", "", "GET /a%2Fb%20c HTTP/1.1\r\nHost: h\r\n\r\n", "http://h/a%2Fb%20c"},
 		{"absolute form", "", "GET http://h2/v?x=1 HTTP/1.1\r\nHost: h2\r\n\r\n", "http://h2/v?x=1"},
 	}
