@@ -48,6 +48,12 @@ var depRules = []depRule{
 		why:  "replay sends webhooks through the pipeline's parts (replay/* may import inspect/*); the pipeline never depends on a sender",
 	},
 	{
+		from:   []string{"..."},
+		except: []string{"*test", "inspect/syncbuf"},
+		deny:   []string{"*test", "inspect/syncbuf"},
+		why:    "test helpers (the test signer, fakes of outside APIs, the shared buffer) are for tests: production code that imports one ships a fake",
+	},
+	{
 		from:         []string{"inspect/store/journal"},
 		denyExternal: []string{"database/sql", "modernc.org/sqlite"},
 		why:          "the capture journal is segments, an owner lock and record framing: no SQL, so appending a webhook never waits on SQLite",
@@ -73,10 +79,14 @@ type depRule struct {
 }
 
 // matchPkg reports whether the module-relative package path p matches the
-// pattern: "..." is every package, "a/..." is a and below, "." the module root.
+// pattern: "..." is every package, "a/..." is a and below, "*x" any package
+// whose last element ends in x, "." the module root.
 func matchPkg(pattern, p string) bool {
 	if pattern == "..." {
 		return true
+	}
+	if suffix, ok := strings.CutPrefix(pattern, "*"); ok {
+		return strings.HasSuffix(p[strings.LastIndexByte(p, '/')+1:], suffix)
 	}
 	if base, ok := strings.CutSuffix(pattern, "/..."); ok {
 		return p == base || strings.HasPrefix(p, base+"/")
@@ -233,25 +243,28 @@ func TestDependencyRules(t *testing.T) {
 func TestDependencyRulesCatchViolations(t *testing.T) {
 	// A graph shaped like the real one, all of it allowed.
 	allowed := map[string][]string{
-		".":                     {"cmd"},
-		"cmd":                   {"cmd/cmdutil", "inspect", "inspect/tui", "inspect/store", "replay", "replay/call", "tunnel", "tunnel/numbers"},
-		"cmd/cmdutil":           {},
-		"inspect":               {"inspect/exchange", "inspect/signature", "inspect/store", "inspect/forward", "inspect/respcheck"},
-		"inspect/exchange":      {"net/http", "time"},
-		"inspect/signature":     {"crypto/hmac", "net/http"},
-		"inspect/forward":       {},
-		"inspect/store":         {"inspect/exchange", "inspect/store/journal", "database/sql", "modernc.org/sqlite"},
-		"inspect/store/journal": {"os", "syscall"},
-		"inspect/respcheck":     {"inspect/exchange", "inspect/delivery"},
-		"inspect/delivery":      {"inspect/exchange"},
-		"inspect/termsafe":      {},
-		"inspect/tui":           {"inspect/tui/theme", "inspect/exchange", "inspect/termsafe"},
-		"inspect/tui/theme":     {"inspect/exchange"},
-		"replay":                {"inspect/exchange", "inspect/signature"},
-		"replay/call":           {"replay", "inspect/delivery", "replay/cxml"},
-		"replay/cxml":           {"inspect/exchange"},
-		"tunnel":                {"inspect/termsafe"},
-		"tunnel/numbers":        {"inspect/termsafe"},
+		".":                               {"cmd"},
+		"cmd":                             {"cmd/cmdutil", "inspect", "inspect/tui", "inspect/store", "replay", "replay/call", "tunnel", "tunnel/numbers"},
+		"cmd/cmdutil":                     {},
+		"inspect":                         {"inspect/exchange", "inspect/signature", "inspect/store", "inspect/forward", "inspect/respcheck"},
+		"inspect/exchange":                {"net/http", "time"},
+		"inspect/signature":               {"crypto/hmac", "net/http"},
+		"inspect/forward":                 {},
+		"inspect/store":                   {"inspect/exchange", "inspect/store/journal", "database/sql", "modernc.org/sqlite"},
+		"inspect/store/journal":           {"os", "syscall"},
+		"inspect/respcheck":               {"inspect/exchange", "inspect/delivery"},
+		"inspect/delivery":                {"inspect/exchange"},
+		"inspect/termsafe":                {},
+		"inspect/tui":                     {"inspect/tui/theme", "inspect/exchange", "inspect/termsafe"},
+		"inspect/tui/theme":               {"inspect/exchange"},
+		"replay":                          {"inspect/exchange", "inspect/signature"},
+		"replay/call":                     {"replay", "inspect/delivery", "replay/cxml"},
+		"replay/cxml":                     {"inspect/exchange"},
+		"tunnel":                          {"inspect/termsafe"},
+		"tunnel/numbers":                  {"inspect/termsafe"},
+		"tunnel/numbers/numberstest":      {"tunnel/numbers"},
+		"inspect/signature/signaturetest": {},
+		"inspect/syncbuf":                 {},
 	}
 	if v := checkDeps(allowed, depRules); len(v) != 0 {
 		t.Fatalf("an allowed graph is reported:\n%s", strings.Join(v, "\n"))
@@ -276,6 +289,9 @@ func TestDependencyRulesCatchViolations(t *testing.T) {
 		{"numbers imports the forwarder", []string{"tunnel/numbers -> inspect/forward"}, "tunnel/numbers imports inspect/forward"},
 		{"the pipeline imports replay", []string{"inspect -> replay"}, "inspect imports replay (inspect -> replay)"},
 		{"respcheck imports the emulator", []string{"inspect/respcheck -> replay/cxml"}, "inspect/respcheck imports replay/cxml"},
+		{"production code imports the test signer", []string{"replay -> inspect/signature/signaturetest"}, "replay imports inspect/signature/signaturetest"},
+		{"production code imports a fake API", []string{"tunnel/numbers -> tunnel/numbers/numberstest"}, "tunnel/numbers imports tunnel/numbers/numberstest"},
+		{"production code imports the test buffer", []string{"inspect -> inspect/syncbuf"}, "inspect imports inspect/syncbuf"},
 		{"delivery imports more than exchange", []string{"inspect/delivery -> inspect/termsafe"}, "inspect/delivery imports inspect/termsafe"},
 		{"the journal imports SQLite", []string{"inspect/store/journal -> modernc.org/sqlite"}, "inspect/store/journal imports modernc.org/sqlite"},
 		{"the journal reaches database/sql through a package of ours", []string{"inspect/store/journal -> inspect/termsafe", "inspect/termsafe -> database/sql"},
@@ -312,6 +328,9 @@ func TestMatchPkg(t *testing.T) {
 		{"inspect/...", "inspect/store/journal", true},
 		{"inspect/...", "inspector", false},
 		{"cmd/...", "cmdline", false},
+		{"*test", "inspect/signature/signaturetest", true},
+		{"*test", "numberstest", true},
+		{"*test", "inspect/testament/x", false},
 		{".", ".", true},
 		{".", "cmd", false},
 	} {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
@@ -84,7 +86,7 @@ func TestCallSWMLMenu(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	checkGolden(t, "call_swml_menu.txt", normalise(stdout))
+	golden.RequireEqual(t, normalise(stdout))
 	xs := storedExchanges(t, env)
 	if len(xs) != 2 {
 		t.Fatalf("stored %d exchanges, want the two document fetches", len(xs))

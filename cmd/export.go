@@ -18,11 +18,13 @@ import (
 
 // ExportOptions holds what `swhook export` was asked to do.
 type ExportOptions struct {
-	IO        *cmdutil.IOStreams
-	HAR       string // file, or "-" for stdout
-	IDs       []int64
-	Since     time.Duration
-	Event     string
+	IO    *cmdutil.IOStreams
+	HAR   string // file, or "-" for stdout
+	IDs   []int64
+	Since time.Duration
+	Event string
+	// Call exports one call's webhooks (an ID, a prefix of one, or last).
+	Call      string
 	StorePath string
 }
 
@@ -40,13 +42,17 @@ select), oldest first. FILE "-" writes to stdout. The archive holds request
 headers, signatures included: treat it like the store.`,
 		Example: `  swhook export --har webhooks.har
   swhook export --har - 12 13 14
-  swhook export --har calls.har --since 1h --event call`,
+  swhook export --har calls.har --since 1h --event call
+  swhook export --har call.har --call last`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.HAR == "" {
 				return cmdutil.UsageErrorf("--har FILE is required (- for stdout)")
 			}
 			if len(args) > 0 && (since != "" || opts.Event != "") {
 				return cmdutil.UsageErrorf("give IDs or --since/--event, not both")
+			}
+			if opts.Call != "" && (len(args) > 0 || since != "" || opts.Event != "") {
+				return cmdutil.UsageErrorf("--call exports one call's webhooks: give no IDs, --since or --event with it")
 			}
 			for _, a := range args {
 				id, last, err := parseExchangeRef(a)
@@ -64,8 +70,8 @@ headers, signatures included: treat it like the store.`,
 					return err
 				}
 			}
-			if opts.Event != "" && !kindKnown(opts.Event) {
-				return cmdutil.UsageErrorf("--event %q is not an event kind: use one of %s, or a prefix such as call", opts.Event, kindList())
+			if err := checkEventWord(opts.Event); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -75,7 +81,8 @@ headers, signatures included: treat it like the store.`,
 	}
 	cmd.Flags().StringVar(&opts.HAR, "har", "", "write a HAR 1.2 archive to FILE (- for stdout)")
 	cmd.Flags().StringVar(&since, "since", "", "only exchanges this recent (e.g. 30m, 2h, 1d)")
-	cmd.Flags().StringVar(&opts.Event, "event", "", "only this event kind, or a prefix such as call for call.*")
+	cmd.Flags().StringVar(&opts.Event, "event", "", eventFlagHelp)
+	cmd.Flags().StringVar(&opts.Call, "call", "", "only one call's webhooks: its ID (a unique prefix will do) or last (see swhook list --calls)")
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	return cmd
 }
@@ -86,7 +93,17 @@ func runExport(ctx context.Context, f *cmdutil.Factory, o *ExportOptions) error 
 		return err
 	}
 	defer st.Close()
-	q := store.Query{IDs: o.IDs, Kind: o.Event}
+	if o.Call != "" {
+		c, err := st.CallOf(ctx, o.Call)
+		if err != nil {
+			return fmt.Errorf("%w (swhook list --calls names them)", err)
+		}
+		for _, x := range c.Exchanges {
+			o.IDs = append(o.IDs, x.ID)
+		}
+	}
+	q := store.Query{IDs: o.IDs}
+	eventQuery(&q, o.Event)
 	if o.Since > 0 {
 		q.Since = f.Now().Add(-o.Since)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/classify"
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/store"
@@ -30,6 +31,10 @@ type ListOptions struct {
 	Event     string
 	Status    string
 	Invalid   bool
+	// Call lists one call's webhooks (an ID, a prefix of one, or last);
+	// Calls lists one line per call.
+	Call  string
+	Calls bool
 }
 
 // NewCmdList builds `swhook list`. runF replaces the run in tests of
@@ -50,7 +55,9 @@ What the columns say (the live view, the plain log and show use the same words):
 		Example: `  swhook list
   swhook list --event call --status 5xx
   swhook list --invalid --limit 0
-  swhook list --json --limit 1 | jq '.[0].request.headers'`,
+  swhook list --json --limit 1 | jq '.[0].request.headers'
+  swhook list --calls
+  swhook list --call last`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Limit < 0 {
@@ -61,8 +68,11 @@ What the columns say (the live view, the plain log and show use the same words):
 					return cmdutil.UsageErrorf("--%s", err)
 				}
 			}
-			if opts.Event != "" && !kindKnown(opts.Event) {
-				return cmdutil.UsageErrorf("--event %q is not an event kind: use one of %s, or a prefix such as call", opts.Event, kindList())
+			if opts.Call != "" && opts.Calls {
+				return cmdutil.UsageErrorf("--call shows one call, --calls one line per call: give one of them")
+			}
+			if err := checkEventWord(opts.Event); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -72,9 +82,11 @@ What the columns say (the live view, the plain log and show use the same words):
 	}
 	cmd.Flags().IntVarP(&opts.Limit, "limit", "n", 20, "show at most N exchanges (0 = all)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array of whole exchanges")
-	cmd.Flags().StringVar(&opts.Event, "event", "", "only this event kind, or a prefix such as call for call.*")
+	cmd.Flags().StringVar(&opts.Event, "event", "", eventFlagHelp)
 	cmd.Flags().StringVar(&opts.Status, "status", "", "only this handler status: a code (404), a class (5xx) or error ("+human.StatusErrorMeaning+")")
 	cmd.Flags().BoolVar(&opts.Invalid, "invalid", false, "only exchanges whose signature is invalid")
+	cmd.Flags().StringVar(&opts.Call, "call", "", "one call's webhooks, oldest first, as a timeline: a call ID (CallSid, call_id, MessageSid; a unique prefix will do) or last")
+	cmd.Flags().BoolVar(&opts.Calls, "calls", false, "one line per call, newest first (the filters pick calls with any matching webhook)")
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	return cmd
 }
@@ -89,6 +101,31 @@ func kindKnown(k string) bool {
 		}
 	}
 	return false
+}
+
+// eventFlagHelp is --event's help, for list and export alike.
+const eventFlagHelp = "only this event: a kind, a prefix such as call for call.*, or a detail such as ringing (as event: in the live view)"
+
+// eventQuery is --event as the store reads it: a kind or kind prefix, else
+// a detail word ("ringing", "delivered"), as the live view's event: takes.
+func eventQuery(q *store.Query, word string) {
+	if word == "" {
+		return
+	}
+	if kindKnown(word) || !classify.IsDetail(word) {
+		q.Kind = word
+	} else {
+		q.Detail = word
+	}
+}
+
+// checkEventWord rejects an --event that is neither a kind (or prefix) nor
+// a detail SignalWire sends.
+func checkEventWord(w string) error {
+	if w == "" || kindKnown(w) || classify.IsDetail(w) {
+		return nil
+	}
+	return cmdutil.UsageErrorf("--event %q is not an event kind or detail: use one of %s, a prefix such as call, or a detail such as ringing", w, kindList())
 }
 
 func kindList() string {
@@ -108,13 +145,19 @@ func runList(ctx context.Context, f *cmdutil.Factory, opts *ListOptions) error {
 		return err
 	}
 	defer st.Close()
+	switch {
+	case opts.Call != "":
+		return runListCall(ctx, st, opts)
+	case opts.Calls:
+		return runListCalls(ctx, st, opts)
+	}
 
 	q := store.Query{
 		Limit:   opts.Limit,
-		Kind:    opts.Event,
 		Status:  opts.Status,
 		Summary: !opts.JSON,
 	}
+	eventQuery(&q, opts.Event)
 	if opts.Invalid {
 		q.Signature = string(exchange.SigInvalid)
 	}
@@ -257,7 +300,7 @@ func listRow(x *exchange.Exchange, now time.Time) []cell {
 		{text: formatTime(x.Time, now), sgr: sgrDim},
 		{text: termsafe.String(source)},
 		{text: termsafe.String(x.Request.Method)},
-		{text: truncate(termsafe.String(x.Request.Path), maxPathWidth)},
+		{text: truncate(termsafe.String(pathWithQuery(x.Request)), maxPathWidth)},
 		{text: truncate(termsafe.String(event), maxEventWidth)},
 		{text: sig, sgr: sigColor},
 		{text: status, sgr: statusColor},
@@ -265,6 +308,15 @@ func listRow(x *exchange.Exchange, now time.Time) []cell {
 		{text: check, sgr: checkColor},
 		{text: termsafe.String(listenerText(x)), sgr: sgrDim},
 	}
+}
+
+// pathWithQuery is the PATH column: the path and its query string, as the
+// live view shows them (a GET webhook's parameters are all in the query).
+func pathWithQuery(r exchange.Request) string {
+	if r.Query == "" {
+		return r.Path
+	}
+	return r.Path + "?" + r.Query
 }
 
 // listenerText says which listen took a row and where it forwards it

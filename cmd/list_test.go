@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
 )
@@ -18,7 +20,7 @@ func TestListGolden(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	checkGolden(t, "list.golden", stdout)
+	golden.RequireEqual(t, stdout)
 	if strings.Contains(stdout+stderr, testSigningKeySecret) {
 		t.Error("the signing key was printed")
 	}
@@ -33,7 +35,7 @@ func TestListColourGolden(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	checkGolden(t, "list_color.golden", stdout)
+	golden.RequireEqual(t, stdout)
 	// Colour never skews alignment: without the SGR codes, it is the plain table.
 	_, plain, _ := storeRun{env: env}.run(t, "list")
 	if stripSGR(stdout) != plain {
@@ -119,6 +121,10 @@ func TestListFilters(t *testing.T) {
 		{[]string{"--limit", "2"}, "[6 5]"},
 		{[]string{"--limit", "0"}, "[6 5 4 3 2 1]"},
 		{[]string{"--event", "fax"}, "[]"},
+		// Detail words, as the live view's event:completed (issue 11.13).
+		{[]string{"--event", "completed"}, "[5 2]"},
+		{[]string{"--event", "Delivered"}, "[3]"},
+		{[]string{"--event", "ringing"}, "[]"},
 	} {
 		if got := jsonIDs(ids(c.args...)); got != c.want {
 			t.Errorf("list %v = %s, want %s", c.args, got, c.want)

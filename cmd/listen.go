@@ -228,7 +228,15 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 
 	// Journal: webhooks are made durable in the capture journal and
 	// indexed in bulk — the throughput issue 3 asks for (see the store).
-	st, err := openStore(ctx, f, o.Store, store.Options{Keep: o.Keep, Journal: true})
+	// OnTrouble: a store that stops saving (a full disk) says so at once,
+	// and again when it saves again.
+	st, err := openStore(ctx, f, o.Store, store.Options{Keep: o.Keep, Journal: true, OnTrouble: func(err error) {
+		if err != nil {
+			logger.Error("NOT SAVING: " + err.Error())
+			return
+		}
+		logger.Warn("saving again: the store takes webhooks again")
+	}})
 	if err != nil {
 		return err
 	}
@@ -285,8 +293,15 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 	if o.EnforceSignature {
 		notes = append(notes, "--enforce-signature: missing or invalid signatures are answered 403 and never reach the handler")
 	}
+	if prefix := inspect.ForwardPrefix(cmpOrURL(o.forwardURL)); prefix != "" {
+		notes = append(notes, fmt.Sprintf("--forward has a path: your handler sees %s/voice for a webhook sent to /voice, so a signature check against the URL it sees fails; it gets X-Forwarded-Prefix: %s to rebuild the public one", prefix, prefix))
+	}
 	if o.exposed {
-		notes = append(notes, "listening on "+o.addr+": other machines on your network can send webhooks here")
+		note := "listening on " + o.addr + ": other machines on your network can send webhooks here"
+		if urls := local.NetworkURLs(); len(urls) > 0 {
+			note += " (" + strings.Join(urls[:min(len(urls), 3)], ", ") + ")"
+		}
+		notes = append(notes, note)
 	}
 	var tun tunnel.Tunnel
 	switch {
@@ -371,4 +386,12 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 		return fmt.Errorf("close store: %w", err)
 	}
 	return errors.Join(serveErr, verr)
+}
+
+// cmpOrURL is u, or an empty URL when there is none.
+func cmpOrURL(u *url.URL) *url.URL {
+	if u == nil {
+		return &url.URL{}
+	}
+	return u
 }

@@ -102,3 +102,45 @@ func TestListenE2EEnforceRejectsURLOnlySignatures(t *testing.T) {
 		})
 	}
 }
+
+// A signature made for the URL without its port is valid, as the official
+// validators (@signalwire/compatibility-api, the Python SDK) accept it:
+// --enforce-signature forwards it, and the verdict says which URL form
+// matched (issue 11.2).
+func TestListenE2EAcceptsThePortlessURLAsTheOfficialValidators(t *testing.T) {
+	var hits atomic.Int32
+	target := handlerURL(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		hits.Add(1)
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, "<Response/>")
+	}))
+	p := startListen(t, t.TempDir()+"/s.db", "--forward", target, "--enforce-signature", "--public-url", "https://hooks.example.com:8443")
+	form := url.Values{"CallSid": {"CA1"}, "From": {"+15551230000"}}
+	req, _ := http.NewRequest("POST", p.local+"/voice", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-SignalWire-Signature", signaturetest.SignForm(testKey, "https://hooks.example.com/voice", form))
+	resp, err := e2eClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || hits.Load() != 1 {
+		t.Fatalf("answered %d, %d handler hits; want 200 and 1", resp.StatusCode, hits.Load())
+	}
+	for {
+		select {
+		case line := <-p.lines:
+			if !strings.Contains(line, `"type":"exchange"`) {
+				continue
+			}
+			if !strings.Contains(line, `"status":"valid"`) || !strings.Contains(line, "the URL without its port :8443") {
+				t.Fatalf("verdict: %s", line)
+			}
+			return
+		case <-time.After(30 * time.Second):
+			t.Fatal("no exchange line")
+		}
+	}
+}

@@ -63,3 +63,13 @@ func TestListenE2ERejectedRequestsLeaveATrace(t *testing.T) {
 		}
 	})
 }
+
+// --forward with a path says at start what the handler will see.
+func TestListenE2EForwardWithAPathIsSaid(t *testing.T) {
+	_, base := newE2EHandler(t)
+	p := startListenMode(t, false, filepath.Join(t.TempDir(), "s.db"), "--forward", base+"/api/v1")
+	lines := waitLine(t, p.lines, p.stderr, "--forward has a path")
+	if l := lines[len(lines)-1]; !strings.Contains(l, "/api/v1/voice") || !strings.Contains(l, "X-Forwarded-Prefix: /api/v1") {
+		t.Errorf("note %q", l)
+	}
+}

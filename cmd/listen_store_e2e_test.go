@@ -2,14 +2,25 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/swhook/swhook/inspect/store"
 )
 
 // foreignLock holds the store's write lock from another process (the
@@ -110,4 +121,266 @@ func TestListenE2EKill9UnderAForeignWriteLock(t *testing.T) {
 		t.Errorf("%d of %d answered webhooks lost after kill -9 under a foreign write lock", lost, len(answered))
 	}
 	t.Logf("%d answered during the lock, %d stored", len(answered), len(byPath))
+}
+
+// issue 10.7: a command started after a webhook's answer came back sees
+// that webhook, though listen indexes into SQLite only every 50 ms.
+func TestListenE2EShowLastRightAfterEachAnswer(t *testing.T) {
+	_, target := newE2EHandler(t)
+	storePath := filepath.Join(t.TempDir(), "swhook.db")
+	p := startListen(t, storePath, "--forward", target)
+	go func() {
+		for range p.lines {
+		}
+	}()
+	// A steady stream beside the checked webhooks keeps the indexer in
+	// its 50 ms rhythm, as a busy listener is.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var streamSent atomic.Int64 // the stream's webhooks are /hook/1000000 and up
+	streamSent.Store(1_000_000)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 1_000_001; ; i++ {
+			streamSent.Store(int64(i))
+			select {
+			case <-stop:
+				return
+			case <-time.After(3 * time.Millisecond):
+			}
+			req, _ := webhook(p.local, i)
+			if resp, err := e2eClient.Do(req); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+
+	bin := swhookBinary(t)
+	missed := 0
+	for i := range 200 {
+		req, s := webhook(p.local, i)
+		resp, err := e2eClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		after := streamSent.Load() // stream webhooks above this were sent after our answer
+		out, err := exec.Command(bin, "show", "last", "--json", "--store", storePath).Output()
+		if err != nil {
+			t.Fatalf("show last: %v", err)
+		}
+		var x listed
+		if err := json.Unmarshal(out, &x); err != nil {
+			t.Fatalf("show last --json: %v: %.200s", err, out)
+		}
+		n, _ := strconv.ParseInt(strings.TrimPrefix(x.Request.Path, "/hook/"), 10, 64)
+		if x.Request.Path != s.path && n <= after {
+			// (one the stream sent after our answer is newer: fine)
+			missed++
+			t.Errorf("show last right after %s's answer showed %s", s.path, x.Request.Path)
+		}
+	}
+	if missed > 0 {
+		t.Errorf("%d of 200 webhooks not seen right after their answer", missed)
+	}
+}
+
+// mountTmpfs mounts a tmpfs of size (e.g. "2m") on a new directory, or
+// skips the test where mounting is not permitted.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	return dir
+}
+
+// readOnlyStore makes a store that this process cannot write: a 0400 file
+// for a user, a read-only mount for root (who may write any file).
+func readOnlyStore(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if os.Geteuid() == 0 {
+		dir = mountTmpfs(t, "4m")
+	}
+	path := filepath.Join(dir, "swhook.db")
+	st, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if os.Geteuid() == 0 {
+		if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+			t.Skipf("cannot remount read-only: %v %s", err, out)
+		}
+		return path
+	}
+	if err := os.Chmod(path, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// issue 10.6: listen on a store it cannot write refuses to start, in one
+// line, rather than answer webhooks and keep none.
+func TestListenRefusesAReadOnlyStore(t *testing.T) {
+	bin := swhookBinary(t)
+	path := readOnlyStore(t)
+	cmd := exec.Command(bin, "listen", "--no-tunnel", "--no-tui", "--addr", "127.0.0.1:0", "--store", path)
+	cmd.Env = append(os.Environ(), "SIGNALWIRE_SIGNING_KEY="+testKey, "NGROK_AUTHTOKEN=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("listen started on a read-only store; stderr: %s", stderr.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want status 1; stderr: %s", err, stderr.String())
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "read-only") || !strings.Contains(msg, path) {
+		t.Errorf("want one line naming the store and saying it is read-only, got:\n%s", msg)
+	}
+}
+
+// fillDisk writes a file in dir until the file system is full, and returns
+// a func that removes it.
+func fillDisk(t *testing.T, dir string) (free func()) {
+	t.Helper()
+	name := filepath.Join(dir, "filler")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			break
+		}
+	}
+	f.Close()
+	return func() { os.Remove(name) }
+}
+
+// issue 10.6: a full disk does not block SignalWire, says NOT SAVING,
+// numbers every webhook apart, and once there is room again saves them
+// all, where another terminal sees them.
+func TestListenE2EDiskFull(t *testing.T) {
+	dir := mountTmpfs(t, "8m") // room for the rows in SQLite once the filler goes
+	_, target := newE2EHandler(t)
+	storePath := filepath.Join(dir, "swhook.db")
+	p := startListen(t, storePath, "--forward", target)
+	var mu sync.Mutex
+	idOf := map[string]int64{}
+	go func() {
+		for line := range p.lines {
+			var ev struct {
+				Type    string `json:"type"`
+				ID      int64  `json:"id"`
+				Request struct {
+					Path string `json:"path"`
+				} `json:"request"`
+			}
+			if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == "exchange" {
+				mu.Lock()
+				idOf[ev.Request.Path] = ev.ID
+				mu.Unlock()
+			}
+		}
+	}()
+	free := fillDisk(t, dir)
+	send := func(i int) string {
+		path := fmt.Sprintf("/full/%d", i)
+		body := strings.Repeat("x", 40<<10)
+		req, _ := http.NewRequest("POST", p.local+path, strings.NewReader("Body="+body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := e2eClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), path) {
+			t.Errorf("%s: answered %d %.80q, not the handler's answer", path, resp.StatusCode, b)
+		}
+		return path
+	}
+	var paths []string
+	for i := range 40 { // 1.6 MB: more than the journal has room for
+		paths = append(paths, send(i))
+	}
+	waitUntil(t, 10*time.Second, "NOT SAVING on stderr", func() bool { return strings.Contains(p.stderr.String(), "NOT SAVING: ") })
+	waitUntil(t, 10*time.Second, "an exchange line for each webhook", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(idOf) >= len(paths)
+	})
+	mu.Lock()
+	seen := map[int64]string{}
+	for _, path := range paths {
+		id := idOf[path]
+		if id == 0 {
+			t.Errorf("%s shown without an ID", path)
+		} else if other, dup := seen[id]; dup {
+			t.Errorf("%s and %s both shown as #%d", path, other, id)
+		}
+		seen[id] = path
+	}
+	mu.Unlock()
+
+	free()
+	for i := 40; i < 45; i++ {
+		paths = append(paths, send(i))
+	}
+	waitUntil(t, 10*time.Second, "saving again on stderr", func() bool { return strings.Contains(p.stderr.String(), "saving again") })
+	// Another terminal sees every one of them, under the ID listen showed.
+	var lastLog time.Time
+	waitUntil(t, 10*time.Second, "every webhook in the store", func() bool {
+		byPath := swhookList(t, storePath)
+		for _, path := range paths {
+			if _, ok := byPath[path]; !ok {
+				if time.Since(lastLog) > 2*time.Second {
+					lastLog = time.Now()
+					t.Logf("%s missing; %d in the store; stderr: %s", path, len(byPath), p.stderr.String())
+				}
+				return false
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, path := range paths[:40] {
+			if byPath[path].ID != idOf[path] {
+				t.Fatalf("%s is #%d in the store but was shown as #%d", path, byPath[path].ID, idOf[path])
+			}
+		}
+		return true
+	})
+}
+
+// waitUntil polls cond until it holds, failing the test after limit.
+func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after %v", what, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

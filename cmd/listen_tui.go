@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	tea "charm.land/bubbletea/v2"
@@ -13,6 +14,7 @@ import (
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/store"
+	"github.com/swhook/swhook/inspect/timeline"
 	"github.com/swhook/swhook/inspect/tui"
 	"github.com/swhook/swhook/tunnel"
 )
@@ -27,6 +29,38 @@ type storeSource struct {
 
 func (s storeSource) List(ctx context.Context, before int64, limit int) ([]*exchange.Exchange, error) {
 	return s.st.List(ctx, store.Query{BeforeID: before, Limit: limit, Summary: true, Listener: s.listener})
+}
+
+// Call is one call's webhooks whole, oldest first (the steps are labelled
+// from their parameters).
+func (s storeSource) Call(ctx context.Context, id string) ([]*exchange.Exchange, error) {
+	c, err := s.st.CallOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(c.Exchanges))
+	for i, x := range c.Exchanges {
+		ids[i] = x.ID
+	}
+	xs, err := s.st.List(ctx, store.Query{IDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(xs)
+	return xs, nil
+}
+
+// Calls is a page of this listener's calls, newest first.
+func (s storeSource) Calls(ctx context.Context, before int64, limit int) ([]timeline.Summary, error) {
+	cs, err := s.st.Calls(ctx, store.Query{Listener: s.listener, BeforeID: before}, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]timeline.Summary, len(cs))
+	for i, c := range cs {
+		out[i] = timeline.Summarize(c.ID, c.Exchanges)
+	}
+	return out, nil
 }
 
 // Oldest is the lowest ID the view's rows may still have: rows below it

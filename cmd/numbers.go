@@ -11,12 +11,12 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/termsafe"
 	"github.com/swhook/swhook/tunnel/numbers"
 )
@@ -258,7 +258,7 @@ func runNumbersList(ctx context.Context, f *cmdutil.Factory, o *NumbersOptions) 
 		if err != nil {
 			return err
 		}
-		if _, err := o.IO.Out.Write(append(safeJSON(b), '\n')); err != nil {
+		if _, err := o.IO.Out.Write(append(exchange.EscapeControls(b), '\n')); err != nil {
 			return err
 		}
 	} else {
@@ -373,22 +373,6 @@ func writeNumbers(w io.Writer, list []numberJSON) {
 			fmt.Fprintln(w, termsafe.String("  "+state))
 		}
 	}
-}
-
-// safeJSON escapes what encoding/json leaves raw but a terminal obeys: C1
-// controls (U+0080–U+009F, 0x9B is a CSI) and bidirectional overrides.
-func safeJSON(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if (r >= 0x80 && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
-			out = fmt.Appendf(out, `\u%04x`, r)
-		} else {
-			out = append(out, b[i:i+size]...)
-		}
-		i += size
-	}
-	return out
 }
 
 // NumbersRestoreOptions holds what `swhook numbers restore` was asked.

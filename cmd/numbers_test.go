@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/tunnel/numbers"
 	"github.com/swhook/swhook/tunnel/numbers/numberstest"
@@ -70,7 +72,7 @@ func TestNumbersListGolden(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	checkGolden(t, "numbers.golden", strings.ReplaceAll(out, recs.Dir, "$STATE"))
+	golden.RequireEqual(t, strings.ReplaceAll(out, recs.Dir, "$STATE"))
 	if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, swToken) {
 		t.Errorf("unsafe output %q", out)
 	}
@@ -87,6 +89,29 @@ func TestNumbersListGolden(t *testing.T) {
 	}
 	if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, swToken) {
 		t.Errorf("unsafe json %q", out)
+	}
+}
+
+// TestNumbersJSONEscapesControls: --json writes the C1 and bidirectional
+// controls a number's name may hold as \u escapes, as every JSON output
+// does (exchange.EscapeControls), the marks U+200E/U+200F too.
+func TestNumbersJSONEscapesControls(t *testing.T) {
+	fake := numberstest.New(swProject, swToken)
+	t.Cleanup(fake.Close)
+	name := "a\u009b2Jb\u202ec\u200ed\u200f"
+	fake.AddNumber(numberstest.Number("55555555-5555-4555-8555-555555555555", "+15551230005", map[string]any{"name": name}))
+	code, out, _ := swRun(t, swEnv(t, fake), "numbers", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	for _, raw := range []string{"\u009b", "\u202e", "\u200e", "\u200f"} {
+		if strings.Contains(out, raw) {
+			t.Errorf("raw %U in %q", []rune(raw)[0], out)
+		}
+	}
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 || list[0]["name"] != name {
+		t.Fatalf("json %v: %s", err, out)
 	}
 }
 

@@ -32,8 +32,12 @@ type ReplayOptions struct {
 	Headers    []replay.Assignment
 	JSON       bool
 	Failed     bool
-	Since      time.Duration
-	StorePath  string
+	// Call replays one call's webhooks in order (an ID, a prefix, or
+	// last), with their original spacing unless Fast.
+	Call      string
+	Fast      bool
+	Since     time.Duration
+	StorePath string
 }
 
 // NewCmdReplay builds `swhook replay`. runF replaces the run in tests of
@@ -65,13 +69,19 @@ Every replay is stored as a new exchange; a running 'swhook listen' shows it.`,
   swhook replay 12 --to http://localhost:3000 --resign
   swhook replay 12 --set CallStatus=completed --header X-Debug=1
   swhook replay 40 --set params.call_state=ended
-  swhook replay --failed --since 1h`,
+  swhook replay --failed --since 1h
+  swhook replay --call last --fast`,
 		Args: cmdutil.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Ref = args[0]
 			}
 			switch {
+			case opts.Call != "" && (opts.Failed || opts.Ref != ""):
+				return cmdutil.UsageErrorf("--call replays one call's webhooks: give no ID or --failed with it")
+			case opts.Fast && opts.Call == "":
+				return cmdutil.UsageErrorf("--fast goes with --call")
+			case opts.Call != "":
 			case opts.Failed && opts.Ref != "":
 				return cmdutil.UsageErrorf("--failed replays every failed exchange: give no ID with it")
 			case !opts.Failed && opts.Ref == "":
@@ -119,6 +129,8 @@ Every replay is stored as a new exchange; a running 'swhook listen' shows it.`,
 	fl.StringArrayVar(&headers, "header", nil, "set a request header: Name=Value; an empty value removes it (repeatable)")
 	fl.BoolVar(&opts.JSON, "json", false, "print the new exchange as JSON")
 	fl.BoolVar(&opts.Failed, "failed", false, "replay every exchange whose handler answered an error")
+	fl.StringVar(&opts.Call, "call", "", "replay one call's webhooks in order, spaced as they came: its ID (a unique prefix will do) or last")
+	fl.BoolVar(&opts.Fast, "fast", false, "with --call: one after another, without the original spacing")
 	fl.StringVar(&since, "since", "", "with --failed: only exchanges this recent (e.g. 30m, 2h, 1d)")
 	cmdutil.AddStoreFlag(cmd, &opts.StorePath)
 	cmdutil.AddSigningKeyFlag(cmd, &opts.SigningKey)
@@ -179,6 +191,9 @@ func runReplay(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions) error 
 	if o.Failed {
 		return runReplayFailed(ctx, f, o, st)
 	}
+	if o.Call != "" {
+		return runReplayCall(ctx, f, o, st)
+	}
 	orig, err := loadExchange(ctx, st, o.Ref)
 	if err != nil {
 		return err
@@ -218,28 +233,29 @@ func runReplay(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions) error 
 // writeReplayComparison prints the new answer next to the original one.
 func writeReplayComparison(w io.Writer, orig, x *exchange.Exchange, method, target string) {
 	fmt.Fprintf(w, "#%d replay of #%d -> %s %s\n", x.ID, orig.ID, termsafe.String(method), termsafe.String(target))
-	fmt.Fprintf(w, "%-10s %-24s %s\n", "", "original", "replay")
+	fmt.Fprintf(w, "%-12s %-24s %s\n", "", "original", "replay")
 	status := func(r exchange.Response) string {
 		if r.Error != "" {
 			return "no answer"
 		}
 		return replayStatusText(r)
 	}
-	fmt.Fprintf(w, "%-10s %-24s %s\n", "status", status(orig.Response), status(x.Response))
-	fmt.Fprintf(w, "%-10s %-24s %s\n", "duration", durationText(orig.Response), durationText(x.Response))
+	fmt.Fprintf(w, "%-12s %-24s %s\n", "status", status(orig.Response), status(x.Response))
+	fmt.Fprintf(w, "%-12s %-24s %s\n", "duration", durationText(orig.Response), durationText(x.Response))
 	// Errors whole, one row each: the cause (connection refused, a
 	// timeout) is at the end of the message, where a column would cut it.
 	for _, e := range []struct{ who, err string }{{"original", orig.Response.Error}, {"replay", x.Response.Error}} {
 		if e.err != "" {
-			fmt.Fprintf(w, "%-10s %s: %s\n", "error", e.who, termsafe.String(oneLine(e.err)))
+			fmt.Fprintf(w, "%-12s %s: %s\n", "error", e.who, termsafe.String(oneLine(e.err)))
 		}
 	}
 	diff := replay.LineDiff(orig.Response.Body, x.Response.Body)
 	if diff == nil {
-		fmt.Fprintf(w, "%-10s %s\n", "body", "unchanged")
+		// The answers are compared, not the request: --set changed that.
+		fmt.Fprintf(w, "%-12s %s\n", "answer body", "unchanged")
 		return
 	}
-	fmt.Fprintf(w, "%-10s %s\n", "body", "changed:")
+	fmt.Fprintf(w, "%-12s %s\n", "answer body", "changed:")
 	for _, l := range diff {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
@@ -346,6 +362,76 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 		}
 	} else {
 		fmt.Fprintf(o.IO.Out, "replayed %d: %d ok, %d failed\n", len(todo), ok, failed)
+	}
+	if failed > 0 {
+		return cmdutil.ErrSilent
+	}
+	return nil
+}
+
+// runReplayCall sends a call's webhooks again, oldest first, waiting the
+// original gap between them (capped at a minute) unless --fast, and says
+// one line per webhook.
+func runReplayCall(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, st *store.Store) error {
+	c, err := st.CallOf(ctx, o.Call)
+	if err != nil {
+		return fmt.Errorf("%w (swhook list --calls names them)", err)
+	}
+	running := runningListeners(f, o.StorePath)
+	var results []*exchange.Exchange
+	ok, failed := 0, 0
+	var prev time.Time
+	for i, sum := range c.Exchanges {
+		orig, err := st.Get(ctx, sum.ID)
+		if err != nil {
+			return err
+		}
+		if i > 0 && !o.Fast {
+			gap := min(max(orig.Time.Sub(prev), 0), time.Minute)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(gap):
+			}
+		}
+		prev = orig.Time
+		p, err := replay.Prepare(orig, o.replayOptions(f))
+		if err != nil {
+			failed++
+			fmt.Fprintf(o.IO.ErrOut, "swhook: #%d not replayed: %s\n", orig.ID, termsafe.String(err.Error()))
+			continue
+		}
+		markSent(p, running, orig.ID)
+		x := p.Do(ctx, f.HTTPClient)
+		if row, adopted := adoptListenerRow(ctx, st, x); adopted {
+			x = row
+		} else {
+			ownedBy(x, orig, o.To)
+			if err := st.Save(ctx, x); err != nil {
+				return fmt.Errorf("store the replay of #%d: %w", orig.ID, err)
+			}
+		}
+		results = append(results, x)
+		verdict := "ok"
+		if replay.OK(x.Response) {
+			ok++
+		} else {
+			failed++
+			verdict = "failed"
+		}
+		if !o.JSON {
+			fmt.Fprintf(o.IO.Out, "#%d -> #%d %s %s\n", orig.ID, x.ID, replayStatusText(x.Response), verdict)
+		}
+	}
+	if o.JSON {
+		if results == nil {
+			results = []*exchange.Exchange{}
+		}
+		if err := writeJSON(o.IO.Out, results); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(o.IO.Out, "replayed call %s: %d webhooks, %d ok, %d failed\n", termsafe.String(c.ID), len(c.Exchanges), ok, failed)
 	}
 	if failed > 0 {
 		return cmdutil.ErrSilent

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/replay/trigger"
@@ -25,7 +27,7 @@ func TestReplayComparisonGolden(t *testing.T) {
 	writeReplayComparison(&b, orig, x, "POST", "http://localhost:3000/voice\x1b[2J")
 	same := &exchange.Exchange{ID: 58, ReplayOf: 12, Response: exchange.Response{Error: `Post "http://localhost:3000/voice": dial tcp 127.0.0.1:3000: connect: connection refused`, DurationMS: 0.4}}
 	writeReplayComparison(&b, &exchange.Exchange{ID: 12, Response: exchange.Response{Status: 204, DurationMS: 25}}, same, "POST", "http://localhost:3000/voice")
-	checkGolden(t, "replay_comparison.golden", b.String())
+	golden.RequireEqual(t, b.String())
 }
 
 func TestTriggerOutputGolden(t *testing.T) {
@@ -42,5 +44,5 @@ func TestTriggerOutputGolden(t *testing.T) {
 	o.BadSignature = true
 	writeTriggerLine(o, w, &exchange.Exchange{ID: 4, Response: exchange.Response{Status: 403},
 		ResponseCheck: exchange.Check{Status: exchange.CheckError, Message: "status callbacks want a 2xx\nsecond line"}})
-	checkGolden(t, "trigger_output.golden", out.String())
+	golden.RequireEqual(t, out.String())
 }

@@ -360,10 +360,11 @@ func cmdListenStop(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// webhook [-json] [-unsigned] [-sign-url URL] [-H 'Name: value']... URL FILE
+// webhook [-json] [-get] [-unsigned] [-sign-url URL] [-H 'Name: value']... URL FILE
 //
 // Sends FILE's bytes to URL as SignalWire does: a POST, form-encoded (or
-// JSON with -json), signed with $SIGNALWIRE_SIGNING_KEY for URL (or for
+// JSON with -json; or a GET with the parameters in URL's query and - for
+// FILE), signed with $SIGNALWIRE_SIGNING_KEY for URL (or for
 // -sign-url, the mistake of a URL that is not the one checked) by the
 // independent signer in inspect/signature/signaturetest. FILE is sent without its final
 // newline (txtar ends every file with one), and the bytes sent are kept as
@@ -371,21 +372,30 @@ func cmdListenStop(ts *testscript.TestScript, neg bool, args []string) {
 // got. Prints the answer's status code on the first line, then its body.
 // Fails when nothing answers (! webhook: when something does).
 func cmdWebhook(ts *testscript.TestScript, neg bool, args []string) {
-	var isJSON, unsigned bool
+	var isJSON, unsigned, get bool
 	var signURL string
 	var headers []string
 	args = scriptFlags(ts, "webhook", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&isJSON, "json", false, "send JSON")
 		fs.BoolVar(&unsigned, "unsigned", false, "send no signature")
+		fs.BoolVar(&get, "get", false, "send a GET: the parameters are in URL's query, FILE is -")
 		fs.StringVar(&signURL, "sign-url", "", "sign for this URL instead")
 		fs.Func("H", "add a header", func(s string) error { headers = append(headers, s); return nil })
 	})
 	if len(args) != 2 {
-		ts.Fatalf("usage: webhook [-json] [-unsigned] [-sign-url URL] [-H 'Name: value']... URL FILE")
+		ts.Fatalf("usage: webhook [-json] [-get] [-unsigned] [-sign-url URL] [-H 'Name: value']... URL FILE")
 	}
 	// Without the newline txtar ends every file with: SignalWire's bodies
 	// have none.
-	target, body := args[0], []byte(strings.TrimSuffix(ts.ReadFile(args[1]), "\n"))
+	target, method, body := args[0], http.MethodPost, []byte(nil)
+	if get {
+		if args[1] != "-" {
+			ts.Fatalf("webhook -get sends no body: give - for FILE")
+		}
+		method = http.MethodGet
+	} else {
+		body = []byte(strings.TrimSuffix(ts.ReadFile(args[1]), "\n"))
+	}
 	sent := ts.MkAbs("sent")
 	ts.Check(os.MkdirAll(sent, 0o755))
 	entries, err := os.ReadDir(sent)
@@ -395,9 +405,13 @@ func cmdWebhook(ts *testscript.TestScript, neg bool, args []string) {
 	if isJSON {
 		ctype = "application/json"
 	}
-	req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
+	req, err := http.NewRequest(method, target, bytes.NewReader(body))
 	ts.Check(err)
-	req.Header.Set("Content-Type", ctype)
+	if get {
+		req.Body, req.ContentLength, ctype = http.NoBody, 0, ""
+	} else {
+		req.Header.Set("Content-Type", ctype)
+	}
 	if !unsigned {
 		key := ts.Getenv("SIGNALWIRE_SIGNING_KEY")
 		if key == "" {
@@ -406,7 +420,7 @@ func cmdWebhook(ts *testscript.TestScript, neg bool, args []string) {
 		if signURL == "" {
 			signURL = target
 		}
-		req.Header.Set("X-SignalWire-Signature", signaturetest.Sign(key, http.MethodPost, signURL, ctype, body))
+		req.Header.Set("X-SignalWire-Signature", signaturetest.Sign(key, method, signURL, ctype, body))
 	}
 	for _, h := range headers {
 		k, v, ok := strings.Cut(h, ":")

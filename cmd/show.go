@@ -198,12 +198,12 @@ func renderExchange(x *exchange.Exchange, now time.Time, color bool) string {
 	ct := x.Request.Headers.Get("Content-Type")
 	if params, ok := pretty.Params(ct, x.Request.Body); ok && len(params) > 0 {
 		section("Parameters")
-		indented(termsafe.Text(pretty.Body("application/x-www-form-urlencoded", x.Request.Body)))
+		indented(safeFormTable(params))
 	} else if x.Request.Method == http.MethodGet && x.Request.Query != "" {
 		// A GET webhook carries its parameters in the query string.
 		if params, ok := pretty.Params("application/x-www-form-urlencoded", []byte(x.Request.Query)); ok && len(params) > 0 {
 			section("Parameters")
-			indented(termsafe.Text(pretty.Body("application/x-www-form-urlencoded", []byte(x.Request.Query))))
+			indented(safeFormTable(params))
 		}
 	}
 	section("Body" + sizeNote(len(x.Request.Body), x.Request.BodySize, x.Request.Truncated))
@@ -284,4 +284,16 @@ func sizeNote(kept int, size int64, truncated bool) string {
 		return fmt.Sprintf(" (%d bytes)", kept)
 	}
 	return ""
+}
+
+// safeFormTable is the parsed parameters as a table, each name and value
+// sanitised on its own, as the live view shows them: a control byte in a
+// value is a visible stand-in in its place, not a reason to hex-dump the
+// whole form.
+func safeFormTable(params []pretty.Param) string {
+	safe := make([]pretty.Param, len(params))
+	for i, p := range params {
+		safe[i] = pretty.Param{Name: termsafe.String(p.Name), Value: termsafe.Text(p.Value)}
+	}
+	return pretty.FormTable(safe)
 }

@@ -2,15 +2,21 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/store"
 )
 
 func TestShowGolden(t *testing.T) {
@@ -21,7 +27,7 @@ func TestShowGolden(t *testing.T) {
 			if code != 0 || stderr != "" {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
-			checkGolden(t, "show_"+ref+".golden", stdout)
+			golden.RequireEqual(t, stdout)
 			if strings.Contains(stdout+stderr, testSigningKeySecret) {
 				t.Error("the signing key was printed")
 			}
@@ -133,5 +139,36 @@ func TestShowFlagParsing(t *testing.T) {
 	}
 	if got.Ref != "last" || !got.JSON || got.Raw || got.StorePath != "/tmp/s.db" {
 		t.Errorf("%+v", got)
+	}
+}
+
+// A form body with control bytes in a value is shown as its parameters,
+// each sanitised, as the live view does — not as a hex dump (issue 11.12).
+func TestShowFormWithControlBytesShowsParameters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	st, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := "CallSid=CA1&Note=ring\x07\x1b[2Jbell&Digits=12"
+	x := &exchange.Exchange{Time: time.Now(), Source: exchange.SourceLocal,
+		Request: exchange.Request{Method: "POST", Path: "/voice", URL: "http://127.0.0.1:4747/voice",
+			Headers: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: exchange.Body(body), BodySize: int64(len(body))},
+		Event: exchange.Event{Kind: exchange.KindCallInbound}, Signature: exchange.Signature{Status: exchange.SigMissing},
+		Response: exchange.Response{Status: 200}}
+	if err := st.Save(context.Background(), x); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	code, stdout, stderr := storeRun{env: map[string]string{cmdutil.EnvStore: path}}.run(t, "show", "last")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	params := stdout[strings.Index(stdout, "Parameters"):strings.Index(stdout, "Body")]
+	if strings.Contains(params, "00000000") || !strings.Contains(params, "CallSid") || !strings.Contains(params, "Digits") || !strings.Contains(params, "bell") {
+		t.Errorf("Parameters is not the parsed form:\n%s", params)
+	}
+	if strings.ContainsAny(stdout, "\x1b\x07") {
+		t.Errorf("control bytes reached the terminal: %q", stdout)
 	}
 }

@@ -109,6 +109,14 @@ func targetURL(target *url.URL, r *http.Request) *url.URL {
 	return &u
 }
 
+// ForwardPrefix is the path a --forward target puts before every request's
+// own ("/api/v1" for http://127.0.0.1:3000/api/v1/), "" for none: the
+// handler then sees /api/v1/voice where SignalWire signed .../voice, so it
+// is sent as X-Forwarded-Prefix and said at start.
+func ForwardPrefix(target *url.URL) string {
+	return strings.TrimSuffix(target.EscapedPath(), "/")
+}
+
 // rawPath is the path of the request-target exactly as it arrived.
 func rawPath(r *http.Request) string {
 	p := r.RequestURI

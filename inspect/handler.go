@@ -333,6 +333,9 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	out.URL = target // the request-target byte for byte (Opaque)
 	out.Header = forwardHeaders(r, verifyURL)
 	out.Header["Via"] = withVia(r.Header["Via"], h.p.via)
+	if h.p.prefix != "" {
+		out.Header["X-Forwarded-Prefix"] = []string{h.p.prefix}
+	}
 	out.Host = r.Host
 	out.ContentLength = length
 	if length == 0 {

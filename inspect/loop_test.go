@@ -106,3 +106,23 @@ func TestForwardedRequestsCarryVia(t *testing.T) {
 		t.Errorf("Via %q", v)
 	}
 }
+
+// A --forward target with a path is a prefix, and the handler is told
+// which (X-Forwarded-Prefix), so it can rebuild the URL SignalWire signed
+// (issue 11 point 4).
+func TestForwardPrefixIsSent(t *testing.T) {
+	for _, c := range []struct{ path, prefix string }{{"/api/v1/", "/api/v1"}, {"/api/v1", "/api/v1"}, {"", ""}, {"/", ""}} {
+		rec := &recorder{}
+		target := handlerURL(t, rec)
+		target.Path = c.path
+		e := serve(t, inspect.Config{Forward: target}, exchange.SourceLocal, nil)
+		do(t, "POST", e.url+"/voice", nil, []byte("A=1"))
+		got := rec.last(t)
+		if got.Header.Get("X-Forwarded-Prefix") != c.prefix || got.RequestURI != c.prefix+"/voice" {
+			t.Errorf("--forward path %q: handler saw %s with X-Forwarded-Prefix %q", c.path, got.RequestURI, got.Header.Get("X-Forwarded-Prefix"))
+		}
+		if _, ok := got.Header["X-Forwarded-Prefix"]; c.prefix == "" && ok {
+			t.Errorf("--forward path %q: X-Forwarded-Prefix sent", c.path)
+		}
+	}
+}

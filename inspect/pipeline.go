@@ -96,6 +96,7 @@ type Pipeline struct {
 	cfg     Config
 	forward string // cfg.Forward.String(), recorded in every exchange
 	via     string // this pipeline's name in the Via header (newInstance)
+	prefix  string // ForwardPrefix(cfg.Forward), sent as X-Forwarded-Prefix
 }
 
 // New validates cfg and fills its defaults.
@@ -145,6 +146,7 @@ func New(cfg Config) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg, via: newInstance()}
 	if cfg.Forward != nil {
 		p.forward = cfg.Forward.String()
+		p.prefix = ForwardPrefix(cfg.Forward)
 	}
 	return p, nil
 }

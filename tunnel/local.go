@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -74,9 +75,47 @@ func ListenLocal(ctx context.Context, addr string) (*Local, error) {
 func (l *Local) Listener() net.Listener { return l.ln }
 
 // URL is the base URL of the local listener, with the port actually bound
-// (useful when --addr asked for port 0).
+// (useful when --addr asked for port 0): one a person can use. Listening on
+// every interface (0.0.0.0 or [::], which Go reports as [::]) it names
+// loopback, which reaches the listener from this machine; NetworkURLs
+// names the others.
 func (l *Local) URL() string {
-	return "http://" + l.ln.Addr().String()
+	a, ok := l.ln.Addr().(*net.TCPAddr)
+	if !ok || !a.IP.IsUnspecified() {
+		return "http://" + l.ln.Addr().String()
+	}
+	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
+}
+
+// NetworkURLs are the URLs other machines can reach the listener at when it
+// listens on every interface: one per address of this machine that is up
+// and not loopback (IPv4 first). It is empty otherwise.
+func (l *Local) NetworkURLs() []string {
+	a, ok := l.ln.Addr().(*net.TCPAddr)
+	if !ok || !a.IP.IsUnspecified() {
+		return nil
+	}
+	var v4, v6 []string
+	ifaces, _ := net.Interfaces()
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, ad := range addrs {
+			n, ok := ad.(*net.IPNet)
+			if !ok || n.IP.IsLoopback() || n.IP.IsLinkLocalUnicast() {
+				continue
+			}
+			u := "http://" + net.JoinHostPort(n.IP.String(), strconv.Itoa(a.Port))
+			if n.IP.To4() != nil {
+				v4 = append(v4, u)
+			} else {
+				v6 = append(v6, u)
+			}
+		}
+	}
+	return append(v4, v6...)
 }
 
 // Start returns the already-open listener.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -74,5 +75,39 @@ func TestListenLocalPortInUse(t *testing.T) {
 	_, err = ListenLocal(context.Background(), busy.Addr().String())
 	if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "--addr") {
 		t.Errorf("err = %v, want one saying the port is in use and what to do", err)
+	}
+}
+
+// Listening on every interface, the URL printed is one a person can open
+// (issue 11 point 16: it read http://[::]:4768), and the machine's own
+// addresses are named for the other machines.
+func TestLocalURLOnEveryInterface(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", "[::]:0"} {
+		l, err := ListenLocal(context.Background(), addr)
+		if err != nil {
+			t.Skipf("%s: %v", addr, err)
+		}
+		u := l.URL()
+		port := strconv.Itoa(l.Listener().Addr().(*net.TCPAddr).Port)
+		if u != "http://127.0.0.1:"+port {
+			t.Errorf("%s: URL %q", addr, u)
+		}
+		c, err := net.Dial("tcp", strings.TrimPrefix(u, "http://"))
+		if err != nil {
+			t.Errorf("%s: %s does not reach the listener: %v", addr, u, err)
+		} else {
+			c.Close()
+		}
+		for _, n := range l.NetworkURLs() {
+			if strings.Contains(n, "[::]") || strings.Contains(n, "0.0.0.0") || strings.Contains(n, "127.0.0.1") || !strings.HasSuffix(n, ":"+port) {
+				t.Errorf("network URL %q", n)
+			}
+		}
+		l.Listener().Close()
+	}
+	l, _ := ListenLocal(context.Background(), "127.0.0.1:0")
+	defer l.Listener().Close()
+	if l.NetworkURLs() != nil || !strings.HasPrefix(l.URL(), "http://127.0.0.1:") {
+		t.Errorf("loopback: %q %q", l.URL(), l.NetworkURLs())
 	}
 }

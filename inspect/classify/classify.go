@@ -332,6 +332,19 @@ var statusWords = []string{
 	"paused", "stopped", "created", "ending", "ended", "human", "machine_start", "fax",
 }
 
+// IsDetail says whether w is an event detail SignalWire sends (a status
+// word such as ringing or delivered, or the action a cXML callback
+// reports), case-insensitively: `list --event ringing` accepts these as
+// the live view's event: does, and still calls a typo a usage error.
+func IsDetail(w string) bool {
+	for _, d := range statusWords {
+		if strings.EqualFold(w, d) {
+			return true
+		}
+	}
+	return strings.EqualFold(w, "record") || strings.EqualFold(w, "dial") || strings.EqualFold(w, "gather")
+}
+
 // status returns the decoded status word, without allocating for the known
 // ones.
 func status(raw []byte) string {

@@ -3,6 +3,7 @@ package logview
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,8 +35,12 @@ func fmtLine(x *exchange.Exchange, keySet bool, loc *time.Location) string {
 	if x.ID != 0 {
 		id = fmt.Sprintf("#%d", x.ID)
 	}
-	line := fmt.Sprintf("%s %-6s %-6s %-28s %-26s %-11s %3s %7.1fms",
-		x.Time.In(loc).Format("15:04:05.000"), id,
+	call := "-"
+	if g := x.Call.Group(); g != "" {
+		call = string([]rune(termsafe.String(g))[:min(8, len([]rune(termsafe.String(g))))])
+	}
+	line := fmt.Sprintf("%s %-8s %-6s %-6s %-28s %-26s %-11s %3s %7.1fms",
+		x.Time.In(loc).Format("15:04:05.000"), call, id,
 		termsafe.String(x.Request.Method), termsafe.String(truncate(path, 60)),
 		termsafe.String(ev), Badge(x.Signature), status, x.Response.DurationMS)
 	switch x.Source {
@@ -160,5 +165,20 @@ func BenchmarkNDJSONExchange(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		n.Exchange(x)
+	}
+}
+
+// Each plain line carries a short label of its call, so interleaved calls
+// can be told apart; a child leg's line carries its parent's.
+func TestLineCallLabel(t *testing.T) {
+	x := &exchange.Exchange{ID: 7, Time: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
+		Call:    exchange.CallRef{ID: "f7817d58-aaaa", Parent: "57bf75f5-fd3e-4ce4-9dea-2ec5a3a7e952"},
+		Request: exchange.Request{Method: "POST", Path: "/leg"}, Event: exchange.Event{Kind: exchange.KindCallStatus}}
+	if got := Line(x, true, time.UTC); !strings.HasPrefix(got, "10:00:00.000 57bf75f5 #7 ") {
+		t.Errorf("line %q", got)
+	}
+	x.Call = exchange.CallRef{ID: "\x1b[2Jé"}
+	if got := Line(x, true, time.UTC); strings.Contains(got, "\x1b") {
+		t.Errorf("call label not sanitised: %q", got)
 	}
 }

@@ -134,6 +134,9 @@ func Line(x *exchange.Exchange, keySet bool, loc *time.Location) string {
 func appendLine(b []byte, x *exchange.Exchange, keySet bool, loc *time.Location) []byte {
 	b = appendClock(b, x.Time.In(loc))
 	b = append(b, ' ')
+	// A short call label, so interleaved calls can be told apart.
+	b = appendPadded(b, callLabel(x.Call.Group()), callLabelWidth)
+	b = append(b, ' ')
 	if x.ID != 0 {
 		n := len(b)
 		b = append(b, '#')
@@ -251,6 +254,26 @@ func appendEvent(b []byte, e exchange.Event) []byte {
 		b = append(b, ' ')
 	}
 	return b
+}
+
+// callLabelWidth is the call label's column: the first 8 characters of a
+// call ID (a UUID's first group) tell a screenful of calls apart.
+const callLabelWidth = 8
+
+// callLabel is a call ID cut to the label column; "-" for a webhook that
+// names no call.
+func callLabel(id string) string {
+	if id == "" {
+		return "-"
+	}
+	if plainASCII(id) {
+		if len(id) > callLabelWidth {
+			return id[:callLabelWidth]
+		}
+		return id
+	}
+	r := []rune(termsafe.String(id))
+	return string(r[:min(len(r), callLabelWidth)])
 }
 
 // appendPadded appends s and spaces up to width runes (fmt's %-Ns).

@@ -3,36 +3,16 @@ package logview_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/logview"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update if the change is intended)\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 123e6, time.UTC)
 
@@ -66,6 +46,16 @@ func sample() []*exchange.Exchange {
 
 func TestPlainGolden(t *testing.T) {
 	for _, keySet := range []bool{true, false} {
+		name := "plain"
+		if !keySet {
+			name = "plain-nokey"
+		}
+		t.Run(name, func(t *testing.T) { plainGolden(t, keySet) })
+	}
+}
+
+func plainGolden(t *testing.T, keySet bool) {
+	{
 		var b bytes.Buffer
 		p := logview.NewPlain(&b, keySet, time.UTC)
 		p.Ready(logview.Ready{PublicURL: "https://abc.ngrok.app", LocalURL: "http://127.0.0.1:4747", Forward: "http://localhost:3000", KeySet: keySet,
@@ -78,11 +68,7 @@ func TestPlainGolden(t *testing.T) {
 		if bytes.ContainsAny(b.Bytes(), "\x1b\x07\x00") {
 			t.Errorf("control characters reached the output: %q", b.String())
 		}
-		name := "plain.golden"
-		if !keySet {
-			name = "plain-nokey.golden"
-		}
-		golden(t, name, b.Bytes())
+		golden.RequireEqual(t, b.Bytes())
 	}
 }
 
@@ -106,7 +92,7 @@ func TestNDJSON(t *testing.T) {
 		n.Exchange(x)
 	}
 	n.Tunnel(logview.TunnelEvent{Time: t0, State: "up", URL: "https://abc.ngrok.app"})
-	golden(t, "ndjson.golden", b.Bytes())
+	golden.RequireEqual(t, b.Bytes())
 
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	if len(lines) != 6 {

@@ -161,6 +161,12 @@ func hexDump(b []byte) string {
 // value off the screen.
 const maxNameWidth = 32
 
+// FormTable lines parameters up as "Name  Value", a value's extra lines
+// indented under its first: the Parameters section of `swhook show`, which
+// is the parsed form whatever bytes the body holds (a control byte in a
+// value would make Body a hex dump). Not yet terminal-safe, as Body.
+func FormTable(params []Param) string { return formTable(params) }
+
 // formTable lines parameters up as "Name  Value"; a value's extra lines are
 // indented under its first.
 func formTable(params []Param) string {

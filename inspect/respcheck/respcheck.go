@@ -50,6 +50,11 @@ func deliveryCheck(ev exchange.Event, resp Response) (exchange.Check, bool) {
 	if resp.Duration > delivery.ReadTimeout {
 		return errorf("SignalWire would have given up (%d): answered after %.1f s, SignalWire waits %s for an answer", delivery.CodeTimeout, resp.Duration.Seconds(), delivery.ReadTimeout), true
 	}
+	if isDocument(ev) && resp.Status >= 200 && resp.Status < 300 && len(bytes.TrimSpace(resp.Body)) > 0 {
+		if why := delivery.ContentTypeProblem(resp.ContentType); why != "" {
+			return errorf("SignalWire would reject the answer (%d): %s", delivery.CodeContentType, why), true
+		}
+	}
 	size := max(resp.BodySize, int64(len(resp.Body)))
 	if size > delivery.MaxAnswer && isDocument(ev) {
 		return errorf("answer too large for SignalWire (%d): %d bytes, SignalWire reads at most 64 kB", delivery.CodeTooLarge, size), true

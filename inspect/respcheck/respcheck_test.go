@@ -89,7 +89,7 @@ func TestCheck(t *testing.T) {
 		{"cXML served as text/html", callInbound, Response{Status: 200, ContentType: "text/html; charset=utf-8", Body: []byte(`<Response/>`)},
 			exchange.CheckWarning, "cXML served as text/html; send Content-Type: application/xml"},
 		{"cXML without a content type", callInbound, Response{Status: 200, Body: []byte(`<Response/>`)},
-			exchange.CheckWarning, "cXML served without a Content-Type; send Content-Type: application/xml"},
+			exchange.CheckError, "SignalWire would reject the answer (12300): the answer has no Content-Type; send text/xml (cXML) or application/json (SWML)"},
 		{"SWML JSON served as text/html", swmlCall, Response{Status: 200, ContentType: "text/html", Body: []byte(`{"version":"1.0.0","sections":{"main":["hangup"]}}`)},
 			exchange.CheckWarning, "SWML JSON served as text/html; send Content-Type: application/json"},
 		{"SWML YAML served as text/html", swmlCall, Response{Status: 200, ContentType: "text/html", Body: []byte("version: 1.0.0\nsections:\n  main: [hangup]\n")},

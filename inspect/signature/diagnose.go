@@ -264,10 +264,17 @@ func (dg *diagnoser) wrongSchemes() []wrongScheme {
 		add(u, probe{SchemeForm, true, formProbe(sortedParams(params))},
 			"valid as the form scheme but hex-encoded — form signatures are base64")
 		raw := rawParams(string(r.Body))
+		if bytes.IndexByte(r.Body, '+') >= 0 {
+			// SignalWire writes a + in a value as %2B and signs the +; a
+			// literal + that only verifies as a + was %2B when it left
+			// SignalWire: something on the way re-encoded the body. Tried
+			// before "left %-encoded", which matches too when the body has
+			// no other escape and would blame the checker.
+			add(u, probe{SchemeForm, false, formProbe(sortedParams(plusKeptParams(raw)))},
+				"valid when each literal + in the body is read as a + — the body was re-encoded on the way (a proxy or framework turned %2B into +, which form encoding reads as a space): check the raw bytes SignalWire sent, before anything re-encodes them")
+		}
 		add(u, probe{SchemeForm, false, formProbe(sortedParams(raw))},
 			"valid with the form values left %-encoded — decode each parameter (and + as a space) before concatenating")
-		add(u, probe{SchemeForm, false, formProbe(sortedParams(plusKeptParams(raw)))},
-			"valid with + left as + in the form values — in form encoding + is a space: decode it before concatenating")
 		add(u, probe{SchemeForm, false, formProbe(params)},
 			"valid with the parameters in their submitted order — sort them by name before concatenating")
 		if uu, ok := splitURL(u); ok && uu.query != "" {

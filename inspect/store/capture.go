@@ -21,7 +21,8 @@ import (
 
 const (
 	// indexEvery spaces the indexer's transactions while webhooks keep
-	// arriving: other processes see a new exchange at most this much later.
+	// arriving (other processes read what is not indexed yet from the
+	// journal: view.go).
 	indexEvery = 50 * time.Millisecond
 	// indexBatch starts a transaction without waiting once this many rows
 	// are queued, bounding its size.
@@ -165,7 +166,7 @@ func (s *Store) journalRows(batch []*writeReq, rows int, buf []byte) []byte {
 		if r.row == nil {
 			continue
 		}
-		r.id, r.jid = id, id
+		r.id = id
 		id++
 		r.row[0] = r.id
 		last = r.id
@@ -177,9 +178,10 @@ func (s *Store) journalRows(batch []*writeReq, rows int, buf []byte) []byte {
 	if err := s.jr.Append(buf, last); err != nil {
 		return buf
 	}
+	s.setTrouble(nil)
 	for _, r := range batch {
 		if r.row != nil {
-			r.answered = true
+			r.jid, r.journaled, r.answered = r.id, true, true
 			r.done <- writeResult{id: r.id}
 		}
 	}
@@ -228,14 +230,23 @@ func (q *indexQueue) signal() {
 
 // take waits for work and returns it, no sooner than notBefore unless the
 // work is urgent, large or the last; ok is false once the queue is closed
-// and empty.
-func (q *indexQueue) take(notBefore time.Time, into []*writeReq) (items []*writeReq, ok bool) {
-	var timer *time.Timer
+// and empty. With idle > 0 it returns after idle with no work too (the
+// indexer has refused rows to try again).
+func (q *indexQueue) take(notBefore time.Time, into []*writeReq, idle time.Duration) (items []*writeReq, ok bool) {
+	var timer, idleTimer *time.Timer
 	defer func() {
 		if timer != nil {
 			timer.Stop()
 		}
+		if idleTimer != nil {
+			idleTimer.Stop()
+		}
 	}()
+	var idleC <-chan time.Time
+	if idle > 0 {
+		idleTimer = time.NewTimer(idle)
+		idleC = idleTimer.C
+	}
 	for {
 		q.mu.Lock()
 		n, ready := len(q.items), q.urgent || q.closed || q.rows >= indexBatch
@@ -252,7 +263,11 @@ func (q *indexQueue) take(notBefore time.Time, into []*writeReq) (items []*write
 			return nil, false
 		}
 		if n == 0 {
-			<-q.wake
+			select {
+			case <-q.wake:
+			case <-idleC:
+				return into[:0], true
+			}
 			continue
 		}
 		if timer == nil {
@@ -278,12 +293,23 @@ func (s *Store) indexer(conn *sql.Conn, ins *inserts, q *indexQueue) {
 		last  time.Time
 	)
 	for {
-		items, ok = q.take(last.Add(indexEvery), items)
+		idle := time.Duration(0)
+		if len(s.retry) > 0 {
+			idle = retryEvery
+		}
+		items, ok = q.take(last.Add(indexEvery), items, idle)
 		if !ok {
 			break
 		}
 		last = time.Now()
 		s.write(ctx, conn, ins, items, p) // deletes indexed segments (onCommit)
+	}
+	if len(s.retry) > 0 {
+		s.retried = time.Time{}
+		s.write(ctx, conn, ins, nil, p) // a last try
+		for _, r := range s.retry {
+			s.keepJournal = s.keepJournal || r.journaled
+		}
 	}
 	p.final(ctx, conn)
 	// Give back what is left of the reservation, unless another process

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -88,5 +89,82 @@ func TestJournalSavesUnderAForeignWriteLock(t *testing.T) {
 		if err != nil || x.Request.Path != p {
 			t.Errorf("#%d: %v, %+v; want %s", id, err, x, p)
 		}
+	}
+}
+
+// A reader in another process sees what a listener has answered at once,
+// even before the listener's indexer has put it into SQLite (here it
+// cannot: another connection holds the write lock).
+func TestReadersSeeJournaledRowsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "swhook.db")
+	listener, err := Open(ctx, path, Options{Journal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close()
+	indexed := &exchange.Exchange{Time: time.Unix(1, 0).UTC(), Request: exchange.Request{Path: "/indexed"}, Response: exchange.Response{Status: 200}}
+	if err := listener.Save(ctx, indexed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listener.LatestID(ctx); err != nil { // indexed
+		t.Fatal(err)
+	}
+	release := holdWriteLock(t, path)
+	defer release()
+	var told []*exchange.Exchange
+	for i, status := range []int{200, 500, 200} {
+		x := full()
+		x.Time = time.Unix(int64(10+i), 0).UTC()
+		x.Request.Path = fmt.Sprintf("/journaled/%d", i)
+		x.Response.Status, x.Response.Error = status, ""
+		if err := listener.Save(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+		told = append(told, x)
+	}
+
+	reader, err := Open(ctx, path, Options{MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	last, err := reader.Last(ctx)
+	if err != nil || last.Request.Path != "/journaled/2" {
+		t.Fatalf("Last = %+v, %v; want /journaled/2", last, err)
+	}
+	for _, x := range told {
+		got, err := reader.Get(ctx, x.ID)
+		if err != nil {
+			t.Fatalf("Get(%d): %v", x.ID, err)
+		}
+		if !reflect.DeepEqual(got, x) {
+			t.Errorf("#%d read from the journal differs:\n got %+v\nwant %+v", x.ID, got, x)
+		}
+	}
+	if n, err := reader.Count(ctx, Query{}); err != nil || n != 4 {
+		t.Errorf("Count = %d, %v; want 4", n, err)
+	}
+	if n, err := reader.Count(ctx, Query{Status: "5xx"}); err != nil || n != 1 {
+		t.Errorf("Count(5xx) = %d, %v; want 1", n, err)
+	}
+	if id, err := reader.LatestID(ctx); err != nil || id != told[2].ID {
+		t.Errorf("LatestID = %d, %v; want %d", id, err, told[2].ID)
+	}
+	xs, err := reader.List(ctx, Query{Limit: 2, Summary: true})
+	if err != nil || len(xs) != 2 || xs[0].ID != told[2].ID || xs[1].ID != told[1].ID {
+		t.Errorf("List(limit 2) = %d rows, %v", len(xs), err)
+	}
+	xs, err = reader.List(ctx, Query{Failed: true})
+	if err != nil || len(xs) != 1 || xs[0].Request.Path != "/journaled/1" {
+		t.Errorf("List(failed) = %d rows, %v", len(xs), err)
+	}
+	// Once indexed, each row is there once.
+	release()
+	if _, err := listener.LatestID(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := reader.Count(ctx, Query{}); err != nil || n != 4 {
+		t.Errorf("after indexing: Count = %d, %v; want 4", n, err)
 	}
 }

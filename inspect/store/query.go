@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,13 +37,18 @@ func (s *Store) Last(ctx context.Context) (*exchange.Exchange, error) {
 
 // List returns the exchanges q selects, newest first.
 func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error) {
+	if strings.TrimSpace(q.Detail) != "" {
+		return s.listByDetail(ctx, q)
+	}
 	where, args, err := q.where()
 	if err != nil {
 		return nil, err
 	}
-	if err := s.sync(ctx); err != nil {
+	v, err := s.view(ctx)
+	if err != nil {
 		return nil, err
 	}
+	defer v.close()
 	query := summaryFrom
 	if !q.Summary {
 		query = fullFrom
@@ -61,14 +68,32 @@ func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error)
 	default:
 		query += " ORDER BY id DESC"
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	out, err := listFrom(ctx, v.q, query, args, q.Summary)
+	if err != nil || !v.pending {
+		return out, err
+	}
+	more, err := listFrom(ctx, v.q, onPending(query), args, q.Summary)
+	if err != nil {
+		return nil, err
+	}
+	// Both newest first, no ID in both (see view): merge, then cut.
+	out = append(out, more...)
+	slices.SortStableFunc(out, func(a, b *exchange.Exchange) int { return cmp.Compare(b.ID, a.ID) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+func listFrom(ctx context.Context, db querier, query string, args []any, summary bool) ([]*exchange.Exchange, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list exchanges: %w", err)
 	}
 	defer rows.Close()
 	var out []*exchange.Exchange
 	for rows.Next() {
-		x, err := scan(rows, q.Summary)
+		x, err := scan(rows, summary)
 		if err != nil {
 			return nil, err
 		}
@@ -82,28 +107,27 @@ func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error)
 
 // Count returns how many exchanges q selects (Limit ignored).
 func (s *Store) Count(ctx context.Context, q Query) (int, error) {
+	if strings.TrimSpace(q.Detail) != "" {
+		q.Limit, q.Summary = 0, true
+		xs, err := s.listByDetail(ctx, q)
+		return len(xs), err
+	}
 	where, args, err := q.where()
 	if err != nil {
 		return 0, err
 	}
-	if err := s.sync(ctx); err != nil {
-		return 0, err
-	}
-	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM exchanges"+where, args...).Scan(&n); err != nil {
+	n, err := s.aggregate(ctx, "SELECT COUNT(*) FROM exchanges"+where, args, func(a, b int64) int64 { return a + b })
+	if err != nil {
 		return 0, fmt.Errorf("count exchanges: %w", err)
 	}
-	return n, nil
+	return int(n), nil
 }
 
 // LatestID returns the highest ID in the store (0 when empty), so a running
 // listen can notice exchanges another process added (replays).
 func (s *Store) LatestID(ctx context.Context) (int64, error) {
-	if err := s.sync(ctx); err != nil {
-		return 0, err
-	}
-	var id int64
-	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM exchanges").Scan(&id); err != nil {
+	id, err := s.aggregate(ctx, "SELECT COALESCE(MAX(id), 0) FROM exchanges", nil, func(a, b int64) int64 { return max(a, b) })
+	if err != nil {
 		return 0, fmt.Errorf("latest exchange: %w", err)
 	}
 	return id, nil
@@ -118,14 +142,38 @@ func (s *Store) OldestID(ctx context.Context, q Query) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := s.sync(ctx); err != nil {
-		return 0, err
-	}
-	var id int64
-	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MIN(id), 0) FROM exchanges"+where, args...).Scan(&id); err != nil {
+	id, err := s.aggregate(ctx, "SELECT COALESCE(MIN(id), 0) FROM exchanges"+where, args, func(a, b int64) int64 {
+		if a == 0 || b != 0 && b < a {
+			return b
+		}
+		return a
+	})
+	if err != nil {
 		return 0, fmt.Errorf("oldest exchange: %w", err)
 	}
 	return id, nil
+}
+
+// aggregate runs a one-number query on the store and, when the view has
+// pending rows, on them too, and combines the two.
+func (s *Store) aggregate(ctx context.Context, query string, args []any, combine func(a, b int64) int64) (int64, error) {
+	v, err := s.view(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer v.close()
+	var n int64
+	if err := v.q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, err
+	}
+	if v.pending {
+		var m int64
+		if err := v.q.QueryRowContext(ctx, onPending(query), args...).Scan(&m); err != nil {
+			return 0, err
+		}
+		n = combine(n, m)
+	}
+	return n, nil
 }
 
 // CheckStatusFilter reports whether s is a Query.Status filter the store
@@ -225,10 +273,21 @@ func (q Query) where() (string, []any, error) {
 		conds = append(conds, "call_id = ? AND call_id <> ''") // the partial index's term
 		args = append(args, q.Call)
 	}
+	if q.Calls != nil {
+		if len(q.Calls) == 0 {
+			conds = append(conds, "0")
+		} else {
+			ph := strings.TrimSuffix(strings.Repeat("?,", len(q.Calls)), ",")
+			conds = append(conds, "call_id IN ("+ph+") AND call_id <> ''")
+			for _, c := range q.Calls {
+				args = append(args, c)
+			}
+		}
+	}
 	// When the failure index is the only one that applies, say so.
 	failedOnly := (q.Failed || strings.EqualFold(strings.TrimSpace(q.Status), "error")) &&
 		q.Kind == "" && (q.Signature == "" || q.Signature == string(exchange.SigValid)) &&
-		q.Listener == "" && q.Call == ""
+		q.Listener == "" && q.Call == "" && q.Calls == nil
 	if len(conds) == 0 {
 		return "", nil, nil
 	}
@@ -259,3 +318,35 @@ func isLeafKind(k string) bool {
 
 // headersDoc is what the headers column held, as JSON, in rows written
 // before schema version 2.
+
+// listByDetail is List for a Query with a Detail. The detail lives in each
+// row's head, not in a column SQL can test, so the other filters select
+// summaries, the detail is matched here, and whole exchanges (when asked
+// for) are read by ID afterwards. It serves `list --event ringing`, a
+// person's query, not the live path.
+func (s *Store) listByDetail(ctx context.Context, q Query) ([]*exchange.Exchange, error) {
+	d := strings.TrimSpace(q.Detail)
+	all := q
+	all.Detail, all.Limit, all.Summary = "", 0, true
+	xs, err := s.List(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	var out []*exchange.Exchange
+	for _, x := range xs {
+		if strings.EqualFold(x.Event.Detail, d) {
+			out = append(out, x)
+			if q.Limit > 0 && len(out) == q.Limit {
+				break
+			}
+		}
+	}
+	if q.Summary || len(out) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(out))
+	for i, x := range out {
+		ids[i] = x.ID
+	}
+	return s.List(ctx, Query{IDs: ids})
+}

@@ -12,8 +12,9 @@
 //	checkpointer (checkpoint.go): WAL pages into the file, off the writers' path
 //	Open: recover.go inserts what a killed listener's journal still held
 //
-// Read path (query.go): List/Get/Count ─ sync (this process's pending
-// rows indexed first) ─ one SELECT on the pool ─ scan (codec.go).
+// Read path (query.go, view.go): List/Get/Count ─ sync (this process's
+// pending rows indexed first) ─ other listeners' journals read (rows not
+// in SQLite yet go to temp.pending) ─ the SELECT, on both ─ scan (codec.go).
 //
 // Layout: one row per exchange. The columns lists filter and sort on are
 // real columns (indexed where a query uses them); the rest of the exchange
@@ -60,6 +61,11 @@ var ErrClosed = errors.New("store is closed")
 // creating a directory tree just to list nothing.
 var ErrNoStore = errors.New("no store yet")
 
+// ErrReadOnly is returned by Open with Options.Journal (a listener) when
+// the store cannot be written: better to refuse to start than to answer
+// webhooks and keep none.
+var ErrReadOnly = errors.New("store is read-only")
+
 // Options tune a store.
 type Options struct {
 	// Keep is how many exchanges to keep; older ones are pruned. 0 keeps all.
@@ -82,11 +88,17 @@ type Options struct {
 	// (synchronous=NORMAL) is durable across a crash or kill -9 of swhook;
 	// see the comment in Open.
 	FullSync bool
+	// OnTrouble, when set, is told each time the store stops saving
+	// exchanges (err says why: a full disk, say) and when it saves again
+	// (nil), so a listener can say so loudly: see Store.Trouble. It is
+	// called from the store's own goroutines and must not block.
+	OnTrouble func(err error)
 	// Journal makes Save durable by appending to a capture journal (see
-	// journal.go) instead of committing to SQLite, which an indexer then
-	// does in bulk: what `swhook listen` uses, for throughput. Reads in
-	// this process still see every Save that returned; other processes see
-	// it within indexEvery. Ignored where file locks are not available.
+	// package journal) instead of committing to SQLite, which an indexer
+	// then does in bulk: what `swhook listen` uses, for throughput. Reads
+	// in this process still see every Save that returned, and so do other
+	// processes' (they read the journal too: view.go). Ignored where file
+	// locks are not available.
 	Journal bool
 
 	// checkpointEvery, truncateAfter and restartFrames override the
@@ -102,6 +114,9 @@ type Query struct {
 	AfterID  int64 // only IDs > AfterID (catching up)
 	IDs      []int64
 	Kind     string // event kind, or a prefix such as "call" for call.*
+	// Detail is an event detail word ("ringing", "delivered"), matched
+	// case-insensitively: what the live view's event:ringing selects.
+	Detail string
 	// Status filters the response status: "5xx", "4xx", "2xx", or an exact
 	// code such as "404"; "error" is human.HandlerFailed: unreachable, cut
 	// off, or a 5xx answer.
@@ -121,6 +136,8 @@ type Query struct {
 	// Call selects one call's webhooks: its identity, as
 	// exchange.CallRef.Group gives it (child legs included).
 	Call string
+	// Calls selects the webhooks of any of these calls.
+	Calls []string
 }
 
 // Store is an open exchange store. It is safe for concurrent use.
@@ -160,10 +177,22 @@ type Store struct {
 	jr  captureJournal
 	ids ids
 	// keepJournal is set (by the indexer) when a journaled row could not
-	// be inserted: from then on the journal is kept for recovery.
+	// be inserted, nor kept to try again: from then on the journal is kept
+	// for recovery.
 	keepJournal bool
-	closeOnce   sync.Once
-	closeErr    error
+	// retry holds the rows SQLite refused, tried again every retryEvery
+	// (retried: when last); writer or indexer goroutine only.
+	retry   []*writeReq
+	retried time.Time
+	// trouble is why the last exchange is not durable, or nil: Trouble.
+	troubleMu sync.Mutex
+	trouble   error
+	// jrPrefix names the journal's files (empty without one): reads skip
+	// this process's own journal, which sync brings in.
+	jrPrefix  string
+	ddlCache  // see pendingDDL
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // captureJournal is what the store needs of its capture journal
@@ -182,12 +211,12 @@ type writeReq struct {
 	fn   func(ctx context.Context, conn *sql.Conn) error
 	done chan writeResult // buffered: the writer never waits for a Save that gave up
 
-	// In journal mode: the ID capture gave the row (id, until the indexer
-	// renumbers it; jid, as journaled), whether its saver has been
-	// answered (it was journaled), and the indexer's failure, if any.
-	id, jid  int64
-	answered bool
-	err      error
+	// The ID capture gave the row (id, until the indexer renumbers it;
+	// jid, as journaled), whether it is in the journal, and whether its
+	// saver has been answered (journaled, inserted or refused).
+	id, jid   int64
+	journaled bool
+	answered  bool
 }
 
 type writeResult struct {
@@ -227,6 +256,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if err := prepareFile(path, opts.MustExist); err != nil {
 		return nil, err
+	}
+	if opts.Journal {
+		if err := checkWritable(path); err != nil {
+			return nil, err
+		}
 	}
 
 	// synchronous: in WAL mode, NORMAL means a commit is written to the WAL
@@ -316,6 +350,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			for _, r := range rows {
 				top = max(top, r.jid) // 0 for a row never journaled
 			}
+			for _, r := range s.retry {
+				if r.jid > 0 {
+					top = min(top, r.jid-1) // its segment stays
+				}
+			}
 			s.jr.IndexedThrough(top)
 		}
 	}
@@ -336,6 +375,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 		ins.settle = s.settle
+		s.jrPrefix = s.jr.(*journal.Journal).Prefix()
 		q := newIndexQueue()
 		go s.capture(q)
 		go s.indexer(conn, ins, q)

@@ -17,8 +17,10 @@ import (
 // right after loses nothing. Concurrent Saves are committed together (group
 // commit), so durability costs one commit per batch, not per exchange.
 //
-// If ctx ends before the commit, Save returns ctx.Err() and leaves x.ID
-// alone, but the exchange is still written when the writer reaches it: a
+// When the store cannot save x (see Trouble), Save returns the reason and
+// still sets x.ID: the exchange keeps its own number, and is saved under it
+// once the store can. If ctx ends before the commit, Save returns ctx.Err()
+// and leaves x.ID alone, but the exchange is still written when the writer reaches it: a
 // webhook is never dropped because its caller stopped waiting.
 func (s *Store) Save(ctx context.Context, x *exchange.Exchange) error {
 	row, err := encode(x)
@@ -26,11 +28,31 @@ func (s *Store) Save(ctx context.Context, x *exchange.Exchange) error {
 		return fmt.Errorf("save exchange: %w", err)
 	}
 	res, err := s.do(ctx, &writeReq{row: row, done: make(chan writeResult, 1)})
-	if err != nil {
-		return err
+	if res.id != 0 {
+		x.ID = res.id
 	}
-	x.ID = res.id
-	return nil
+	return err
+}
+
+// setTrouble records whether the last exchange the store was given is
+// durable (nil) or why not, and tells Options.OnTrouble when that changes.
+func (s *Store) setTrouble(err error) {
+	s.troubleMu.Lock()
+	changed := (err == nil) != (s.trouble == nil)
+	s.trouble = err
+	s.troubleMu.Unlock()
+	if changed && s.opts.OnTrouble != nil {
+		s.opts.OnTrouble(err)
+	}
+}
+
+// Trouble says why exchanges are not being saved right now — neither the
+// capture journal nor SQLite took the last one (a full disk, say) — or
+// nil when they are. Rows it refused are tried again until they go in.
+func (s *Store) Trouble() error {
+	s.troubleMu.Lock()
+	defer s.troubleMu.Unlock()
+	return s.trouble
 }
 
 // do hands r to the writer and waits for its result.
@@ -116,6 +138,12 @@ func (s *Store) gather(batch []*writeReq, r *writeReq) []*writeReq {
 // write commits a batch on the write connection: a checkpoint first when the
 // checkpointer asked for one, and a prune with it when one is due.
 func (s *Store) write(ctx context.Context, conn *sql.Conn, ins *inserts, batch []*writeReq, p *pruner) {
+	if len(s.retry) > 0 && time.Since(s.retried) >= retryEvery {
+		// Refused rows first: they are older.
+		s.retried = time.Now()
+		batch = append(s.retry[:len(s.retry):len(s.retry)], batch...)
+		s.retry = nil
+	}
 	if s.walFrames >= s.opts.restartFrames || s.restartDue.Load() {
 		s.restartWAL(ctx, conn)
 	}
@@ -239,39 +267,91 @@ func (s *Store) commit(ctx context.Context, conn *sql.Conn, ins *inserts, batch 
 					r.row[0] = nil
 					ids, err = s.insertPatiently(ctx, conn, ins, []*writeReq{r}, 0)
 				}
+				var id int64
 				if err == nil {
-					inserted++
-					r.id = ids[0]
+					id = ids[0]
 				}
-				r.finish(err)
-				s.keepJournal = s.keepJournal || err != nil && r.answered
+				inserted += s.outcome(r, id, err)
 			}
 			continue
 		}
 		for i, r := range rows {
+			var id int64
 			if err == nil {
-				inserted++
-				r.id = ids[i]
+				id = ids[i]
 			}
-			r.finish(err)
-			s.keepJournal = s.keepJournal || err != nil && r.answered
+			inserted += s.outcome(r, id, err)
 		}
 	}
 	return inserted
 }
 
+// maxRetry bounds the rows kept in memory to be tried again while SQLite
+// refuses them (a full disk): beyond it a row that was journaled waits in
+// the journal for the next Open, and one that was not is lost, loudly.
+const maxRetry = 100_000
+
+// retryEvery spaces the attempts to insert refused rows again.
+const retryEvery = 250 * time.Millisecond
+
+// outcome records what became of a row SQLite was given: inserted under
+// id (it returns 1), or refused. A refused row keeps its ID and is tried
+// again before the next batches (retry) — with a full disk, saving resumes
+// as soon as there is room — and its saver, unless the journal already
+// answered, hears of the failure once, with the row's ID, so the view
+// keeps it apart from the others.
+func (s *Store) outcome(r *writeReq, id int64, err error) int {
+	if err == nil {
+		r.id = id
+		r.finish(nil)
+		s.setTrouble(nil)
+		return 1
+	}
+	if r.id == 0 {
+		// Direct mode: the number its rolled-back transaction gave it
+		// stays its own, to be known by.
+		if v, ok := r.row[0].(int64); ok {
+			r.id = v
+		} else {
+			r.id = s.ids.c.Take(1)
+			r.row[0] = r.id
+		}
+	}
+	r.finish(err)
+	if !r.journaled {
+		s.setTrouble(err) // this one is not durable anywhere
+	}
+	if isFull(err) {
+		// Let the WAL start over before the next try: it then reuses the
+		// space it has rather than ask for more.
+		s.restartDue.Store(true)
+	}
+	if len(s.retry) < maxRetry && !isConstraint(err) {
+		s.retry = append(s.retry, r)
+		return 0
+	}
+	s.keepJournal = s.keepJournal || r.journaled
+	return 0
+}
+
 // finish records a row's outcome and answers its saver, unless the
-// capture journal already did.
+// capture journal (or an earlier failure) already did.
 func (r *writeReq) finish(err error) {
-	r.err = err
 	if r.answered {
 		return
 	}
+	r.answered = true
 	if err != nil {
-		r.done <- writeResult{err: err}
+		r.done <- writeResult{id: r.id, err: err}
 		return
 	}
 	r.done <- writeResult{id: r.id}
+}
+
+// isFull reports SQLITE_FULL (a full disk).
+func isFull(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == 13
 }
 
 // isConstraint reports SQLITE_CONSTRAINT (a row whose ID is taken).

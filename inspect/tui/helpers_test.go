@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/timeline"
 	"github.com/swhook/swhook/inspect/tui/theme"
 )
 
@@ -211,5 +212,70 @@ func (s boundedSource) dropBelow(id int64) {
 		if k < id {
 			delete(s.xs, k)
 		}
+	}
+}
+
+// callMemSource is a memSource that also groups its rows into calls, as
+// the store does by its call index.
+type callMemSource struct{ *memSource }
+
+func (s callMemSource) Call(ctx context.Context, id string) ([]*exchange.Exchange, error) {
+	all, _ := s.List(ctx, 0, 0)
+	var out []*exchange.Exchange
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].Call.Group() == id {
+			out = append(out, all[i])
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no such call")
+	}
+	return out, nil
+}
+
+func (s callMemSource) Calls(ctx context.Context, before int64, limit int) ([]timeline.Summary, error) {
+	all, _ := s.List(ctx, 0, 0)
+	seen := map[string]bool{}
+	var out []timeline.Summary
+	for _, x := range all { // newest first
+		g := x.Call.Group()
+		if g == "" || seen[g] {
+			continue
+		}
+		seen[g] = true
+		xs, _ := s.Call(ctx, g)
+		if sum := timeline.Summarize(g, xs); before == 0 || sum.NewestID < before {
+			out = append(out, sum)
+		}
+	}
+	return out[:min(len(out), limit)], nil
+}
+
+// callFixture is two interleaved calls — the first with a Dial whose
+// child leg's status callbacks name it as parent — and a message.
+func callFixture() []*exchange.Exchange {
+	a, b := "3f2a9c1e-5d4b-4a6f-8e7d-1c2b3a4f5e6d", "b7c8d9e0-1f2a-4b3c-8d4e-5f6a7b8c9d0e"
+	leg := "7c2f3c38-0a6e-4d8f-8e0e-6f7a4d3b2c1d"
+	at := func(x *exchange.Exchange, sec float64, call exchange.CallRef) *exchange.Exchange {
+		x.Time = t0.Add(time.Duration(sec * float64(time.Second)))
+		x.Call = call
+		return x
+	}
+	gather := sample(3, "/menu", exchange.KindCallInbound, "gather", exchange.SigValid, 200)
+	gather.Request.Body = exchange.Body("CallSid=" + a + "&Digits=1")
+	dial := sample(7, "/dialed", exchange.KindCallInbound, "dial", exchange.SigValid, 200)
+	dial.Request.Body = exchange.Body("CallSid=" + a + "&DialCallStatus=busy")
+	done := sample(8, "/status", exchange.KindCallStatus, "completed", exchange.SigValid, 204)
+	done.Request.Body = exchange.Body("CallSid=" + a + "&CallStatus=completed&CallDuration=14")
+	return []*exchange.Exchange{
+		at(sample(1, "/voice", exchange.KindCallInbound, "ringing", exchange.SigValid, 200), 0, exchange.CallRef{ID: a}),
+		at(sample(2, "/voice", exchange.KindCallInbound, "ringing", exchange.SigValid, 200), 1, exchange.CallRef{ID: b}),
+		at(gather, 4.8, exchange.CallRef{ID: a}),
+		at(sample(4, "/leg", exchange.KindCallStatus, "ringing", exchange.SigValid, 204), 5, exchange.CallRef{ID: leg, Parent: a}),
+		at(sample(5, "/status", exchange.KindCallStatus, "completed", exchange.SigInvalid, 204), 6, exchange.CallRef{ID: b}),
+		at(sample(6, "/leg", exchange.KindCallStatus, "busy", exchange.SigValid, 204), 9, exchange.CallRef{ID: leg, Parent: a}),
+		at(dial, 9.1, exchange.CallRef{ID: a}),
+		at(done, 14, exchange.CallRef{ID: a}),
+		at(sample(9, "/sms", exchange.KindMessageInbound, "received", exchange.SigValid, 200), 15, exchange.CallRef{ID: "0a059168-ead0-41af-9d1f-343dae832527"}),
 	}
 }

@@ -55,6 +55,8 @@ const (
 	modeDetail
 	modeHelp
 	modeCurl
+	modeTimeline // one call's webhooks (t)
+	modeCalls    // one line per call (C)
 )
 
 // maxCatchUp bounds one gap fetch, so a huge burst cannot stall the view.
@@ -95,6 +97,9 @@ type Model struct {
 	loadingOlder bool
 	noOlder      bool
 	detailWant   int64 // the ID whose details are being fetched
+	detailFrom   mode  // where Esc from the detail pane returns to
+	tl           *timelineView
+	cl           *callsView
 	feed         *feedReader
 
 	status    string

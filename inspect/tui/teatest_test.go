@@ -94,6 +94,11 @@ func TestGolden(t *testing.T) {
 		keys  []string
 		wait  string // text the screen shows once the scene is reached
 		extra func(tm *teatest.TestModel)
+		calls bool // the source groups its rows into calls
+		// then are keys sent once the screen shows first (a view that
+		// loads before it takes keys).
+		first string
+		then  []string
 	}
 	scenes := []scene{
 		{name: "startup", wait: "Waiting for webhooks"},
@@ -121,19 +126,35 @@ func TestGolden(t *testing.T) {
 		{name: "sent", xs: sentFixture(), wait: "⚡"},
 		{name: "detail_sent_request", xs: sentFixture(), keys: []string{"enter"}, wait: "Parameters"},
 		{name: "detail_sent_signature", xs: sentFixture(), keys: []string{"enter", "tab", "tab"}, wait: "Signature  RSOYDt4T1cUTdK1PDd93"},
+		// Issue 16: from a row, t opens its call as a timeline (the leg
+		// indented under the call); C lists one line per call.
+		{name: "timeline", xs: callFixture(), calls: true, keys: []string{"k", "k", "k", "t"}, wait: "dial action busy"},
+		{name: "timeline_detail", xs: callFixture(), calls: true, keys: []string{"k", "t"}, first: "dial action busy", then: []string{"k", "enter"}, wait: "Parameters"},
+		{name: "calls", xs: callFixture(), calls: true, keys: []string{"C"}, wait: "newest first"},
 	}
 	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}, {220, 30}} {
 		for _, sc := range scenes {
-			if size.w > 120 && sc.name != "rows" && sc.name != "sent" {
+			if size.w > 120 && sc.name != "rows" && sc.name != "sent" && sc.name != "timeline" {
 				continue // a wide terminal: the table's spread is what to see
 			}
 			t.Run(fmt.Sprintf("%dx%d_%s", size.w, size.h, sc.name), func(t *testing.T) {
-				m := newTestModel(newMemSource(sc.xs...), nil, sc.mod)
+				var src Source = newMemSource(sc.xs...)
+				if sc.calls {
+					src = callMemSource{newMemSource(sc.xs...)}
+				}
+				m := newTestModel(src, nil, sc.mod)
 				tm := startTest(t, m, size.w, size.h)
-				if len(sc.xs) > 0 {
+				switch {
+				case sc.calls:
+					waitScreen(t, tm, "/sms")
+				case len(sc.xs) > 0:
 					waitScreen(t, tm, "recording")
 				}
 				sendKeys(tm, sc.keys...)
+				if sc.first != "" {
+					waitScreen(t, tm, sc.first)
+					sendKeys(tm, sc.then...)
+				}
 				if sc.extra != nil {
 					sc.extra(tm)
 				}

@@ -77,6 +77,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.after(boundsEvery, boundsTickMsg{})
 	case detailMsg:
 		return m, m.onDetail(msg)
+	case timelineMsg:
+		m.onTimeline(msg)
+		return m, nil
+	case callsMsg:
+		m.onCalls(msg)
+		return m, nil
 	case replayMsg:
 		m.onReplay(msg)
 		return m, nil
@@ -127,6 +133,10 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case modeDetail:
 		return m, m.detailKey(msg)
+	case modeTimeline:
+		return m, m.timelineKey(msg)
+	case modeCalls:
+		return m, m.callsKey(msg)
 	}
 	return m, m.listKey(msg)
 }
@@ -161,9 +171,14 @@ func (m *Model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.mode = modeDetail
+		m.detailFrom = modeList
 		m.detailWant = x.ID
 		m.detail.SetExchange(x) // the summary, until the whole arrives
 		return m.fetch(x.ID, false)
+	case key.Matches(msg, k.Timeline):
+		return m.openTimeline(m.list.Selected())
+	case key.Matches(msg, k.Calls):
+		return m.loadCalls(0)
 	case key.Matches(msg, k.Filter):
 		m.filtering = true
 		m.filterSaved = m.list.Filter()
@@ -196,7 +211,9 @@ func (m *Model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Back):
-		m.mode = modeList
+		m.mode = m.detailFrom
+	case key.Matches(msg, k.Timeline):
+		return m.openTimeline(m.detail.Exchange())
 	case key.Matches(msg, k.NextTab):
 		m.detail.NextTab()
 	case key.Matches(msg, k.PrevTab):

@@ -44,6 +44,10 @@ func (m *Model) Render() string {
 		body = m.helpView()
 	case modeCurl:
 		body = m.curlView()
+	case modeTimeline:
+		body = m.timelineBody()
+	case modeCalls:
+		body = m.callsBody()
 	default:
 		body = m.list.View(m.st, m.cfg.Location, m.now(), m.emptyText())
 	}
@@ -108,6 +112,10 @@ func (m *Model) context() keys.Context {
 		return keys.InHelp
 	case m.mode == modeCurl:
 		return keys.InCurl
+	case m.mode == modeTimeline:
+		return keys.InTimeline
+	case m.mode == modeCalls:
+		return keys.InCalls
 	}
 	return keys.InList
 }

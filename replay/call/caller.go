@@ -3,11 +3,15 @@ package call
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // Ask is what the call asks of the caller.
@@ -154,15 +158,92 @@ func (s *Script) Dial(ctx context.Context, target string) (string, error) {
 
 func (s *Script) HangupAfter() time.Duration { return s.Hangup }
 
-// Terminal asks the person at the keyboard, one line per question.
+// Terminal asks the person at the keyboard. At a Gather on a real
+// terminal it works like a phone's keypad: each key counts as it is
+// pressed, and the Gather ends on its finish key or its number of digits
+// without Enter. Elsewhere (and for Record and Dial) it asks one line per
+// question.
 type Terminal struct {
 	in  *bufio.Reader
 	out io.Writer
+	// raw puts the terminal into raw mode and returns the restore; nil
+	// means line mode.
+	raw func() (func(), error)
 }
 
-// NewTerminal reads answers from in and asks on out.
+// NewTerminal reads answers from in and asks on out; when in is a
+// terminal, Gathers read single keys.
 func NewTerminal(in io.Reader, out io.Writer) *Terminal {
-	return &Terminal{in: bufio.NewReader(in), out: out}
+	t := &Terminal{in: bufio.NewReader(in), out: out}
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fd := int(f.Fd())
+		t.raw = func() (func(), error) {
+			old, err := term.MakeRaw(fd)
+			if err != nil {
+				return nil, err
+			}
+			return func() { term.Restore(fd, old) }, nil
+		}
+	}
+	return t
+}
+
+// ErrHungUp is the caller pressing Ctrl-C at the keypad: the call ends as
+// a caller's hang-up.
+var ErrHungUp = errors.New("the caller hung up (Ctrl-C)")
+
+// keypad reads keys one at a time in raw mode. ok is false when raw mode
+// is not available (line mode is used instead).
+func (t *Terminal) keypad(a Ask) (r Reply, ok bool, err error) {
+	if t.raw == nil || !a.DTMF {
+		return Reply{}, false, nil
+	}
+	speak := ""
+	if a.Speech {
+		speak = ", s to speak"
+	}
+	fmt.Fprint(t.out, "  ☎ press keys (Enter ends, Enter alone is silence"+speak+", Ctrl-C hangs up) > ")
+	restore, err := t.raw()
+	if err != nil {
+		return Reply{}, false, nil
+	}
+	var keys []byte
+	defer func() {
+		restore()
+		fmt.Fprint(t.out, "\n")
+	}()
+	for {
+		c, err := t.in.ReadByte()
+		if err != nil {
+			return Reply{Digits: string(keys)}, true, nil
+		}
+		switch {
+		case c == 3 || c == 4: // Ctrl-C, Ctrl-D
+			return Reply{}, true, ErrHungUp
+		case c == '\r' || c == '\n':
+			return Reply{Digits: string(keys)}, true, nil
+		case c == 0x7f || c == 8:
+			if len(keys) > 0 {
+				keys = keys[:len(keys)-1]
+				fmt.Fprint(t.out, "\b \b")
+			}
+		case c == 's' && a.Speech && len(keys) == 0:
+			restore()
+			restore = func() {}
+			fmt.Fprint(t.out, "\r\n")
+			line, err := t.line("  ☎ say (type the words, then Enter) > ")
+			if err != nil || line == "" {
+				return Reply{}, true, nil
+			}
+			return Reply{Speech: line}, true, nil
+		case strings.IndexByte("0123456789*#", c) >= 0:
+			keys = append(keys, c)
+			fmt.Fprintf(t.out, "%c", c)
+			if strings.IndexByte(a.FinishOnKey, c) >= 0 || (a.NumDigits > 0 && len(keys) >= a.NumDigits) {
+				return Reply{Digits: string(keys)}, true, nil
+			}
+		}
+	}
 }
 
 func (t *Terminal) line(prompt string) (string, error) {
@@ -175,6 +256,9 @@ func (t *Terminal) line(prompt string) (string, error) {
 }
 
 func (t *Terminal) Gather(ctx context.Context, a Ask) (Reply, error) {
+	if r, ok, err := t.keypad(a); ok || err != nil {
+		return r, err
+	}
 	what := "press keys"
 	switch {
 	case a.Speech && a.DTMF:

@@ -99,3 +99,22 @@ func TestSegments(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagingRedirect: <Redirect> fetches the next answer with the
+// inbound message's parameters.
+func TestMessagingRedirect(t *testing.T) {
+	a := newApp(t)
+	a.route("/sms", func(url.Values) string { return Resp(E("Redirect").T("/other")) })
+	a.route("/other", func(f url.Values) string { return Resp(E("Message").T("from other: " + f.Get("Body"))) })
+	s, ev := sendMessage(t, a, Inbound{Body: "ping"})
+	if got := a.paths(); !reflect.DeepEqual(got, []string{"/sms", "/other"}) {
+		t.Fatalf("requests %v", got)
+	}
+	if sms := ev.Of(call.EvSMS); len(sms) != 1 || sms[0].Text != "from other: ping" {
+		t.Errorf("replies %+v", sms)
+	}
+	a.checkSigned("")
+	if s.Failed() {
+		t.Error(s.Errors())
+	}
+}

@@ -2,6 +2,7 @@ package cxml
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -312,6 +313,9 @@ func (v *voice) gather(ctx context.Context, n *Node, base string) (outcome, bool
 	}
 	s.Emit(call.Event{Type: call.EvGather, Text: describeGather(ask, n)})
 	reply, err := s.Caller().Gather(ctx, ask)
+	if errors.Is(err, call.ErrHungUp) {
+		return outcome{end: true, status: "completed", why: err.Error()}, false
+	}
 	if err != nil {
 		return outcome{end: true, status: "canceled", why: err.Error()}, false
 	}

@@ -438,3 +438,31 @@ func TestHangupAfterAndSpeech(t *testing.T) {
 		t.Errorf("hangup %+v, want the caller's after 30 s", h)
 	}
 }
+
+// TestActionOnEmptyResult: a silent caller still reaches the action when
+// the Gather asks for it, with empty Digits.
+func TestActionOnEmptyResult(t *testing.T) {
+	a := newApp(t)
+	a.route("/voice", func(url.Values) string {
+		return Resp(E("Gather", "action", "/empty", "actionOnEmptyResult", "true").K(E("Say").T("Anything?")), E("Say").T("not reached"))
+	})
+	a.route("/empty", func(f url.Values) string { return Resp(E("Say").T("Digits=[" + f.Get("Digits") + "]")) })
+	r := play(t, call.Config{URL: a.url("/voice")}, []string{"-"}, nil, -1)
+	if got := r.said(); !reflect.DeepEqual(got, []string{"Anything?", "Digits=[]"}) {
+		t.Errorf("said %q", got)
+	}
+	if e := a.to("/empty"); len(e) != 1 || !e[0].Form.Has("Digits") {
+		t.Errorf("action %+v", e)
+	}
+}
+
+// TestRealtimePause: with --realtime a Pause really waits.
+func TestRealtimePause(t *testing.T) {
+	a := newApp(t)
+	a.route("/voice", func(url.Values) string { return Resp(E("Pause", "length", "1")) })
+	start := time.Now()
+	r := play(t, call.Config{URL: a.url("/voice"), Clock: call.RealClock(nil)}, nil, nil, -1)
+	if d := time.Since(start); d < time.Second || r.s.Failed() {
+		t.Errorf("a 1 s Pause took %s with --realtime (errors %v)", d, r.codes())
+	}
+}

@@ -2,21 +2,18 @@ package trigger
 
 import (
 	"encoding/json"
-	"flag"
 	"math/rand/v2"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/replay"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var fixedNow = func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) }
 
@@ -50,27 +47,6 @@ func everyWebhook(t *testing.T) []built {
 	return out
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file:\n got %s\nwant %s", name, got, want)
-	}
-}
-
 func render(ws ...Webhook) []byte {
 	var b strings.Builder
 	for _, w := range ws {
@@ -93,14 +69,14 @@ func TestPayloadGoldens(t *testing.T) {
 			if w.Name != ev.Name || w.Event.Kind != exchange.Kind(ev.Name) {
 				t.Errorf("name %q kind %q, want %q", w.Name, w.Event.Kind, ev.Name)
 			}
-			golden(t, ev.Name+".txt", render(w))
+			golden.RequireEqual(t, render(w))
 		})
 	}
 	ws, err := Sequence("call", seeded())
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "sequence-call.txt", render(ws...))
+	golden.RequireEqual(t, render(ws...))
 }
 
 var (

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"io"
 	"maps"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -73,13 +74,17 @@ type Request struct {
 	BodySize    int64       `json:"bodySize"`
 }
 
-// PostData is the request body. HAR 1.2 has only text here; a binary body
-// is written as base64 with the custom _encoding field saying so.
+// PostData is the request body. A binary body is written as base64 with the
+// custom _encoding field saying so. A form post carries its decoded
+// parameters in params beside text: tools that turn an entry into code
+// (httpsnippet, Insomnia, Postman) read a form from params and wrote every
+// form post as an empty body without them.
 type PostData struct {
-	MimeType string `json:"mimeType"`
-	Text     string `json:"text"`
-	Encoding string `json:"_encoding,omitempty"`
-	Comment  string `json:"comment,omitempty"`
+	MimeType string      `json:"mimeType"`
+	Params   []NameValue `json:"params,omitempty"`
+	Text     string      `json:"text"`
+	Encoding string      `json:"_encoding,omitempty"`
+	Comment  string      `json:"comment,omitempty"`
 }
 
 // Response is the response half of an entry.
@@ -179,6 +184,9 @@ func request(r exchange.Request) Request {
 	if len(r.Body) > 0 || r.BodySize > 0 {
 		pd := &PostData{MimeType: r.Headers.Get("Content-Type")}
 		pd.Text, pd.Encoding = text(r.Body)
+		if !r.Truncated && pd.Encoding == "" {
+			pd.Params = formParams(pd.MimeType, pd.Text)
+		}
 		if r.Truncated {
 			pd.Comment = "truncated: swhook kept " + strconv.Itoa(len(r.Body)) + " of " + strconv.FormatInt(r.BodySize, 10) + " bytes"
 		}
@@ -255,6 +263,28 @@ func query(raw string) []NameValue {
 			v = dv
 		}
 		out = append(out, NameValue{Name: k, Value: v})
+	}
+	return out
+}
+
+// formParams decodes a form body into its parameters in submission order,
+// repeated names kept; nil unless the body is a well-formed form.
+func formParams(contentType, body string) []NameValue {
+	if mt, _, _ := mime.ParseMediaType(contentType); mt != "application/x-www-form-urlencoded" || body == "" {
+		return nil
+	}
+	var out []NameValue
+	for _, seg := range strings.Split(body, "&") {
+		if seg == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(seg, "=")
+		dk, err1 := url.QueryUnescape(k)
+		dv, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil {
+			return nil // not a form after all: text alone says what was sent
+		}
+		out = append(out, NameValue{Name: dk, Value: dv})
 	}
 	return out
 }

@@ -3,17 +3,14 @@ package har
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/swhook/swhook/inspect/exchange"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func sample() []*exchange.Exchange {
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 123e6, time.UTC)
@@ -65,19 +62,7 @@ func TestGolden(t *testing.T) {
 	if err := Write(&buf, sample(), "1.2.3"); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "sample.har")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("HAR differs from %s:\n%s", path, buf.String())
-	}
+	golden.RequireEqual(t, buf.Bytes())
 }
 
 // The archive has what HAR 1.2 requires, whatever the golden says.

@@ -241,3 +241,7 @@ func (j *Journal) Mapped() bool { return j.m != nil }
 // Segment is the sequence number of the current segment: 1 until the
 // journal first moves on.
 func (j *Journal) Segment() int { return j.seq }
+
+// Prefix names this journal's files: <store>-capture-<owner>, followed by
+// ".lock" or ".<seq>.log".
+func (j *Journal) Prefix() string { return j.prefix }

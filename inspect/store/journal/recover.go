@@ -129,3 +129,45 @@ func recoverOwner(prefix string, segs []string, valid func([]any) bool, insert f
 	os.Remove(prefix + ".lock")
 	return nil
 }
+
+// Pending returns the records in the journals beside the store at dbPath
+// of every listener but the one whose journal is self (a Journal's Prefix;
+// "" for none), in the order each appended them: webhooks a listener has
+// answered that its indexer may not have put into SQLite yet, so that a
+// reader started after the answer sees them. Records may be in SQLite
+// already; a journal being written is read up to its last whole record.
+func Pending(dbPath, self string, valid func(row []any) bool) []Record {
+	if !Supported {
+		return nil
+	}
+	dir, base := filepath.Split(filepath.Clean(dbPath))
+	entries, err := os.ReadDir(cmp.Or(dir, "."))
+	if err != nil {
+		return nil
+	}
+	head := base + "-capture-"
+	var recs []Record
+	for _, e := range entries { // sorted by name: each owner's segments in order
+		name := e.Name()
+		if !strings.HasPrefix(name, head) || !strings.HasSuffix(name, ".log") {
+			continue
+		}
+		full := filepath.Join(dir, name)
+		if self != "" && strings.HasPrefix(full, self+".") {
+			continue
+		}
+		b, err := os.ReadFile(full)
+		if err != nil {
+			continue // indexed and deleted since the listing: in SQLite now
+		}
+		for len(b) > 0 {
+			id, row, n, err := NextRecord(b)
+			if err != nil || !valid(row) {
+				break
+			}
+			recs = append(recs, Record{ID: id, Row: row})
+			b = b[n:]
+		}
+	}
+	return recs
+}

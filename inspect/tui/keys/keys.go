@@ -18,8 +18,12 @@ type KeyMap struct {
 	ReplayResign   key.Binding
 	Copy           key.Binding
 	Pause          key.Binding
-	Help           key.Binding
-	Quit           key.Binding
+	// Timeline opens the selected webhook's call as a timeline; Calls
+	// switches the list between rows and one line per call.
+	Timeline key.Binding
+	Calls    key.Binding
+	Help     key.Binding
+	Quit     key.Binding
 	// Filter-input bindings.
 	Apply, Cancel key.Binding
 }
@@ -45,6 +49,8 @@ func Default() KeyMap {
 		ReplayResign: b("R", "re-sign", "R"),
 		Copy:         b("c", "curl", "c"),
 		Pause:        b("p", "pause", "p"),
+		Timeline:     b("t", "call timeline", "t"),
+		Calls:        b("C", "calls list", "C"),
 		Help:         b("?", "help", "?"),
 		Quit:         b("q", "quit", "q", "ctrl+c"),
 		Apply:        b("enter", "apply", "enter"),
@@ -62,6 +68,8 @@ const (
 	InFilter
 	InHelp
 	InCurl
+	InTimeline
+	InCalls
 )
 
 // Short is the footer's one line for a context.
@@ -73,10 +81,14 @@ func (k KeyMap) Short(c Context) []key.Binding {
 		return []key.Binding{k.Apply, k.Cancel}
 	case InHelp, InCurl:
 		return []key.Binding{k.Back, k.Quit}
+	case InTimeline:
+		return []key.Binding{k.Open, k.Back, k.Help, k.Quit}
+	case InCalls:
+		return []key.Binding{k.Open, k.Calls, k.Help, k.Quit}
 	}
 	// No arrows here (everyone tries them) and p is offered on the status
 	// line beside the follow state: 80 columns must show q.
-	return []key.Binding{k.Open, k.Filter, k.Replay, k.ReplayResign, k.Copy, k.Help, k.Quit}
+	return []key.Binding{k.Open, k.Filter, k.Timeline, k.Replay, k.ReplayResign, k.Copy, k.Calls, k.Help, k.Quit}
 }
 
 // Full is the `?` screen, in columns.
@@ -84,6 +96,6 @@ func (k KeyMap) Full() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDn},
 		{k.Open, k.Back, k.NextTab, k.PrevTab, k.Filter, k.Pause},
-		{k.Replay, k.ReplayResign, k.Copy, k.Help, k.Quit},
+		{k.Replay, k.ReplayResign, k.Copy, k.Timeline, k.Calls, k.Help, k.Quit},
 	}
 }
