@@ -292,6 +292,9 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 	var localWhy, tunnelWhy string
 	if o.EnforceSignature {
 		notes = append(notes, "--enforce-signature: missing or invalid signatures are answered 403 and never reach the handler")
+		if o.PublicURL == "" {
+			notes = append(notes, "--enforce-signature without --public-url: for traffic to the local address the signed URL is rebuilt from Host and X-Forwarded-Host/-Proto, which a sender controls; pass --public-url to pin it")
+		}
 	}
 	if prefix := inspect.ForwardPrefix(cmpOrURL(o.forwardURL)); prefix != "" {
 		notes = append(notes, fmt.Sprintf("--forward has a path: your handler sees %s/voice for a webhook sent to /voice, so a signature check against the URL it sees fails; it gets X-Forwarded-Prefix: %s to rebuild the public one", prefix, prefix))

@@ -16,6 +16,7 @@ import (
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/inspect/timeline"
 	"github.com/swhook/swhook/inspect/tui"
+	"github.com/swhook/swhook/inspect/tui/filter"
 	"github.com/swhook/swhook/tunnel"
 )
 
@@ -29,6 +30,49 @@ type storeSource struct {
 
 func (s storeSource) List(ctx context.Context, before int64, limit int) ([]*exchange.Exchange, error) {
 	return s.st.List(ctx, store.Query{BeforeID: before, Limit: limit, Summary: true, Listener: s.listener})
+}
+
+// searchScan bounds how many rows one Search reads looking for matches,
+// so a filter that matches nothing answers quickly; the view asks again
+// for the next stretch when the user moves up.
+const searchScan = 20000
+
+// Search runs the view's filter against the whole store: what the store's
+// indexes can select (one signature status, one status class or code, one
+// event kind) is a query; the filter decides the rest, a page at a time.
+func (s storeSource) Search(ctx context.Context, f filter.Filter, before int64, limit int) ([]*exchange.Exchange, int64, error) {
+	q := store.Query{Listener: s.listener, BeforeID: before, Summary: true}
+	if len(f.Sigs) == 1 {
+		q.Signature = string(f.Sigs[0])
+	}
+	if len(f.Statuses) == 1 && f.Statuses[0] != "error" {
+		q.Status = f.Statuses[0]
+	}
+	if len(f.Events) == 1 && kindKnown(f.Events[0]) {
+		q.Kind = f.Events[0]
+	}
+	var out []*exchange.Exchange
+	for scanned := 0; scanned < searchScan; {
+		q.Limit = 1000
+		page, err := s.st.List(ctx, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, x := range page {
+			if f.Match(x) {
+				out = append(out, x)
+				if len(out) == limit {
+					return out, x.ID, nil
+				}
+			}
+		}
+		if len(page) < q.Limit {
+			return out, 0, nil // the start of the store
+		}
+		scanned += len(page)
+		q.BeforeID = page[len(page)-1].ID
+	}
+	return out, q.BeforeID, nil
 }
 
 // Call is one call's webhooks whole, oldest first (the steps are labelled

@@ -224,3 +224,67 @@ func TestRunTUIFollowsClearInAnotherTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Issue 16: a filter in the live view finds matches beyond the loaded
+// page. With 20 000 rows the view loads the newest 1000; the filter
+// sig:invalid, applied with Enter, runs against the whole store and shows
+// the invalid rows from long ago.
+func TestRunTUIFilterSearchesTheWholeStore(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < 20000; i += 8 {
+				x := &exchange.Exchange{Time: time.Date(2026, 11, 24, 17, 0, 0, i, time.UTC), Source: exchange.SourceLocal,
+					Request:   exchange.Request{Method: "POST", Path: fmt.Sprintf("/hook/%d", i)},
+					Event:     exchange.Event{Kind: exchange.KindCallStatus, Detail: "ringing"},
+					Signature: exchange.Signature{Status: exchange.SigValid}, Response: exchange.Response{Status: 200}}
+				if i == 123 || i == 4567 {
+					x.Signature.Status = exchange.SigInvalid
+				}
+				if err := st.Save(ctx, x); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ios, _, _, _ := cmdutil.Test()
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	out := &syncbuf.Buffer{}
+	ios.In, ios.Out = inR, out
+	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
+	sess := liveSession{LocalURL: "http://127.0.0.1:4747", Exchanges: make(chan *exchange.Exchange), Store: st,
+		InitialTunnel: tunnel.Status{State: tunnel.StateLocal}}
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runTUIWith(cctx, f, sess, tea.WithWindowSize(100, 30)) }()
+	waitOut := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if strings.Contains(out.String(), want) {
+				return
+			}
+		}
+		t.Fatalf("the screen never showed %q; output ends:\n%q", want, out.String()[max(0, len(out.String())-2000):])
+	}
+	waitOut("● following")
+	inW.Write([]byte("/sig:invalid\r"))
+	waitOut("2 matches in the store")
+	waitOut("/hook/123 ")
+	waitOut("/hook/4567 ")
+	inW.Write([]byte("q"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -50,9 +50,11 @@ func isHopHeader(k string) bool {
 
 // forwardHeaders builds the headers the handler receives: the request's own
 // minus hop-by-hop ones, plus X-Forwarded-For (appended, as every proxy
-// does), and X-Forwarded-Proto/-Host set to the scheme and host of the URL
-// the signature covers, so a handler that rebuilds its public URL from them
-// rebuilds exactly the signed one.
+// does), and X-Forwarded-Proto/-Host: kept as the first proxy set them when
+// the request came with them (behind a Host-rewriting tunnel they name the
+// public host, which the handler's own check needs), else set to the scheme
+// and host of the URL the signature covers, so a handler that rebuilds its
+// public URL from them rebuilds exactly the signed one.
 func forwardHeaders(r *http.Request, verifyURL string) http.Header {
 	h := withoutHopHeaders(r.Header)
 	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && ip != "" {
@@ -61,12 +63,13 @@ func forwardHeaders(r *http.Request, verifyURL string) http.Header {
 		}
 		h["X-Forwarded-For"] = []string{ip} // canonical keys: no Set needed
 	}
-	// A proxy in front of swhook that already describes the verified URL
-	// keeps its headers as it set them (lists included); otherwise they are
-	// set to the verified URL's scheme and host.
-	if scheme, host := splitBase(verifyURL); scheme != "" && !describes(r, scheme, host) {
-		h["X-Forwarded-Proto"] = []string{scheme}
-		h["X-Forwarded-Host"] = []string{host}
+	if scheme, host := splitBase(verifyURL); scheme != "" {
+		if _, ok := h["X-Forwarded-Proto"]; !ok {
+			h["X-Forwarded-Proto"] = []string{scheme}
+		}
+		if _, ok := h["X-Forwarded-Host"]; !ok {
+			h["X-Forwarded-Host"] = []string{host}
+		}
 	}
 	if _, ok := h["User-Agent"]; !ok {
 		// Stop the transport from adding its own: the handler sees only
@@ -74,13 +77,6 @@ func forwardHeaders(r *http.Request, verifyURL string) http.Header {
 		h["User-Agent"] = []string{""}
 	}
 	return h
-}
-
-// describes reports whether r's own X-Forwarded-Proto and -Host both name
-// scheme and host, as a handler reads them (the first of a list).
-func describes(r *http.Request, scheme, host string) bool {
-	return r.Header.Get("X-Forwarded-Proto") != "" && r.Header.Get("X-Forwarded-Host") != "" &&
-		forwardedProto(r) == scheme && forwardedHost(r) == host
 }
 
 // targetURL joins the forward target and the request-target as received.

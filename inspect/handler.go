@@ -256,7 +256,11 @@ func (h *handler) verify(x *exchange.Exchange, r *http.Request, verifyURL string
 		if cfg.Forward != nil {
 			local = displayURL(targetURL(cfg.Forward, r))
 		}
-		d := cfg.Diagnose(cfg.SigningKey, sr, signature.DiagnoseOptions{LocalURL: local})
+		opts := signature.DiagnoseOptions{LocalURL: local}
+		if h.publicBase() == "" && hasForwarded(r.Header) {
+			opts.PublicURLFlag = "--public-url"
+		}
+		d := cfg.Diagnose(cfg.SigningKey, sr, opts)
 		x.Signature.Hint = d.Sentence
 	}
 }

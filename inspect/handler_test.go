@@ -405,12 +405,11 @@ func TestVerificationURL(t *testing.T) {
 		{"forwarded proto list", "", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Proto: https, http\r\n\r\n", "https://h/v"},
 		{"bogus proto ignored", "", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Proto: javascript\r\n\r\n", "http://h/v"},
 		{"plain", "", "GET /v?CallSid=CA1 HTTP/1.1\r\nHost: localhost:4747\r\n\r\n", "http://localhost:4747/v?CallSid=CA1"},
-		{"forwarded host", "", "POST /v HTTP/1.1\r\nHost: 127.0.0.1:4747\r\nX-Forwarded-Host: pub.example\r\nX-Forwarded-Proto: https\r\n\r\n", "https://pub.example/v"},
-		{"forwarded host list", "", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: a.example:8443 , b.example\r\n\r\n", "http://a.example:8443/v"},
-		{"forwarded host not a host", "", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: evil.example/x?\r\n\r\n", "http://h/v"},
-		{"public base over forwarded host", "https://pub.example.com", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: other.example\r\n\r\n", "https://pub.example.com/v"},
 		{"encoded path kept", "", "GET /a%2Fb%20c HTTP/1.1\r\nHost: h\r\n\r\n", "http://h/a%2Fb%20c"},
 		{"absolute form", "", "GET http://h2/v?x=1 HTTP/1.1\r\nHost: h2\r\n\r\n", "http://h2/v?x=1"},
+		{"forwarded host", "", "POST /v HTTP/1.1\r\nHost: 127.0.0.1:4747\r\nX-Forwarded-Host: pub.example, proxy2\r\nX-Forwarded-Proto: https\r\n\r\n", "https://pub.example/v"},
+		{"bogus forwarded host ignored", "", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: evil/x\r\n\r\n", "http://h/v"},
+		{"public base wins over forwarded host", "https://pub.example.com", "POST /v HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: other\r\n\r\n", "https://pub.example.com/v"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -9,11 +9,9 @@ import (
 // docs/ARCHITECTURE.md: the public base (--public-url, or the tunnel's URL for tunnel
 // traffic) followed by the request's path and query exactly as sent; with no
 // public base, the URL is rebuilt from the request as the handler behind
-// swhook rebuilds it — scheme from X-Forwarded-Proto (else http), host from
-// X-Forwarded-Host (else Host), then the request URI. A tunnel or proxy in
-// front of swhook that rewrites Host (ngrok --host-header=rewrite) names
-// the public host only in X-Forwarded-Host, and the official validators,
-// fed the URL an app rebuilds, check against that.
+// swhook will rebuild it — scheme from X-Forwarded-Proto (else http), host
+// from X-Forwarded-Host (else Host), both as the first proxy set them
+// (swhook passes them on unchanged), then the request URI.
 func VerificationURL(publicBase string, r *http.Request) string {
 	uri := requestURI(r)
 	if publicBase != "" {
@@ -22,30 +20,22 @@ func VerificationURL(publicBase string, r *http.Request) string {
 	return forwardedProto(r) + "://" + forwardedHost(r) + uri
 }
 
-// forwardedHost is the host the client called, as the first proxy in front
-// of us reports it (Express's req.hostname takes the same), else Host. A
-// value that is not a plain host[:port] is ignored.
+// forwardedHost is the host the client used, as the first proxy in front
+// of us reports it; a value that is not a plain host[:port] is ignored.
 func forwardedHost(r *http.Request) string {
 	v := r.Header.Get("X-Forwarded-Host")
 	if i := strings.IndexByte(v, ','); i >= 0 {
 		v = v[:i]
 	}
-	if v = strings.TrimSpace(v); v != "" && plainHost(v) {
-		return v
+	if v = strings.TrimSpace(v); v == "" || strings.ContainsAny(v, "/?#@ \t\\") {
+		return r.Host
 	}
-	return r.Host
+	return v
 }
 
-// plainHost reports whether s can stand as a URL's host[:port]: no path,
-// query, fragment, userinfo, space or control byte.
-func plainHost(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c <= ' ' || c == 0x7f, c == '/', c == '?', c == '#', c == '@', c == '\\':
-			return false
-		}
-	}
-	return true
+// hasForwarded reports whether a proxy in front of us described the URL.
+func hasForwarded(h http.Header) bool {
+	return len(h["X-Forwarded-Host"]) > 0 || len(h["X-Forwarded-Proto"]) > 0
 }
 
 // requestURI is the path and query as the client wrote them, so an encoded

@@ -16,6 +16,12 @@ type DiagnoseOptions struct {
 	// http://localhost:3000/voice); handlers behind a tunnel often rebuild
 	// this one instead of the public URL.
 	LocalURL string
+	// PublicURLFlag, when set, is the flag that names the public URL
+	// (swhook's --public-url): the request came through a proxy that set
+	// X-Forwarded-Host/-Proto and the URL was rebuilt from them, so when
+	// nothing matches, the likelier cause is a URL the proxy reported
+	// differently from the one SignalWire signed, not the key.
+	PublicURLFlag string
 }
 
 // Diagnosis explains a failed signature.
@@ -69,6 +75,10 @@ func Diagnose(key string, r Request, opts DiagnoseOptions) Diagnosis {
 	if res, ok := dg.run(opts); ok {
 		res.Found = true
 		return res
+	}
+	if opts.PublicURLFlag != "" {
+		return Diagnosis{Sentence: fmt.Sprintf("the signature in %s matches no variant of %s, the URL rebuilt from the X-Forwarded-Host/-Proto a proxy set: pass %s with the URL SignalWire sends to (the one in its dashboard), or check the signing key",
+			s.name, safe(r.URL), opts.PublicURLFlag)}
 	}
 	return Diagnosis{Sentence: fmt.Sprintf("the signature in %s matches no variant of the URL, body or scheme: the signing key is probably not the one SignalWire signed with — copy the Signing Key from the API page of the SignalWire space that sent it",
 		s.name)}

@@ -112,7 +112,7 @@ func (m *Model) onTimeline(msg timelineMsg) {
 	m.tl = &timelineView{id: msg.id, steps: timeline.Steps(msg.xs), sum: timeline.Summarize(msg.id, msg.xs), from: from}
 	m.mode = modeTimeline
 	// Start on the row the timeline was opened from.
-	if sel := m.list.Selected(); sel != nil && from == modeList {
+	if sel := m.rows().Selected(); sel != nil && from == modeList {
 		for i, s := range m.tl.steps {
 			if s.X.ID == sel.ID {
 				m.tl.cur.move(i, len(m.tl.steps), m.bodyHeight()-2)

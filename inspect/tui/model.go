@@ -98,9 +98,17 @@ type Model struct {
 	noOlder      bool
 	detailWant   int64 // the ID whose details are being fetched
 	detailFrom   mode  // where Esc from the detail pane returns to
-	tl           *timelineView
-	cl           *callsView
-	feed         *feedReader
+	// found holds a filter's matches from the whole store (a Searcher
+	// source), shown instead of list while the filter is on; nil
+	// otherwise. searchNext is where the next page of matches starts (0:
+	// none older), searchGen tells a stale answer from the current one.
+	found      *list.Model
+	searchNext int64
+	searchGen  int
+	searching  bool
+	tl         *timelineView
+	cl         *callsView
+	feed       *feedReader
 
 	status    string
 	statusAt  time.Time

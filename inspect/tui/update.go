@@ -77,6 +77,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.after(boundsEvery, boundsTickMsg{})
 	case detailMsg:
 		return m, m.onDetail(msg)
+	case searchMsg:
+		m.onSearch(msg)
+		return m, nil
 	case timelineMsg:
 		m.onTimeline(msg)
 		return m, nil
@@ -143,30 +146,31 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 
 func (m *Model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
+	l := m.rows()
 	switch {
 	case key.Matches(msg, k.Up):
-		atTop := m.list.AtTop()
-		m.list.Move(-1)
+		atTop := l.AtTop()
+		l.Move(-1)
 		if atTop {
 			return m.older()
 		}
 	case key.Matches(msg, k.Down):
-		m.list.Move(1)
+		l.Move(1)
 	case key.Matches(msg, k.PageUp):
-		atTop := m.list.AtTop()
-		m.list.Page(-1)
-		if atTop || m.list.AtTop() {
+		atTop := l.AtTop()
+		l.Page(-1)
+		if atTop || l.AtTop() {
 			return m.older()
 		}
 	case key.Matches(msg, k.PageDn):
-		m.list.Page(1)
+		l.Page(1)
 	case key.Matches(msg, k.Top):
-		m.list.Top()
+		l.Top()
 		return m.older()
 	case key.Matches(msg, k.Bottom):
-		m.list.Bottom()
+		l.Bottom()
 	case key.Matches(msg, k.Open):
-		x := m.list.Selected()
+		x := l.Selected()
 		if x == nil {
 			return nil
 		}
@@ -176,7 +180,7 @@ func (m *Model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.detail.SetExchange(x) // the summary, until the whole arrives
 		return m.fetch(x.ID, false)
 	case key.Matches(msg, k.Timeline):
-		return m.openTimeline(m.list.Selected())
+		return m.openTimeline(l.Selected())
 	case key.Matches(msg, k.Calls):
 		return m.loadCalls(0)
 	case key.Matches(msg, k.Filter):
@@ -190,17 +194,17 @@ func (m *Model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.layout()
 	case key.Matches(msg, k.Cancel):
 		if !m.list.Filter().Empty() {
-			m.list.SetFilter(filter.Filter{})
+			m.setFilter(filter.Filter{})
 			m.layout()
 		}
 	case key.Matches(msg, k.Pause):
-		m.list.TogglePause()
+		l.TogglePause()
 	case key.Matches(msg, k.Replay), key.Matches(msg, k.ReplayResign):
-		if x := m.list.Selected(); x != nil {
+		if x := l.Selected(); x != nil {
 			return m.startReplay(x.ID, key.Matches(msg, k.ReplayResign))
 		}
 	case key.Matches(msg, k.Copy):
-		if x := m.list.Selected(); x != nil {
+		if x := l.Selected(); x != nil {
 			return m.fetch(x.ID, true)
 		}
 	}
@@ -252,10 +256,12 @@ func (m *Model) filterKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil // keep editing: the line says what is wrong
 		}
 		m.filtering = false
+		m.layout()
+		return m.search()
 	case "esc":
 		m.filtering = false
 		m.filterErr = ""
-		m.list.SetFilter(m.filterSaved)
+		return m.setFilter(m.filterSaved)
 	case "backspace":
 		if r := []rune(m.filterText); len(r) > 0 {
 			m.filterText = string(r[:len(r)-1])
@@ -291,10 +297,16 @@ func (m *Model) applyFilterText() {
 		return
 	}
 	m.filterErr = ""
+	// As you type, the loaded rows; Enter searches the whole store.
 	m.list.SetFilter(f)
+	m.found, m.searching = nil, false
+	m.searchGen++
 }
 
 func (m *Model) older() tea.Cmd {
+	if m.found != nil {
+		return m.searchOlder()
+	}
 	if m.loadingOlder || m.noOlder || !m.loaded || m.list.Total() == 0 {
 		return nil
 	}
@@ -410,6 +422,14 @@ func (m *Model) add(xs []*exchange.Exchange, fresh bool) {
 		sums = append(sums, summary(x))
 	}
 	m.list.Insert(sums...)
+	if m.found != nil {
+		f := m.list.Filter()
+		for _, x := range sums {
+			if f.Match(x) {
+				m.found.Insert(x)
+			}
+		}
+	}
 }
 
 func (m *Model) count(x *exchange.Exchange) {
@@ -432,6 +452,9 @@ func (m *Model) onBounds(msg boundsMsg) {
 	below := msg.oldest
 	if below == 0 {
 		below = msg.newest + 1 // the store holds none of them
+	}
+	if m.found != nil {
+		m.found.DropBelow(below)
 	}
 	if m.list.DropBelow(below) > 0 {
 		// When the oldest row left is the store's oldest, there is
@@ -476,6 +499,9 @@ func (m *Model) layout() {
 	m.curlVP.SetWidth(m.width)
 	m.curlVP.SetHeight(max(body-2, 1))
 	m.help.SetWidth(m.width)
+	if m.found != nil {
+		m.found.SetSize(m.width, body)
+	}
 }
 
 func (m *Model) bodyHeight() int {

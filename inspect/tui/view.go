@@ -49,7 +49,7 @@ func (m *Model) Render() string {
 	case modeCalls:
 		body = m.callsBody()
 	default:
-		body = m.list.View(m.st, m.cfg.Location, m.now(), m.emptyText())
+		body = m.rows().View(m.st, m.cfg.Location, m.now(), m.emptyText())
 	}
 	var b strings.Builder
 	b.Grow((m.height + 2) * (m.width + 32))
@@ -121,7 +121,10 @@ func (m *Model) context() keys.Context {
 }
 
 func (m *Model) emptyText() string {
-	if !m.list.Filter().Empty() && m.list.Total() > 0 {
+	if !m.list.Filter().Empty() && (m.list.Total() > 0 || m.found != nil) {
+		if m.searching {
+			return "Searching the store…"
+		}
 		return "No exchange matches the filter (esc clears it)."
 	}
 	if !m.loaded {
@@ -166,18 +169,17 @@ func (m *Model) statusLine() string {
 			left = m.st.Info.Render(" " + m.status)
 		}
 	case !m.list.Filter().Empty():
-		left = m.st.Label.Render(" filter ") + termsafe.String(m.list.Filter().String()) +
-			m.st.Dim.Render(fmt.Sprintf("  %d of %d", m.list.Len(), m.list.Total()))
+		left = m.st.Label.Render(" filter ") + termsafe.String(m.list.Filter().String()) + m.st.Dim.Render(m.filterCount())
 	}
 	var right string
 	switch {
 	case m.mode == modeDetail:
 		right = m.st.Dim.Render(fmt.Sprintf("%3.f%%", m.detail.ScrollPercent()*100))
 	case m.mode != modeList:
-	case m.list.Following():
+	case m.rows().Following():
 		right = m.st.Good.Render("● following") + m.st.Dim.Render(" (p pauses)")
-	case m.list.NewCount() > 0:
-		right = m.st.SigMissing.Render(fmt.Sprintf("‖ paused · %d new ↓ (G follows)", m.list.NewCount()))
+	case m.rows().NewCount() > 0:
+		right = m.st.SigMissing.Render(fmt.Sprintf("‖ paused · %d new ↓ (G follows)", m.rows().NewCount()))
 	default:
 		right = m.st.Dim.Render("‖ paused (G follows)")
 	}

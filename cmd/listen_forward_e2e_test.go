@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rawSend writes req to addr and returns the answer's status.
@@ -71,5 +72,23 @@ func TestListenE2EForwardWithAPathIsSaid(t *testing.T) {
 	lines := waitLine(t, p.lines, p.stderr, "--forward has a path")
 	if l := lines[len(lines)-1]; !strings.Contains(l, "/api/v1/voice") || !strings.Contains(l, "X-Forwarded-Prefix: /api/v1") {
 		t.Errorf("note %q", l)
+	}
+}
+
+// --enforce-signature without --public-url says at start that the URL
+// checked for local traffic comes from headers a sender controls.
+func TestListenE2EEnforceWithoutPublicURLWarns(t *testing.T) {
+	p := startListen(t, filepath.Join(t.TempDir(), "s.db"), "--enforce-signature")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.stderr.String(), "--enforce-signature without --public-url") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning; stderr: %s", p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	q := startListen(t, filepath.Join(t.TempDir(), "s.db"), "--enforce-signature", "--public-url", "https://hooks.example.com")
+	time.Sleep(200 * time.Millisecond)
+	if strings.Contains(q.stderr.String(), "without --public-url") {
+		t.Errorf("warned with --public-url: %s", q.stderr.String())
 	}
 }
