@@ -162,7 +162,7 @@ type officialCase struct {
 	path     string // without the marker
 	ctype    string
 	body     string
-	public   string                    // the URL the handler rebuilds, scheme://host[:port]
+	public   string                     // the URL the handler rebuilds, scheme://host[:port]
 	signFor  func(public string) string // the URL the signature was made for (from public + path + marker)
 	sign     func(u, body string) (header, value string)
 	official bool // what the official validator must say
