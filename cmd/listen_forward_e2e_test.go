@@ -3,10 +3,12 @@ package cmd
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -90,5 +92,38 @@ func TestListenE2EEnforceWithoutPublicURLWarns(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if strings.Contains(q.stderr.String(), "without --public-url") {
 		t.Errorf("warned with --public-url: %s", q.stderr.String())
+	}
+}
+
+// Asked to stop with nothing in flight, a plain listener exits promptly
+// even while a client keeps a connection open, used or not (issue 11
+// point 15: Go's own Shutdown waits up to 5 s for a connection that was
+// never used). The bound is generous; before, this took over 5 s.
+func TestListenE2EExitsPromptlyWithOpenConnections(t *testing.T) {
+	p := startListenMode(t, false, filepath.Join(t.TempDir(), "s.db"))
+	addr := strings.TrimPrefix(p.local, "http://")
+	used, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer used.Close()
+	io.WriteString(used, "POST /voice HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nCallSid=CA1")
+	resp, err := http.ReadResponse(bufio.NewReader(used), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	resp.Body.Close() // the connection stays open, idle
+	unused, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unused.Close()
+	waitLine(t, p.lines, p.stderr, "/voice")
+	start := time.Now()
+	if err := p.signal(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("exit: %v; stderr: %s", err, p.stderr.String())
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("took %s to exit", took)
 	}
 }

@@ -384,3 +384,63 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// issue 10.6: the store file deleted while listen runs is noticed, said
+// loudly, and the webhooks after it are saved to a new store at that path,
+// none into the unlinked file.
+func TestListenE2EStoreDeleted(t *testing.T) {
+	_, target := newE2EHandler(t)
+	storePath := filepath.Join(t.TempDir(), "swhook.db")
+	p := startListen(t, storePath, "--forward", target)
+	go func() {
+		for range p.lines {
+		}
+	}()
+	send := func(path string) {
+		req, _ := http.NewRequest("POST", p.local+path, strings.NewReader("CallSid=CA1"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := e2eClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), path) {
+			t.Fatalf("%s: answered %d %.80q", path, resp.StatusCode, b)
+		}
+	}
+	for i := range 5 {
+		send(fmt.Sprintf("/before/%d", i))
+	}
+	waitUntil(t, 10*time.Second, "the first webhooks in the store", func() bool { return len(swhookList(t, storePath)) == 5 })
+
+	if err := os.Remove(storePath); err != nil { // the -wal and -shm stay, as after a careless rm
+		t.Fatal(err)
+	}
+	var after []string
+	for i := range 60 {
+		path := fmt.Sprintf("/after/%d", i)
+		send(path)
+		after = append(after, path)
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitUntil(t, 10*time.Second, "word of the deleted store on stderr", func() bool {
+		return strings.Contains(p.stderr.String(), "deleted or replaced")
+	})
+	waitUntil(t, 10*time.Second, "every webhook after the rm in the new store", func() bool {
+		byPath := swhookList(t, storePath)
+		for _, path := range after {
+			if _, ok := byPath[path]; !ok {
+				return false
+			}
+		}
+		return true
+	})
+	fi, err := os.Stat(storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("new store has mode %v, want 0600", fi.Mode().Perm())
+	}
+}

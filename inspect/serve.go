@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/swhook/swhook/inspect/exchange"
@@ -65,13 +66,20 @@ func (p *Pipeline) Serve(ctx context.Context, lns []Listener, opts ServeOptions)
 	defer stop()
 
 	var (
-		serving sync.WaitGroup
-		mu      sync.Mutex
-		failed  error
+		serving  sync.WaitGroup
+		mu       sync.Mutex
+		failed   error
+		inflight atomic.Int64 // webhooks inside the pipeline's handler
 	)
 	servers := make([]*http.Server, len(lns))
 	for i, l := range lns {
-		srv := NewServer(p.Handler(l.Source, l.PublicBase), p.cfg.Timeout, p.cfg.SaveWait, opts.ErrorLog)
+		h := p.Handler(l.Source, l.PublicBase)
+		counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inflight.Add(1)
+			defer inflight.Add(-1)
+			h.ServeHTTP(w, r)
+		})
+		srv := NewServer(counted, p.cfg.Timeout, p.cfg.SaveWait, opts.ErrorLog)
 		servers[i] = srv
 		ln := l.Net
 		if opts.Rejected != nil {
@@ -104,7 +112,7 @@ func (p *Pipeline) Serve(ctx context.Context, lns []Listener, opts ServeOptions)
 	}()
 
 	<-ctx.Done()
-	p.shutdown(servers, opts.Stopping)
+	p.shutdown(servers, &inflight, opts.Stopping)
 	serving.Wait()
 	stopWatch()
 	<-watchDone
@@ -118,7 +126,11 @@ func (p *Pipeline) Serve(ctx context.Context, lns []Listener, opts ServeOptions)
 
 // shutdown stops every server: no new connections, idle ones closed, and
 // in-flight exchanges given ShutdownGrace to finish before they are cut.
-func (p *Pipeline) shutdown(servers []*http.Server, stopping func(time.Duration)) {
+// Once the last one is done it returns promptly: http.Server.Shutdown
+// alone would wait up to 5 s for a connection a client opened and never
+// used (it counts as active that long) and notices the end of the last
+// request only at its next poll (up to 500 ms later).
+func (p *Pipeline) shutdown(servers []*http.Server, inflight *atomic.Int64, stopping func(time.Duration)) {
 	grace := p.ShutdownGrace()
 	shutCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
@@ -131,11 +143,47 @@ func (p *Pipeline) shutdown(servers []*http.Server, stopping func(time.Duration)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := srv.Shutdown(shutCtx); err != nil {
+			if err := srv.Shutdown(shutCtx); err != nil && shutCtx.Err() != nil {
 				p.cfg.Log.Warn("in-flight webhooks did not finish in time", "waited", grace.String())
-				srv.Close()
 			}
+			srv.Close()
 		}()
 	}
-	wg.Wait()
+	stopped := make(chan struct{})
+	go func() { wg.Wait(); close(stopped) }()
+	closeAll := func() {
+		for _, srv := range servers {
+			srv.Close()
+		}
+		<-stopped
+	}
+	// Once no webhook has been inside the handler for shutdownSettle (a
+	// request still arriving on an open connection reaches it by then),
+	// close what is left: idle, never used or stalled connections.
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	var quiet time.Time
+	for {
+		select {
+		case <-stopped:
+			return
+		case <-shutCtx.Done():
+			closeAll()
+			return
+		case now := <-tick.C:
+			switch {
+			case inflight.Load() > 0:
+				quiet = time.Time{}
+			case quiet.IsZero():
+				quiet = now
+			case now.Sub(quiet) >= shutdownSettle:
+				closeAll()
+				return
+			}
+		}
+	}
 }
+
+// shutdownSettle is how long shutdown waits, once no webhook is in the
+// handler, for connections still reading a request before closing them.
+const shutdownSettle = 100 * time.Millisecond

@@ -108,7 +108,7 @@ func seedRows(b *testing.B, n int) *Store {
 			}
 			reqs = append(reqs, &writeReq{row: row})
 		}
-		conn, err := st.db.Conn(context.Background())
+		conn, err := st.db().Conn(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}

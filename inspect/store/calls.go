@@ -53,7 +53,7 @@ func (s *Store) Calls(ctx context.Context, q Query, limit int) ([]*Call, error) 
 	if err := s.sync(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT id, call_id FROM exchanges"+where+" ORDER BY id DESC", args...)
+	rows, err := s.db().QueryContext(ctx, "SELECT id, call_id FROM exchanges"+where+" ORDER BY id DESC", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list calls: %w", err)
 	}
@@ -72,7 +72,7 @@ func (s *Store) Calls(ctx context.Context, q Query, limit int) ([]*Call, error) 
 		seen[call] = true
 		if before > 0 {
 			var newest int64
-			if err := s.db.QueryRowContext(ctx, "SELECT MAX(id) FROM exchanges WHERE call_id = ? AND call_id <> ''", call).Scan(&newest); err != nil {
+			if err := s.db().QueryRowContext(ctx, "SELECT MAX(id) FROM exchanges WHERE call_id = ? AND call_id <> ''", call).Scan(&newest); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("list calls: %w", err)
 			}
@@ -125,18 +125,18 @@ func (s *Store) CallOf(ctx context.Context, ref string) (*Call, error) {
 	id := strings.TrimSpace(ref)
 	switch {
 	case strings.EqualFold(id, "last"):
-		err := s.db.QueryRowContext(ctx, "SELECT call_id FROM exchanges WHERE call_id <> '' ORDER BY id DESC LIMIT 1").Scan(&id)
+		err := s.db().QueryRowContext(ctx, "SELECT call_id FROM exchanges WHERE call_id <> '' ORDER BY id DESC LIMIT 1").Scan(&id)
 		if err != nil {
 			return nil, fmt.Errorf("last call: %w", ErrNotFound)
 		}
 	case id != "":
 		var n int
-		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM exchanges WHERE call_id = ? AND call_id <> ''", id).Scan(&n); err != nil {
+		if err := s.db().QueryRowContext(ctx, "SELECT COUNT(*) FROM exchanges WHERE call_id = ? AND call_id <> ''", id).Scan(&n); err != nil {
 			return nil, fmt.Errorf("call %s: %w", id, err)
 		}
 		if n == 0 && len(id) >= 4 {
 			// A prefix: the range [id, id+"\xff") on the call index.
-			r, err := s.db.QueryContext(ctx, "SELECT DISTINCT call_id FROM exchanges WHERE call_id >= ? AND call_id < ? AND call_id <> '' LIMIT 2", id, id+"\xff")
+			r, err := s.db().QueryContext(ctx, "SELECT DISTINCT call_id FROM exchanges WHERE call_id >= ? AND call_id < ? AND call_id <> '' LIMIT 2", id, id+"\xff")
 			if err != nil {
 				return nil, fmt.Errorf("call %s: %w", id, err)
 			}

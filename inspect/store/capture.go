@@ -40,7 +40,7 @@ const (
 // take an ID this one handed out (a counter that could not be shared), the
 // indexer gives the row the next free ID instead (commit).
 type ids struct {
-	c     *journal.Counter
+	c     atomic.Pointer[journal.Counter] // replaced with the store file (moved)
 	limit atomic.Int64
 	// pending is the limit the indexer's open transaction writes, made
 	// limit when it commits (indexer goroutine only).
@@ -48,7 +48,9 @@ type ids struct {
 }
 
 // take hands out n consecutive IDs and returns the first.
-func (r *ids) take(n int) int64 { return r.c.Take(n) }
+func (r *ids) take(n int) int64 { return r.counter().Take(n) }
+
+func (r *ids) counter() *journal.Counter { return r.c.Load() }
 
 // floor reads, inside a transaction, the highest ID SQLite holds and the
 // reservation, and raises the counter past both.
@@ -58,9 +60,9 @@ func (r *ids) floor(ctx context.Context, tx execQuerier) (reserved int64, err er
 		COALESCE((SELECT id FROM id_reserve), 0)`).Scan(&top, &reserved); err != nil {
 		return 0, err
 	}
-	r.c.Raise(top)
+	r.counter().Raise(top)
 	if reserved > r.limit.Load() {
-		r.c.Raise(reserved) // another listener's block, or Clear's mark
+		r.counter().Raise(reserved) // another listener's block, or Clear's mark
 	}
 	return reserved, nil
 }
@@ -76,7 +78,7 @@ func (s *Store) startIDs(ctx context.Context, conn *sql.Conn) error {
 		if _, err := s.ids.floor(ctx, tx); err != nil {
 			return err
 		}
-		limit := s.ids.c.Last()
+		limit := s.ids.counter().Last()
 		if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = MAX(id, ?)`, limit); err != nil {
 			return err
 		}
@@ -98,7 +100,7 @@ func (s *Store) settle(ctx context.Context, tx execQuerier) error {
 	if err != nil {
 		return err
 	}
-	want := r.c.Last()
+	want := r.counter().Last()
 	if want > reserved {
 		if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET id = ?`, want); err != nil {
 			return err
@@ -124,7 +126,7 @@ func (s *Store) number(ctx context.Context, tx execQuerier, rows []*writeReq) er
 	if _, err := s.ids.floor(ctx, tx); err != nil {
 		return err
 	}
-	id := s.ids.c.Take(n)
+	id := s.ids.counter().Take(n)
 	for _, r := range rows {
 		if r.row[0] == nil {
 			r.row[0] = id
@@ -293,7 +295,7 @@ func (s *Store) indexer(conn *sql.Conn, ins *inserts, q *indexQueue) {
 		last  time.Time
 	)
 	for {
-		idle := time.Duration(0)
+		idle := fileCheckEvery
 		if len(s.retry) > 0 {
 			idle = retryEvery
 		}
@@ -302,7 +304,27 @@ func (s *Store) indexer(conn *sql.Conn, ins *inserts, q *indexQueue) {
 			break
 		}
 		last = time.Now()
+		if s.moved() {
+			conn, ins = s.reopened(ctx, conn, ins)
+		}
 		s.write(ctx, conn, ins, items, p) // deletes indexed segments (onCommit)
+		if len(items) > 0 && s.moved() {
+			// The file went while this transaction ran: its rows may be
+			// in the old one. Into the new one with them.
+			conn, ins = s.reopened(ctx, conn, ins)
+			waiting := make(map[*writeReq]bool, len(s.retry))
+			for _, r := range s.retry {
+				waiting[r] = true
+			}
+			for _, r := range items {
+				if r.row != nil && r.id != 0 && !waiting[r] {
+					r.row[0] = r.id
+					s.retry = append(s.retry, r)
+				}
+			}
+			s.retried = time.Time{}
+			s.write(ctx, conn, ins, nil, p)
+		}
 	}
 	if len(s.retry) > 0 {
 		s.retried = time.Time{}
@@ -315,11 +337,21 @@ func (s *Store) indexer(conn *sql.Conn, ins *inserts, q *indexQueue) {
 	// Give back what is left of the reservation, unless another process
 	// reserved beyond it meanwhile.
 	if limit := s.ids.limit.Load(); limit > 0 {
-		_, _ = conn.ExecContext(ctx, `UPDATE id_reserve SET id = ? WHERE id = ?`, s.ids.c.Last(), limit)
+		_, _ = conn.ExecContext(ctx, `UPDATE id_reserve SET id = ? WHERE id = ?`, s.ids.counter().Last(), limit)
 	}
 	s.jr.Close(!s.keepJournal)
 	ins.Close()
 	conn.Close()
+}
+
+// reopened is reopen for the indexer. Until a store can be opened at the
+// path again its transactions fail (the old connection is closed): the
+// rows wait, journaled, to be tried again, and Trouble says why.
+func (s *Store) reopened(ctx context.Context, conn *sql.Conn, ins *inserts) (*sql.Conn, *inserts) {
+	if nconn, nins, ok := s.reopen(ctx, conn, ins); ok {
+		return nconn, nins
+	}
+	return conn, ins
 }
 
 // sync waits until everything this process saved before the call is in

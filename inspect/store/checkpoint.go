@@ -52,7 +52,7 @@ func (s *Store) checkpointer() {
 			}
 			var busy, logFrames, done int
 			s.ckptMu.Lock()
-			err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done)
+			err := s.db().QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done)
 			s.ckptMu.Unlock()
 			if err == nil && logFrames >= s.opts.restartFrames {
 				s.restartDue.Store(true)
@@ -65,7 +65,7 @@ func (s *Store) checkpointer() {
 			// only when nothing is being written. A failure (a reader in
 			// another process) is retried after the next writes.
 			s.ckptMu.Lock()
-			_, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+			_, err := s.db().ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 			s.ckptMu.Unlock()
 			if err == nil {
 				truncated = true

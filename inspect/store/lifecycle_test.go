@@ -202,7 +202,7 @@ func TestMigrationsFromAnOldFile(t *testing.T) {
 		t.Fatalf("migrating: %v", err)
 	}
 	var v int
-	if err := st2.db.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != len(orig)+1 {
+	if err := st2.db().QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != len(orig)+1 {
 		t.Errorf("user_version %d, %v; want %d", v, err, len(orig)+1)
 	}
 	got, err := st2.Get(ctx, x.ID)
@@ -432,7 +432,7 @@ func TestReadsRowsFromVersion2(t *testing.T) {
 	}
 	defer st.Close()
 	var tables int
-	if err := st.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name IN ('payloads', 'exchanges_v3')`).Scan(&tables); err != nil || tables != 0 {
+	if err := st.db().QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name IN ('payloads', 'exchanges_v3')`).Scan(&tables); err != nil || tables != 0 {
 		t.Errorf("old tables left behind: %d, %v", tables, err)
 	}
 	got, err := st.Get(ctx, id)

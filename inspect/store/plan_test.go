@@ -28,7 +28,7 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := st.db.Query("EXPLAIN QUERY PLAN SELECT id FROM exchanges"+where+" ORDER BY id DESC LIMIT "+strconv.Itoa(max(c.q.Limit, 1)), args...)
+		rows, err := st.db().Query("EXPLAIN QUERY PLAN SELECT id FROM exchanges"+where+" ORDER BY id DESC LIMIT "+strconv.Itoa(max(c.q.Limit, 1)), args...)
 		if err != nil {
 			t.Fatal(err)
 		}

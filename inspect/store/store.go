@@ -130,6 +130,9 @@ type Query struct {
 	// Summary leaves out request and response bodies and headers, for lists
 	// that only need a row per exchange.
 	Summary bool
+	// Oldest lists oldest first: the first page of the store (the live
+	// view's g), and paging forward from there with AfterID.
+	Oldest bool
 	// Listener selects the rows one listen took (its local URL, as
 	// exchange.Exchange.Listener holds it).
 	Listener string
@@ -144,7 +147,11 @@ type Query struct {
 type Store struct {
 	path string
 	opts Options
-	db   *sql.DB
+	// dbp is the pool (db): replaced when the file at path is deleted or
+	// replaced under a listener (moved).
+	dbp atomic.Pointer[sql.DB]
+	// file is the store file as opened, to notice that.
+	file os.FileInfo
 
 	// mu guards closed and sends on reqs: Save holds it shared while it
 	// enqueues, Close exclusively while it closes reqs, so no send ever
@@ -272,29 +279,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// commits, and even then the file is never corrupted. FULL would add an
 	// fsync per batch to every webhook's latency for that rarer case; it is
 	// available as Options.FullSync.
-	syncMode := "NORMAL"
-	if opts.FullSync {
-		syncMode = "FULL"
-	}
-	q := url.Values{}
-	q.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", syncMode)
-	// Writes take the write lock at BEGIN, so two processes never deadlock
-	// upgrading read locks; the busy timeout then queues them.
-	q.Set("_txlock", "immediate")
-	// 16 KiB pages for a new store (an existing one keeps its own: WAL mode
-	// fixes the page size): the indexer's commits write a fourth as many
-	// WAL frames — one pwrite each for header and page — and a bulk insert
-	// costs ~30% less than with 4 KiB pages (BenchmarkSaveParallel).
-	q.Add("_pragma", "page_size(16384)")
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	db, err := sql.Open("sqlite", dsn)
+	db, err := openDB(path, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(4)
 
 	if err := retryLocked(ctx, opts.BusyTimeout, func() error { return migrate(ctx, db, path) }); err != nil {
 		db.Close()
@@ -324,40 +312,19 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s := &Store{
 		path:       path,
 		opts:       opts,
-		db:         db,
 		reqs:       make(chan *writeReq, queueDepth),
 		writerDone: make(chan struct{}),
 		closing:    make(chan struct{}),
 		ckptDone:   make(chan struct{}),
-		ids:        ids{c: counter},
 	}
+	s.dbp.Store(db)
+	s.ids.c.Store(counter)
 	ins.number = s.number
 	if opts.Keep > 0 {
 		// A smaller Keep than last time applies at once, before anyone reads.
 		s.prune(ctx, conn)
 	}
-	ins.onCommit = func(rows []*writeReq) {
-		s.commits.Add(1)
-		s.rows.Add(int64(len(rows)))
-		s.dirty.Store(true)
-		if s.ids.pending > 0 {
-			s.ids.limit.Store(s.ids.pending) // settle's reservation is in
-		}
-		if s.jr != nil && !s.keepJournal {
-			// Before the batch's operations run: once a sync returns,
-			// the journal holds nothing already indexed in a full segment.
-			var top int64
-			for _, r := range rows {
-				top = max(top, r.jid) // 0 for a row never journaled
-			}
-			for _, r := range s.retry {
-				if r.jid > 0 {
-					top = min(top, r.jid-1) // its segment stays
-				}
-			}
-			s.jr.IndexedThrough(top)
-		}
-	}
+	ins.onCommit = s.committed
 	if opts.Journal && journal.Supported {
 		if s.jr, err = journal.Open(path, opts.FullSync); err != nil {
 			ins.Close()
@@ -375,6 +342,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 		ins.settle = s.settle
+		if s.file, err = os.Stat(path); err != nil {
+			s.jr.Remove()
+			ins.Close()
+			conn.Close()
+			counter.Close()
+			db.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
 		s.jrPrefix = s.jr.(*journal.Journal).Prefix()
 		q := newIndexQueue()
 		go s.capture(q)
@@ -438,6 +413,9 @@ func prepareFile(path string, mustExist bool) error {
 	return f.Close()
 }
 
+// db is the pool.
+func (s *Store) db() *sql.DB { return s.dbp.Load() }
+
 // Path is the file the store lives in.
 func (s *Store) Path() string { return s.path }
 
@@ -451,8 +429,60 @@ func (s *Store) Close() error {
 		close(s.reqs)
 		s.mu.Unlock()
 		<-s.writerDone
-		s.closeErr = s.db.Close()
-		s.ids.c.Close()
+		s.closeErr = s.db().Close()
+		s.ids.counter().Close()
 	})
 	return s.closeErr
+}
+
+// committed runs after each insert transaction commits.
+func (s *Store) committed(rows []*writeReq) {
+	s.commits.Add(1)
+	s.rows.Add(int64(len(rows)))
+	s.dirty.Store(true)
+	if s.ids.pending > 0 {
+		s.ids.limit.Store(s.ids.pending) // settle's reservation is in
+	}
+	if s.jr != nil && !s.keepJournal {
+		// Before the batch's operations run: once a sync returns,
+		// the journal holds nothing already indexed in a full segment.
+		var top int64
+		for _, r := range rows {
+			top = max(top, r.jid) // 0 for a row never journaled
+		}
+		for _, r := range s.retry {
+			if r.jid > 0 {
+				top = min(top, r.jid-1) // its segment stays
+			}
+		}
+		s.jr.IndexedThrough(top)
+	}
+}
+
+// openDB opens the pool on the file at path (see Open for the settings).
+func openDB(path string, opts Options) (*sql.DB, error) {
+	syncMode := "NORMAL"
+	if opts.FullSync {
+		syncMode = "FULL"
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", syncMode)
+	// Writes take the write lock at BEGIN, so two processes never deadlock
+	// upgrading read locks; the busy timeout then queues them.
+	q.Set("_txlock", "immediate")
+	// 16 KiB pages for a new store (an existing one keeps its own: WAL mode
+	// fixes the page size): the indexer's commits write a fourth as many
+	// WAL frames — one pwrite each for header and page — and a bulk insert
+	// costs ~30% less than with 4 KiB pages (BenchmarkSaveParallel).
+	q.Add("_pragma", "page_size(16384)")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(4)
+	return db, nil
 }

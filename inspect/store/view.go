@@ -40,12 +40,12 @@ func (s *Store) view(ctx context.Context) (view, error) {
 	if err := s.sync(ctx); err != nil {
 		return view{}, err
 	}
-	none := view{q: s.db, close: func() {}}
+	none := view{q: s.db(), close: func() {}}
 	recs := journal.Pending(s.path, s.jrPrefix, isRow)
 	if len(recs) == 0 {
 		return none, nil
 	}
-	conn, err := s.db.Conn(ctx)
+	conn, err := s.db().Conn(ctx)
 	if err != nil {
 		return view{}, fmt.Errorf("store: %w", err)
 	}

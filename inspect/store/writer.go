@@ -313,7 +313,7 @@ func (s *Store) outcome(r *writeReq, id int64, err error) int {
 		if v, ok := r.row[0].(int64); ok {
 			r.id = v
 		} else {
-			r.id = s.ids.c.Take(1)
+			r.id = s.ids.counter().Take(1)
 			r.row[0] = r.id
 		}
 	}
@@ -438,7 +438,7 @@ func (s *Store) Clear(ctx context.Context) error {
 			// ID handed out so far.
 			if _, err := tx.ExecContext(ctx, `UPDATE id_reserve SET
 				cleared = MAX(cleared, COALESCE((SELECT MAX(id) FROM exchanges), 0)),
-				id = MAX(id, COALESCE((SELECT MAX(id) FROM exchanges), 0), ?)`, max(s.ids.limit.Load(), s.ids.c.Last())); err != nil {
+				id = MAX(id, COALESCE((SELECT MAX(id) FROM exchanges), 0), ?)`, max(s.ids.limit.Load(), s.ids.counter().Last())); err != nil {
 				return fmt.Errorf("clear: %w", err)
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges`); err != nil {
