@@ -67,7 +67,9 @@ hangs up for SWML fetches (--respond FILE answers with a file instead).
 
 The handler receives the exact bytes sent, with the Host header the sender
 used and X-Forwarded-For/-Proto/-Host describing the public URL the signature
-covers, so a handler that validates signatures behind a proxy rebuilds it.`,
+covers (kept as an upstream proxy set them), so a handler that validates
+signatures behind a proxy rebuilds it; Via names this swhook (a request that
+loops back is answered 508), and a --forward path is sent as X-Forwarded-Prefix.`,
 		Example: `  swhook listen --forward http://localhost:3000
   swhook listen --no-tunnel --public-url https://hooks.example.com -f http://localhost:3000
   swhook listen --no-tunnel --json > webhooks.ndjson`,

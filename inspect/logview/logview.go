@@ -319,7 +319,7 @@ func Warnings(x *exchange.Exchange) []string {
 	}
 	switch x.ResponseCheck.Status {
 	case exchange.CheckWarning, exchange.CheckError:
-		w = append(w, "RESPONSE "+strings.ToUpper(string(x.ResponseCheck.Status))+": "+termsafe.String(x.ResponseCheck.Message))
+		w = append(w, "ANSWER "+human.CheckBadge(x.ResponseCheck.Status)+": "+termsafe.String(x.ResponseCheck.Message))
 	}
 	if x.Request.Truncated {
 		w = append(w, fmt.Sprintf("request body kept truncated: %d of %d bytes", len(x.Request.Body), x.Request.BodySize))

@@ -134,6 +134,9 @@ type Query struct {
 	// Summary leaves out request and response bodies and headers, for lists
 	// that only need a row per exchange.
 	Summary bool
+	// Oldest lists oldest first: the first page of the store (the live
+	// view's g), and paging forward from there with AfterID.
+	Oldest bool
 	// Listener selects the rows one listen took (its local URL, as
 	// exchange.Exchange.Listener holds it).
 	Listener string

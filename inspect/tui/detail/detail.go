@@ -347,11 +347,10 @@ func (m *Model) response() string {
 		b.WriteString("\n")
 	case exchange.CheckWarning, exchange.CheckError:
 		st := m.st.SigMissing
-		word := "warning"
 		if c.Status == exchange.CheckError {
-			st, word = m.st.Bad, "error"
+			st = m.st.Bad
 		}
-		b.WriteString(st.Render(human.CheckMark(c.Status)+" "+word+": "+termsafe.String(c.Message)) + "\n")
+		b.WriteString(st.Render(human.CheckBadge(c.Status)+": "+termsafe.String(c.Message)) + "\n")
 	}
 	m.section(&b, "Headers")
 	if len(r.Headers) == 0 {

@@ -46,7 +46,7 @@ func TestResponseTab(t *testing.T) {
 	x := &exchange.Exchange{ID: 5, Response: exchange.Response{Status: 502, Error: "connection refused", DurationMS: 1.25},
 		ResponseCheck: exchange.Check{Status: exchange.CheckError, Message: "handler unreachable"}}
 	out, _ := show(x, TabResponse, 100, 30)
-	for _, want := range []string{"502 Bad Gateway", "answered by swhook", "took 1.3ms", "Error: connection refused", "✗ error: handler unreachable"} {
+	for _, want := range []string{"502 Bad Gateway", "answered by swhook", "took 1.3ms", "Error: connection refused", "✗ REFUSED: handler unreachable"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q:\n%s", want, out)
 		}
