@@ -46,6 +46,10 @@ func SpaceURL(space string) (*url.URL, error) {
 	if s == "" {
 		return nil, fmt.Errorf("no SignalWire Space: set $%s (e.g. example.signalwire.com) or pass --space", EnvSpace)
 	}
+	if strings.Contains(s, "@") {
+		// user:token@host: said without echoing what is before the @.
+		return nil, fmt.Errorf("the SignalWire Space must be only a host name like example.signalwire.com, with no credentials in it (the project ID goes in $%s, the token in $%s)", EnvProject, EnvToken)
+	}
 	if !strings.Contains(s, "://") {
 		if !strings.Contains(s, ".") && !strings.Contains(s, ":") {
 			s += ".signalwire.com"
