@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/timeline"
+	"github.com/swhook/swhook/inspect/tui/filter"
 	"github.com/swhook/swhook/inspect/tui/theme"
 )
 
@@ -233,7 +235,7 @@ func (s callMemSource) Call(ctx context.Context, id string) ([]*exchange.Exchang
 	return out, nil
 }
 
-func (s callMemSource) Calls(ctx context.Context, before int64, limit int) ([]timeline.Summary, error) {
+func (s callMemSource) Calls(ctx context.Context, f filter.Filter, before int64, limit int) ([]timeline.Summary, error) {
 	all, _ := s.List(ctx, 0, 0)
 	seen := map[string]bool{}
 	var out []timeline.Summary
@@ -244,6 +246,9 @@ func (s callMemSource) Calls(ctx context.Context, before int64, limit int) ([]ti
 		}
 		seen[g] = true
 		xs, _ := s.Call(ctx, g)
+		if !slices.ContainsFunc(xs, f.Match) {
+			continue
+		}
 		if sum := timeline.Summarize(g, xs); before == 0 || sum.NewestID < before {
 			out = append(out, sum)
 		}

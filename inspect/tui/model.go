@@ -110,9 +110,9 @@ type Model struct {
 	// forward from it and live rows wait in the store (G returns).
 	history      bool
 	loadingNewer bool
-	tl         *timelineView
-	cl         *callsView
-	feed       *feedReader
+	tl           *timelineView
+	cl           *callsView
+	feed         *feedReader
 
 	status    string
 	statusAt  time.Time

@@ -131,6 +131,8 @@ func TestGolden(t *testing.T) {
 		{name: "timeline", xs: callFixture(), calls: true, keys: []string{"k", "k", "k", "t"}, wait: "dial action busy"},
 		{name: "timeline_detail", xs: callFixture(), calls: true, keys: []string{"k", "t"}, first: "dial action busy", then: []string{"k", "enter"}, wait: "Parameters"},
 		{name: "calls", xs: callFixture(), calls: true, keys: []string{"C"}, wait: "newest first"},
+		// Filters apply to calls: the calls with any invalid step.
+		{name: "calls_filtered", xs: callFixture(), calls: true, keys: append(append([]string{"/"}, strings.Split("sig:invalid", "")...), "enter", "C"), wait: "with a webhook matching"},
 	}
 	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}, {220, 30}} {
 		for _, sc := range scenes {
