@@ -134,7 +134,7 @@ func Line(ev Event) string {
 	case EvCall:
 		return fmt.Sprintf("call from %s to %s → %s\n  CallSid %s", ev.From, ev.To, ev.URL, ev.CallSid)
 	case EvMessage:
-		return fmt.Sprintf("message from %s to %s → %s: %q\n  MessageSid %s", ev.From, ev.To, ev.URL, ev.Text, ev.MessageSid)
+		return fmt.Sprintf("message from %s to %s → %s\n  %q  MessageSid %s", ev.From, ev.To, ev.URL, ev.Text, ev.MessageSid)
 	case EvRequest:
 		s := at + "→ " + ev.Method + " " + ev.URL
 		if ev.Label != "" {
