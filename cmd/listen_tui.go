@@ -41,16 +41,8 @@ const searchScan = 20000
 // indexes can select (one signature status, one status class or code, one
 // event kind) is a query; the filter decides the rest, a page at a time.
 func (s storeSource) Search(ctx context.Context, f filter.Filter, before int64, limit int) ([]*exchange.Exchange, int64, error) {
-	q := store.Query{Listener: s.listener, BeforeID: before, Summary: true}
-	if len(f.Sigs) == 1 {
-		q.Signature = string(f.Sigs[0])
-	}
-	if len(f.Statuses) == 1 && f.Statuses[0] != "error" {
-		q.Status = f.Statuses[0]
-	}
-	if len(f.Events) == 1 && kindKnown(f.Events[0]) {
-		q.Kind = f.Events[0]
-	}
+	q := filterQuery(f, s.listener)
+	q.BeforeID = before
 	var out []*exchange.Exchange
 	for scanned := 0; scanned < searchScan; {
 		q.Limit = 1000
@@ -75,6 +67,23 @@ func (s storeSource) Search(ctx context.Context, f filter.Filter, before int64, 
 	return out, q.BeforeID, nil
 }
 
+// filterQuery is the part of a view filter the store's indexes can
+// select: one signature status, one status class or code, one event kind.
+// The filter itself decides the rest.
+func filterQuery(f filter.Filter, listener string) store.Query {
+	q := store.Query{Listener: listener, Summary: true}
+	if len(f.Sigs) == 1 {
+		q.Signature = string(f.Sigs[0])
+	}
+	if len(f.Statuses) == 1 && f.Statuses[0] != "error" {
+		q.Status = f.Statuses[0]
+	}
+	if len(f.Events) == 1 && kindKnown(f.Events[0]) {
+		q.Kind = f.Events[0]
+	}
+	return q
+}
+
 // Call is one call's webhooks whole, oldest first (the steps are labelled
 // from their parameters).
 func (s storeSource) Call(ctx context.Context, id string) ([]*exchange.Exchange, error) {
@@ -95,16 +104,27 @@ func (s storeSource) Call(ctx context.Context, id string) ([]*exchange.Exchange,
 }
 
 // Calls is a page of this listener's calls, newest first.
-func (s storeSource) Calls(ctx context.Context, before int64, limit int) ([]timeline.Summary, error) {
-	cs, err := s.st.Calls(ctx, store.Query{Listener: s.listener, BeforeID: before}, limit)
+func (s storeSource) Calls(ctx context.Context, f filter.Filter, before int64, limit int) ([]timeline.Summary, error) {
+	q := filterQuery(f, s.listener)
+	q.BeforeID = before
+	cs, err := s.st.Calls(ctx, q, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]timeline.Summary, len(cs))
-	for i, c := range cs {
-		out[i] = timeline.Summarize(c.ID, c.Exchanges)
+	out := make([]timeline.Summary, 0, len(cs))
+	for _, c := range cs {
+		if !f.Empty() && !slices.ContainsFunc(c.Exchanges, f.Match) {
+			continue // the store's part matched; the rest of the filter did not
+		}
+		out = append(out, timeline.Summarize(c.ID, c.Exchanges))
 	}
 	return out, nil
+}
+
+// ListAfter reads forward from afterID, oldest first (g's jump to the
+// oldest row, then paging newer).
+func (s storeSource) ListAfter(ctx context.Context, after int64, limit int) ([]*exchange.Exchange, error) {
+	return s.st.List(ctx, store.Query{AfterID: after, Limit: limit, Summary: true, Listener: s.listener, Oldest: true})
 }
 
 // Oldest is the lowest ID the view's rows may still have: rows below it

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -173,41 +172,6 @@ on a terminal when unset; never a flag).`,
 	return cmd
 }
 
-type routeJSON struct {
-	Handler           string        `json:"handler"`
-	URL               string        `json:"url,omitempty"`
-	Method            string        `json:"method,omitempty"`
-	FallbackURL       string        `json:"fallback_url,omitempty"`
-	StatusCallbackURL string        `json:"status_callback_url,omitempty"`
-	Target            string        `json:"target,omitempty"`
-	Resource          *resourceJSON `json:"resource,omitempty"`
-}
-
-type resourceJSON struct {
-	ID   string `json:"id"`
-	Type string `json:"type,omitempty"`
-	Name string `json:"name,omitempty"`
-	// URL is a cXML/SWML webhook's primary_request_url.
-	URL string `json:"url,omitempty"`
-}
-
-type repointJSON struct {
-	Record    string    `json:"record"`
-	PID       int       `json:"pid"`
-	Since     time.Time `json:"since"`
-	TunnelURL string    `json:"tunnel_url"`
-	Running   bool      `json:"running"`
-}
-
-type numberJSON struct {
-	Number    string       `json:"number"`
-	ID        string       `json:"id"`
-	Name      string       `json:"name,omitempty"`
-	Calls     *routeJSON   `json:"calls,omitempty"`
-	Messages  *routeJSON   `json:"messages,omitempty"`
-	Repointed *repointJSON `json:"repointed,omitempty"`
-}
-
 func runNumbersList(ctx context.Context, f *cmdutil.Factory, o *NumbersOptions) error {
 	c, err := o.SW.client(f)
 	if err != nil {
@@ -218,43 +182,13 @@ func runNumbersList(ctx context.Context, f *cmdutil.Factory, o *NumbersOptions) 
 		return err
 	}
 	records, recErr := recs.List()
-	list, err := c.ListNumbers(ctx, "")
+	host, _ := os.Hostname()
+	list, err := c.List(ctx, records, host)
 	if err != nil {
 		return err
 	}
-	host, _ := os.Hostname()
-	resources := map[string]numbers.Object{}
-	resource := func(id string) *resourceJSON {
-		r, ok := resources[id]
-		if !ok {
-			r, _ = c.GetResource(ctx, id) // the list still shows the ID without it
-			resources[id] = r
-		}
-		return &resourceJSON{ID: id, Type: r.Str("type"), Name: r.Str("display_name"), URL: r.Obj(r.Str("type")).Str("primary_request_url")}
-	}
-	var out []numberJSON
-	for _, n := range list {
-		nj := numberJSON{Number: n.Str("number"), ID: n.Str("id"), Name: n.Str("name")}
-		caps := n.Strings("capabilities")
-		if len(caps) == 0 || slices.Contains(caps, "voice") || n.Str("call_handler") != "" {
-			nj.Calls = callRoute(n, resource)
-		}
-		if len(caps) == 0 || slices.Contains(caps, "sms") || slices.Contains(caps, "mms") || n.Str("message_handler") != "" {
-			nj.Messages = messageRoute(n, resource)
-		}
-		for _, r := range records {
-			if slices.Contains(r.Numbers, nj.Number) && r.Project == c.Project() {
-				nj.Repointed = &repointJSON{Record: r.Path(), PID: r.PID, Since: r.Created.UTC(), TunnelURL: r.TunnelURL, Running: r.OwnerAlive(host)}
-				break
-			}
-		}
-		out = append(out, nj)
-	}
 	if o.JSON {
-		if out == nil {
-			out = []numberJSON{}
-		}
-		b, err := json.MarshalIndent(out, "", "  ")
+		b, err := json.MarshalIndent(list, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -262,117 +196,12 @@ func runNumbersList(ctx context.Context, f *cmdutil.Factory, o *NumbersOptions) 
 			return err
 		}
 	} else {
-		writeNumbers(o.IO.Out, out)
+		numbers.WriteList(o.IO.Out, list)
 	}
 	if recErr != nil {
 		say(o.IO.ErrOut, recErr.Error())
 	}
 	return nil
-}
-
-func callRoute(n numbers.Object, resource func(string) *resourceJSON) *routeJSON {
-	r := &routeJSON{Handler: n.Str("call_handler")}
-	if id := n.Str("calling_handler_resource_id"); id != "" {
-		r.Resource = resource(id)
-	}
-	switch r.Handler {
-	case "laml_webhooks":
-		r.URL, r.Method = n.Str("call_request_url"), n.Str("call_request_method")
-		r.FallbackURL, r.StatusCallbackURL = n.Str("call_fallback_url"), n.Str("call_status_callback_url")
-	case "relay_script":
-		r.URL = n.Str("call_relay_script_url")
-	default:
-		for _, f := range []string{"call_relay_context", "call_relay_topic", "call_relay_application", "call_laml_application_id",
-			"call_dialogflow_agent_id", "call_video_room_id", "call_relay_connector_id", "call_sip_endpoint_id", "call_verto_resource"} {
-			if v := n.Str(f); v != "" {
-				r.Target = v
-				break
-			}
-		}
-	}
-	return r
-}
-
-func messageRoute(n numbers.Object, resource func(string) *resourceJSON) *routeJSON {
-	r := &routeJSON{Handler: n.Str("message_handler")}
-	if id := n.Str("messaging_handler_resource_id"); id != "" {
-		r.Resource = resource(id)
-	}
-	switch r.Handler {
-	case "laml_webhooks":
-		r.URL, r.Method, r.FallbackURL = n.Str("message_request_url"), n.Str("message_request_method"), n.Str("message_fallback_url")
-	default:
-		for _, f := range []string{"message_relay_context", "message_relay_topic", "message_laml_application_id"} {
-			if v := n.Str(f); v != "" {
-				r.Target = v
-				break
-			}
-		}
-	}
-	return r
-}
-
-func writeNumbers(w io.Writer, list []numberJSON) {
-	if len(list) == 0 {
-		fmt.Fprintln(w, "no phone numbers in this project")
-		return
-	}
-	route := func(what string, r *routeJSON) {
-		if r == nil {
-			return
-		}
-		h := cmpOr(r.Handler, "(none)")
-		line := fmt.Sprintf("  %-9s %-14s", what, h)
-		sub := func(label, url string) {
-			fmt.Fprintln(w, termsafe.String(fmt.Sprintf("  %-9s %-14s %s", "", label, url)))
-		}
-		switch {
-		case r.Resource != nil:
-			line += fmt.Sprintf(" Fabric %s %q (%s)", cmpOr(r.Resource.Type, "resource"), r.Resource.Name, r.Resource.ID)
-			if u := r.Resource.URL; u != "" {
-				line += " " + u
-			}
-		case r.URL != "":
-			line += " " + r.URL
-		case r.Target != "":
-			line += " " + r.Target
-		case r.Handler == "laml_webhooks" || r.Handler == "relay_script":
-			line += " (no URL)"
-		}
-		if r.Method != "" && r.Method != "POST" && r.Resource == nil {
-			line += " [" + r.Method + "]"
-		}
-		fmt.Fprintln(w, termsafe.String(strings.TrimRight(line, " ")))
-		if r.Resource == nil && r.StatusCallbackURL != "" {
-			sub("status", r.StatusCallbackURL)
-		}
-		if r.Resource == nil && r.FallbackURL != "" {
-			sub("fallback", r.FallbackURL)
-		}
-	}
-	for i, n := range list {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		head := n.Number
-		if n.Name != "" {
-			head += "  " + n.Name
-		}
-		if n.Repointed != nil {
-			head += "  ← re-pointed by swhook"
-		}
-		fmt.Fprintln(w, termsafe.String(head))
-		route("calls", n.Calls)
-		route("messages", n.Messages)
-		if p := n.Repointed; p != nil {
-			state := fmt.Sprintf("swhook listen (pid %d) has it pointed at %s since %s", p.PID, p.TunnelURL, p.Since.Format(time.RFC3339))
-			if !p.Running {
-				state = fmt.Sprintf("pointed at %s by a swhook that ended without restoring (pid %d, %s): `swhook numbers restore %s` puts it back",
-					p.TunnelURL, p.PID, p.Since.Format(time.RFC3339), n.Number)
-			}
-			fmt.Fprintln(w, termsafe.String("  "+state))
-		}
-	}
 }
 
 // NumbersRestoreOptions holds what `swhook numbers restore` was asked.

@@ -35,8 +35,13 @@ func (s *Store) Last(ctx context.Context) (*exchange.Exchange, error) {
 	return xs[0], nil
 }
 
-// List returns the exchanges q selects, newest first.
+// List returns the exchanges q selects, newest first (oldest first with
+// q.Oldest).
 func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error) {
+	dir := "DESC"
+	if q.Oldest {
+		dir = "ASC"
+	}
 	if strings.TrimSpace(q.Detail) != "" {
 		return s.listByDetail(ctx, q)
 	}
@@ -60,13 +65,13 @@ func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error)
 		// every matching row with its JSON.
 		sub := "SELECT id FROM exchanges" + where
 		if q.Limit > 0 {
-			sub += " ORDER BY id DESC LIMIT " + strconv.Itoa(q.Limit)
+			sub += " ORDER BY id " + dir + " LIMIT " + strconv.Itoa(q.Limit)
 		}
-		query += " WHERE id IN (" + sub + ") ORDER BY id DESC"
+		query += " WHERE id IN (" + sub + ") ORDER BY id " + dir
 	case q.Limit > 0:
-		query += " ORDER BY id DESC LIMIT " + strconv.Itoa(q.Limit)
+		query += " ORDER BY id " + dir + " LIMIT " + strconv.Itoa(q.Limit)
 	default:
-		query += " ORDER BY id DESC"
+		query += " ORDER BY id " + dir
 	}
 	out, err := listFrom(ctx, v.q, query, args, q.Summary)
 	if err != nil || !v.pending {
@@ -76,9 +81,14 @@ func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error)
 	if err != nil {
 		return nil, err
 	}
-	// Both newest first, no ID in both (see view): merge, then cut.
+	// Both in the same order, no ID in both (see view): merge, then cut.
 	out = append(out, more...)
-	slices.SortStableFunc(out, func(a, b *exchange.Exchange) int { return cmp.Compare(b.ID, a.ID) })
+	slices.SortStableFunc(out, func(a, b *exchange.Exchange) int {
+		if q.Oldest {
+			return cmp.Compare(a.ID, b.ID)
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}

@@ -6,11 +6,14 @@
 // Write path (writer.go, capture.go, insert.go):
 //
 //	Save ─ encode (codec.go, in the caller) ─▶ reqs ─┬─ writer: one transaction per batch ─▶ SQLite
-//	                                                 └─ capture (Options.Journal): IDs, one append
-//	                                                    to the journal (package journal), answer ─▶
+//	                                                 └─ capture (Options.Journal): IDs from the shared
+//	                                                    counter, one append to the journal (package
+//	                                                    journal), answer — no SQLite on the way ─▶
 //	                                                    indexer: a transaction every indexEvery ─▶ SQLite
 //	checkpointer (checkpoint.go): WAL pages into the file, off the writers' path
 //	Open: recover.go inserts what a killed listener's journal still held
+//	refused rows (a full disk) are tried again; a deleted store file is
+//	noticed and replaced (moved.go); Trouble says when nothing is saving
 //
 // Read path (query.go, view.go): List/Get/Count ─ sync (this process's
 // pending rows indexed first) ─ other listeners' journals read (rows not
@@ -26,10 +29,11 @@
 // Keeping the remainder as JSON means a field added to exchange.Exchange
 // round-trips without a migration.
 //
-// IDs: the highest ID + 1 (INTEGER PRIMARY KEY), above any block a
-// journaling listener has reserved (id_reserve). Pruning deletes only the
-// oldest and Clear records the highest before it empties the store, so an
-// ID is never handed out twice (a person who noted "#812" will never find
+// IDs: from a counter every process on the store shares (journal.Counter,
+// <store>-ids), raised past the highest ID and id_reserve in each
+// transaction that numbers rows. Pruning deletes only the oldest and Clear
+// records the highest before it empties the store, so an ID is never
+// handed out twice (a person who noted "#812" will never find
 // another webhook under that number).
 package store
 
@@ -130,6 +134,9 @@ type Query struct {
 	// Summary leaves out request and response bodies and headers, for lists
 	// that only need a row per exchange.
 	Summary bool
+	// Oldest lists oldest first: the first page of the store (the live
+	// view's g), and paging forward from there with AfterID.
+	Oldest bool
 	// Listener selects the rows one listen took (its local URL, as
 	// exchange.Exchange.Listener holds it).
 	Listener string

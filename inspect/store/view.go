@@ -68,6 +68,9 @@ func (s *Store) view(ctx context.Context) (view, error) {
 	}
 	for _, r := range recs {
 		r.Row[0] = r.ID
+		if len(r.Row) == rowArgsV5 {
+			r.Row = append(r.Row, "", "") // journaled before migration 7
+		}
 		if _, err := conn.ExecContext(ctx, pendingInsertSQL, r.Row...); err != nil {
 			return fail(err)
 		}
@@ -103,11 +106,9 @@ func (s *Store) pendingDDL(ctx context.Context, conn *sql.Conn) (string, error) 
 }
 
 // pendingInsertSQL puts a journal record (an encode result with its ID)
-// into temp.pending; a record two journals hold (a renumbered row) counts
-// once.
-const pendingInsertSQL = `INSERT OR IGNORE INTO temp.pending (
-	id, time_s, time_ns, kind, sig_status, resp_status, resp_error, summary, head, payload
-) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?)`
+// into temp.pending: insertSQL, whatever columns it names, into the twin;
+// a record two journals hold (a renumbered row) counts once.
+var pendingInsertSQL = strings.Replace(insertSQL, "INSERT INTO exchanges (", "INSERT OR IGNORE INTO temp.pending (", 1)
 
 // onPending turns a query on the store into the same query on the pending
 // rows (without an index hint: temp.pending has no indexes).

@@ -15,6 +15,7 @@ import (
 	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/termsafe"
 	"github.com/swhook/swhook/inspect/timeline"
+	"github.com/swhook/swhook/inspect/tui/filter"
 	"github.com/swhook/swhook/inspect/tui/list"
 	"github.com/swhook/swhook/inspect/tui/theme"
 )
@@ -26,8 +27,9 @@ type CallSource interface {
 	// can, so the steps are labelled from their parameters).
 	Call(ctx context.Context, id string) ([]*exchange.Exchange, error)
 	// Calls returns up to limit calls, newest first, whose newest webhook
-	// is below beforeID (0: from the newest).
-	Calls(ctx context.Context, beforeID int64, limit int) ([]timeline.Summary, error)
+	// is below beforeID (0: from the newest); with a filter, the calls
+	// with any webhook it matches (sig:invalid: calls with an invalid step).
+	Calls(ctx context.Context, f filter.Filter, beforeID int64, limit int) ([]timeline.Summary, error)
 }
 
 // callsPage is how many calls the calls list reads at a time.
@@ -127,9 +129,9 @@ func (m *Model) loadCalls(before int64) tea.Cmd {
 		m.setStatus("no calls list here (no store)", true)
 		return nil
 	}
-	ctx := m.ctx
+	ctx, f := m.ctx, m.list.Filter()
 	return func() tea.Msg {
-		sums, err := cs.Calls(ctx, before, callsPage)
+		sums, err := cs.Calls(ctx, f, before, callsPage)
 		return callsMsg{before: before, sums: sums, err: err}
 	}
 }
@@ -263,7 +265,11 @@ func (m *Model) timelineBody() string {
 func (m *Model) callsBody() string {
 	cl, st, w := m.cl, m.st, m.width
 	var b strings.Builder
-	b.WriteString(st.Section.Render(" Calls") + st.Dim.Render("  newest first · enter opens one · C back to the webhooks"))
+	title := "  newest first · enter opens one · C back to the webhooks"
+	if f := m.list.Filter(); !f.Empty() {
+		title = "  with a webhook matching " + termsafe.String(f.String()) + " ·" + title[1:]
+	}
+	b.WriteString(st.Section.Render(" Calls") + st.Dim.Render(title))
 	idW := 36
 	if w < 100 {
 		idW = 9 // the first 8 characters tell a screenful of calls apart

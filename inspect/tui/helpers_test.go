@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/timeline"
+	"github.com/swhook/swhook/inspect/tui/filter"
 	"github.com/swhook/swhook/inspect/tui/theme"
 )
 
@@ -233,7 +235,7 @@ func (s callMemSource) Call(ctx context.Context, id string) ([]*exchange.Exchang
 	return out, nil
 }
 
-func (s callMemSource) Calls(ctx context.Context, before int64, limit int) ([]timeline.Summary, error) {
+func (s callMemSource) Calls(ctx context.Context, f filter.Filter, before int64, limit int) ([]timeline.Summary, error) {
 	all, _ := s.List(ctx, 0, 0)
 	seen := map[string]bool{}
 	var out []timeline.Summary
@@ -244,6 +246,9 @@ func (s callMemSource) Calls(ctx context.Context, before int64, limit int) ([]ti
 		}
 		seen[g] = true
 		xs, _ := s.Call(ctx, g)
+		if !slices.ContainsFunc(xs, f.Match) {
+			continue
+		}
 		if sum := timeline.Summarize(g, xs); before == 0 || sum.NewestID < before {
 			out = append(out, sum)
 		}
@@ -278,4 +283,18 @@ func callFixture() []*exchange.Exchange {
 		at(done, 14, exchange.CallRef{ID: a}),
 		at(sample(9, "/sms", exchange.KindMessageInbound, "received", exchange.SigValid, 200), 15, exchange.CallRef{ID: "0a059168-ead0-41af-9d1f-343dae832527"}),
 	}
+}
+
+// pagedSource is a memSource that also reads forward, oldest first.
+type pagedSource struct{ *memSource }
+
+func (s pagedSource) ListAfter(ctx context.Context, after int64, limit int) ([]*exchange.Exchange, error) {
+	all, _ := s.List(ctx, 0, 0)
+	var out []*exchange.Exchange
+	for i := len(all) - 1; i >= 0 && len(out) < limit; i-- {
+		if all[i].ID > after {
+			out = append(out, all[i])
+		}
+	}
+	return out, nil
 }

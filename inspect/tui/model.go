@@ -106,9 +106,13 @@ type Model struct {
 	searchNext int64
 	searchGen  int
 	searching  bool
-	tl         *timelineView
-	cl         *callsView
-	feed       *feedReader
+	// history: g jumped to the oldest row; the list holds a stretch read
+	// forward from it and live rows wait in the store (G returns).
+	history      bool
+	loadingNewer bool
+	tl           *timelineView
+	cl           *callsView
+	feed         *feedReader
 
 	status    string
 	statusAt  time.Time

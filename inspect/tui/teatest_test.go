@@ -131,6 +131,8 @@ func TestGolden(t *testing.T) {
 		{name: "timeline", xs: callFixture(), calls: true, keys: []string{"k", "k", "k", "t"}, wait: "dial action busy"},
 		{name: "timeline_detail", xs: callFixture(), calls: true, keys: []string{"k", "t"}, first: "dial action busy", then: []string{"k", "enter"}, wait: "Parameters"},
 		{name: "calls", xs: callFixture(), calls: true, keys: []string{"C"}, wait: "newest first"},
+		// Filters apply to calls: the calls with any invalid step.
+		{name: "calls_filtered", xs: callFixture(), calls: true, keys: append(append([]string{"/"}, strings.Split("sig:invalid", "")...), "enter", "C"), wait: "with a webhook matching"},
 	}
 	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}, {220, 30}} {
 		for _, sc := range scenes {
@@ -257,4 +259,33 @@ func TestViewFollowsPruneAndClear(t *testing.T) {
 	if fm := tm.FinalModel(t).(*Model); fm.list.Total() != 0 {
 		t.Errorf("%d rows left after clear", fm.list.Total())
 	}
+}
+
+// g goes to the oldest row in one press, however much history there is
+// (not a page back per press); moving down pages forward; G returns to the
+// newest rows.
+func TestTopJumpsToTheOldestRow(t *testing.T) {
+	var xs []*exchange.Exchange
+	for i := int64(1); i <= 3000; i++ {
+		xs = append(xs, sample(i, fmt.Sprintf("/hook/%d", i), exchange.KindCallStatus, "ringing", exchange.SigValid, 200))
+	}
+	m := newTestModel(pagedSource{newMemSource(xs...)}, nil, func(c *Config) { c.PageSize = 100 })
+	tm := startTest(t, m, 100, 30)
+	waitScreen(t, tm, "/hook/3000 ")
+	sendKeys(tm, "g")
+	screen := waitScreen(t, tm, "/hook/1 ")
+	if strings.Contains(screen, "/hook/3000 ") {
+		t.Errorf("the newest rows still show after g:\n%s", screen)
+	}
+	for i := 0; i < 100; i++ {
+		sendKeys(tm, "j")
+	}
+	waitScreen(t, tm, "100 new") // at the bottom: the next page was read forward
+	for i := 0; i < 25; i++ {
+		sendKeys(tm, "j")
+	}
+	waitScreen(t, tm, "/hook/121 ")
+	sendKeys(tm, "G")
+	waitScreen(t, tm, "/hook/3000 ")
+	quit(t, tm)
 }

@@ -77,6 +77,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.after(boundsEvery, boundsTickMsg{})
 	case detailMsg:
 		return m, m.onDetail(msg)
+	case afterMsg:
+		m.onAfter(msg)
+		return m, nil
 	case searchMsg:
 		m.onSearch(msg)
 		return m, nil
@@ -156,6 +159,12 @@ func (m *Model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Down):
 		l.Move(1)
+		if m.history && l.Cursor() >= l.Len()-1 {
+			if l.Following() {
+				l.TogglePause() // history is not the live edge
+			}
+			return m.newer()
+		}
 	case key.Matches(msg, k.PageUp):
 		atTop := l.AtTop()
 		l.Page(-1)
@@ -164,10 +173,18 @@ func (m *Model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.PageDn):
 		l.Page(1)
+		if m.history && l.Cursor() >= l.Len()-1 {
+			if l.Following() {
+				l.TogglePause() // history is not the live edge
+			}
+			return m.newer()
+		}
 	case key.Matches(msg, k.Top):
-		l.Top()
-		return m.older()
+		return m.top()
 	case key.Matches(msg, k.Bottom):
+		if m.history {
+			return m.live()
+		}
 		l.Bottom()
 	case key.Matches(msg, k.Open):
 		x := l.Selected()
@@ -391,7 +408,14 @@ func (m *Model) onFeed(msg feedMsg) tea.Cmd {
 	if len(msg.xs) > 0 {
 		xs := msg.xs
 		sort.Slice(xs, func(i, j int) bool { return xs[i].ID < xs[j].ID })
-		if m.loaded && m.list.Total() > 0 {
+		if m.history {
+			// Reading history: these wait in the store; G shows them.
+			for _, x := range xs {
+				m.count(x)
+			}
+			xs = nil
+		}
+		if m.loaded && m.list.Total() > 0 && len(xs) > 0 {
 			next := m.list.NewestID() + 1
 			for _, x := range xs {
 				if x.ID > next {

@@ -255,7 +255,20 @@ func (t *Terminal) line(prompt string) (string, error) {
 	return strings.TrimSpace(s), nil
 }
 
+// interrupted is the error of a question left unasked because the call's
+// context has ended: a Ctrl-C outside a prompt (during a --realtime Say)
+// or SIGTERM ends the call there instead of waiting at the next prompt.
+func interrupted(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	return nil
+}
+
 func (t *Terminal) Gather(ctx context.Context, a Ask) (Reply, error) {
+	if err := interrupted(ctx); err != nil {
+		return Reply{}, err
+	}
 	if r, ok, err := t.keypad(a); ok || err != nil {
 		return r, err
 	}
@@ -267,7 +280,7 @@ func (t *Terminal) Gather(ctx context.Context, a Ask) (Reply, error) {
 		what = "type speech:words"
 	}
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := interrupted(ctx); err != nil {
 			return Reply{}, err
 		}
 		s, err := t.line("  ☎ " + what + ", then Enter (Enter alone: silence) > ")
@@ -290,6 +303,9 @@ func (t *Terminal) Gather(ctx context.Context, a Ask) (Reply, error) {
 
 func (t *Terminal) Record(ctx context.Context, a Ask) (int, string, error) {
 	for {
+		if err := interrupted(ctx); err != nil {
+			return 0, "", err
+		}
 		s, err := t.line("  ☎ seconds to speak (Enter: silence) > ")
 		if err != nil || s == "" {
 			return 0, "", nil
@@ -304,6 +320,9 @@ func (t *Terminal) Record(ctx context.Context, a Ask) (int, string, error) {
 
 func (t *Terminal) Dial(ctx context.Context, target string) (string, error) {
 	for {
+		if err := interrupted(ctx); err != nil {
+			return "", err
+		}
 		s, err := t.line("  ☎ " + target + " answers? " + strings.Join(DialOutcomes, "|") + " (Enter: completed) > ")
 		if err != nil || s == "" {
 			return "completed", nil

@@ -64,3 +64,29 @@ func TestLineTerminal(t *testing.T) {
 		t.Errorf("a closed terminal is a silent caller: %+v", r)
 	}
 }
+
+// TestTerminalInterrupted: once the call's context has ended (Ctrl-C
+// during a --realtime Say, SIGTERM), the terminal asks nothing and reads
+// nothing: the call ends instead of waiting at a prompt.
+func TestTerminalInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	keypad, kout := keypadTerminal("1#")
+	if _, err := keypad.Gather(ctx, Ask{DTMF: true, FinishOnKey: "#"}); !errors.Is(err, context.Canceled) || kout.Len() != 0 {
+		t.Errorf("keypad Gather: %v, asked %q", err, kout.String())
+	}
+	var out bytes.Buffer
+	term := NewTerminal(strings.NewReader("1#\n7\nbusy\n"), &out)
+	if _, err := term.Gather(ctx, Ask{DTMF: true}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Gather: %v", err)
+	}
+	if n, _, err := term.Record(ctx, Ask{}); !errors.Is(err, context.Canceled) || n != 0 {
+		t.Errorf("Record: %d %v", n, err)
+	}
+	if d, err := term.Dial(ctx, "+1555"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Dial: %q %v", d, err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("asked %q", out.String())
+	}
+}

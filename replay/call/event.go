@@ -129,11 +129,12 @@ func (t TextSink) Emit(ev Event) {
 func Line(ev Event) string {
 	at := fmt.Sprintf("%6.1fs  ", ev.T)
 	switch ev.Type {
+	// The header's ID is on a line of its own: with it, the first line
+	// overran 80 columns and broke the URL.
 	case EvCall:
-		return fmt.Sprintf("call %s from %s to %s → %s", ev.CallSid, ev.From, ev.To, ev.URL)
+		return fmt.Sprintf("call from %s to %s → %s\n  CallSid %s", ev.From, ev.To, ev.URL, ev.CallSid)
 	case EvMessage:
-		s := fmt.Sprintf("message %s from %s to %s → %s: %q", ev.MessageSid, ev.From, ev.To, ev.URL, ev.Text)
-		return s
+		return fmt.Sprintf("message from %s to %s → %s\n  %q  MessageSid %s", ev.From, ev.To, ev.URL, ev.Text, ev.MessageSid)
 	case EvRequest:
 		s := at + "→ " + ev.Method + " " + ev.URL
 		if ev.Label != "" {

@@ -257,10 +257,16 @@ func (s *Session) CallerHungUp() bool {
 
 // Hangup ends the call with the final status (completed, busy, no-answer,
 // failed, canceled) and sends the completed status callback. It is safe to
-// call twice; only the first counts.
+// call twice; only the first counts. An interrupted call (ctx ended:
+// Ctrl-C, SIGTERM) still sends and stores that callback, as SignalWire
+// does when a caller hangs up; each attempt stays bounded by the delivery
+// timeouts.
 func (s *Session) Hangup(ctx context.Context, status, why string) {
 	if s.ended {
 		return
+	}
+	if ctx.Err() != nil {
+		ctx = context.WithoutCancel(ctx)
 	}
 	s.ended = true
 	if status == "" {

@@ -153,6 +153,27 @@ func TestStatusCallbackRetriedThreeTimes(t *testing.T) {
 	}
 }
 
+// TestHangupAfterInterrupt: a call interrupted (Ctrl-C, SIGTERM) still
+// sends its completed status callback and stores it, as SignalWire does
+// when a caller hangs up, instead of failing it on the ended context and
+// counting a made-up 11200.
+func TestHangupAfterInterrupt(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { rec.add(r) }))
+	defer srv.Close()
+	s, ev, st := newSession(t, Config{URL: srv.URL + "/v", StatusCallback: srv.URL + "/status"})
+	ctx, cancel := context.WithCancel(context.Background())
+	s.Answer(ctx)
+	cancel()
+	s.Hangup(ctx, "canceled", "interrupted")
+	if len(rec.reqs) != 1 || rec.reqs[0].form.Get("CallStatus") != "canceled" {
+		t.Fatalf("status callbacks %+v", rec.reqs)
+	}
+	if s.Failed() || len(st.xs) != 1 || len(ev.Of(EvNote)) != 0 {
+		t.Errorf("errors %v, stored %d, notes %+v", s.Errors(), len(st.xs), ev.Of(EvNote))
+	}
+}
+
 func TestRedirectsAndTooMany(t *testing.T) {
 	n := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

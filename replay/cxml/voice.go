@@ -55,7 +55,7 @@ func Voice(ctx context.Context, s *call.Session) {
 	n := &next{method: http.MethodPost, url: s.VoiceURL(), label: "voice URL"}
 	for n != nil {
 		if err := ctx.Err(); err != nil {
-			s.Hangup(context.WithoutCancel(ctx), "canceled", "interrupted")
+			s.Hangup(ctx, "canceled", "interrupted")
 			return
 		}
 		doc, base, ok := v.fetch(ctx, n)

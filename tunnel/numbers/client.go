@@ -46,6 +46,10 @@ func SpaceURL(space string) (*url.URL, error) {
 	if s == "" {
 		return nil, fmt.Errorf("no SignalWire Space: set $%s (e.g. example.signalwire.com) or pass --space", EnvSpace)
 	}
+	if strings.Contains(s, "@") {
+		// user:token@host: said without echoing what is before the @.
+		return nil, fmt.Errorf("the SignalWire Space must be only a host name like example.signalwire.com, with no credentials in it (the project ID goes in $%s, the token in $%s)", EnvProject, EnvToken)
+	}
 	if !strings.Contains(s, "://") {
 		if !strings.Contains(s, ".") && !strings.Contains(s, ":") {
 			s += ".signalwire.com"
@@ -87,7 +91,8 @@ type Client struct {
 }
 
 // NewClient checks the credentials are complete (naming what is missing)
-// and returns a client that sends them with HTTP Basic auth.
+// and returns a client that sends them with HTTP Basic auth over hc's
+// transport (nil: the default one), never following a redirect.
 func NewClient(c Credentials, hc *http.Client) (*Client, error) {
 	base, err := SpaceURL(c.Space)
 	if err != nil {
@@ -102,10 +107,14 @@ func NewClient(c Credentials, hc *http.Client) (*Client, error) {
 	if c.TokenSource == "" {
 		c.TokenSource = "$" + EnvToken
 	}
-	if hc == nil {
-		hc = http.DefaultClient
+	// A copy that follows no redirect: the API never redirects, and Go
+	// would carry the Basic auth to the same host over http too.
+	var own http.Client
+	if hc != nil {
+		own = *hc
 	}
-	return &Client{base: base, creds: c, http: hc}, nil
+	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Client{base: base, creds: c, http: &own}, nil
 }
 
 // Space is the API's base URL, e.g. https://example.signalwire.com.

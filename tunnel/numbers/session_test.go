@@ -603,6 +603,18 @@ func TestSpaceURL(t *testing.T) {
 	}
 }
 
+// TestSpaceURLHidesCredentials: a Space written with the project and token
+// in it (https://project:token@host) is refused without echoing them.
+func TestSpaceURLHidesCredentials(t *testing.T) {
+	for _, in := range []string{"https://proj:PTsecret42@example.signalwire.com", "proj:PTsecret42@example.signalwire.com",
+		"http://proj:PTsecret42@example.signalwire.com", "ftp://proj:PTsecret42@x", "https://proj:PTsecret42@x/api"} {
+		_, err := numbers.SpaceURL(in)
+		if err == nil || strings.Contains(err.Error(), "PTsecret42") || strings.Contains(err.Error(), "proj:") {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+}
+
 func TestE164(t *testing.T) {
 	if n, err := numbers.E164("+1 (555) 123-4567"); err != nil || n != "+15551234567" {
 		t.Errorf("%q %v", n, err)
