@@ -155,6 +155,10 @@ func TestReadersSeeJournaledRowsAtOnce(t *testing.T) {
 	if err != nil || len(xs) != 2 || xs[0].ID != told[2].ID || xs[1].ID != told[1].ID {
 		t.Errorf("List(limit 2) = %d rows, %v", len(xs), err)
 	}
+	xs, err = reader.List(ctx, Query{Limit: 2, Oldest: true, Summary: true})
+	if err != nil || len(xs) != 2 || xs[0].Request.Path != "/indexed" || xs[1].ID != told[0].ID {
+		t.Errorf("List(oldest, limit 2) = %d rows, %v", len(xs), err)
+	}
 	xs, err = reader.List(ctx, Query{Failed: true})
 	if err != nil || len(xs) != 1 || xs[0].Request.Path != "/journaled/1" {
 		t.Errorf("List(failed) = %d rows, %v", len(xs), err)

@@ -81,9 +81,14 @@ func (s *Store) List(ctx context.Context, q Query) ([]*exchange.Exchange, error)
 	if err != nil {
 		return nil, err
 	}
-	// Both newest first, no ID in both (see view): merge, then cut.
+	// Both in the same order, no ID in both (see view): merge, then cut.
 	out = append(out, more...)
-	slices.SortStableFunc(out, func(a, b *exchange.Exchange) int { return cmp.Compare(b.ID, a.ID) })
+	slices.SortStableFunc(out, func(a, b *exchange.Exchange) int {
+		if q.Oldest {
+			return cmp.Compare(a.ID, b.ID)
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
