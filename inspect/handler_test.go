@@ -363,6 +363,21 @@ func TestXForwardedHeaders(t *testing.T) {
 			t.Errorf("verification URL = %q", x.Request.URL)
 		}
 	})
+	// Issue 11 point 1: behind a tunnel that rewrites Host (ngrok
+	// --host-header=rewrite), the public host is only in X-Forwarded-Host:
+	// the signature is checked against it, and the handler gets the
+	// proxy's headers as it set them.
+	t.Run("upstream proxy that rewrites Host", func(t *testing.T) {
+		e := serve(t, inspect.Config{Forward: target}, exchange.SourceLocal, nil)
+		do(t, "POST", e.url+"/voice?a=1", http.Header{"X-Forwarded-Host": {"pub.example, edge.internal"}, "X-Forwarded-Proto": {"https, http"}}, []byte("A=1"))
+		got := rec.last(t)
+		if got.Header.Get("X-Forwarded-Host") != "pub.example, edge.internal" || got.Header.Get("X-Forwarded-Proto") != "https, http" {
+			t.Errorf("X-Forwarded-Host/Proto = %q/%q, want the proxy's own", got.Header.Get("X-Forwarded-Host"), got.Header.Get("X-Forwarded-Proto"))
+		}
+		if x := e.lastExchange(t); x.Request.URL != "https://pub.example/voice?a=1" {
+			t.Errorf("verification URL = %q, want the public one", x.Request.URL)
+		}
+	})
 	t.Run("public base", func(t *testing.T) {
 		e := serve(t, inspect.Config{Forward: target}, exchange.SourceTunnel, func() string { return "https://abc.ngrok.app" })
 		do(t, "POST", e.url+"/hooks/voice?b=2", nil, []byte("A=1"))

@@ -62,6 +62,15 @@ func Diagnose(key string, r Request, opts DiagnoseOptions) Diagnosis {
 		return Diagnosis{Sentence: fmt.Sprintf("the %s value is not a signature (%d characters, where SignalWire sends 28 base64 or 40 hex characters) — it was cut or altered on the way",
 			s.name, utf8.RuneCountInString(s.value))}
 	}
+	if low := strings.ToLower(s.value); low != s.value {
+		lr := r
+		lr.Header = r.Header.Clone()
+		lr.Header.Set(s.name, low)
+		if v := Verify(key, lr); v.Valid() {
+			return Diagnosis{Sentence: fmt.Sprintf("the signature in %s is valid in lowercase — SignalWire sends lowercase hex and @signalwire/web-api compares the text exactly: something on the way (or your test) changed its case",
+				s.name), URL: v.URL, Scheme: v.Scheme, Found: true}
+		}
+	}
 	dg := &diagnoser{key: key, ri: newReqInfo(r), sig: d, header: s.name}
 	if res, ok := dg.run(opts); ok {
 		res.Found = true
@@ -180,6 +189,17 @@ func (dg *diagnoser) run(opts DiagnoseOptions) (Diagnosis, bool) {
 	// The probes over the body as received, the same for every key and URL
 	// variant below: built once rather than per variant.
 	probes := dg.legit(r.Body)
+
+	// A JSON signature for the URL's port twin: form signatures may be
+	// checked that way, but @signalwire/web-api checks JSON ones against
+	// the exact URL only.
+	if pv, ok := portVariant(given); ok && len(dg.sig.hex) > 0 {
+		for _, p := range probes {
+			if p.hex && hmac.Equal(dg.sig.hex, p.digest(dg.key, pv)) {
+				return dg.found(pv, p, fmt.Sprintf("valid for %s, the URL with its port %s — a JSON signature covers the exact URL SignalWire called (@signalwire/web-api checks no other form): rebuild the URL as it is set in SignalWire, port included or left out as there", safe(pv), portChange(given, pv)))
+			}
+		}
+	}
 
 	// A key with stray whitespace, read from a file or an env var.
 	if tk := strings.TrimSpace(dg.key); tk != dg.key && tk != "" {
@@ -307,6 +327,14 @@ func plusKeptParams(raw []Param) []Param {
 		out[i] = Param{k, v}
 	}
 	return out
+}
+
+// portChange says how twin differs from given: "removed" or "added".
+func portChange(given, twin string) string {
+	if u, ok := splitURL(given); ok && (u.hasColon || u.port != "") {
+		return "removed"
+	}
+	return "added"
 }
 
 type urlVariant struct {

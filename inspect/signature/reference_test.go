@@ -149,6 +149,9 @@ func refVerify(key string, r Request) Verdict {
 // refCheckHeader tries the schemes that may travel in s's header.
 func refCheckHeader(key string, ri *refReqInfo, s sigHeader) (Verdict, bool) {
 	d := decodeSig(s.value)
+	if s.value != strings.ToLower(s.value) {
+		d.hex = nil // uppercase hex is not what SignalWire sends, nor what web-api accepts
+	}
 	r := ri.r
 	urls := ri.urls()
 	m := ri.refMacs(key)
@@ -159,21 +162,14 @@ func refCheckHeader(key string, ri *refReqInfo, s sigHeader) (Verdict, bool) {
 		return Verdict{Status: StatusValid, Scheme: scheme, Header: s.name, URL: u, Note: note}, true
 	}
 	if s.name == HeaderSignalWireSHA256 {
-		if len(d.hex) == sha256.Size {
-			for _, u := range urls {
-				if hmac.Equal(d.hex, m.raw(true, u, r.Body)) {
-					return valid(SchemeJSONSHA256, u, "")
-				}
-			}
+		if len(d.hex) == sha256.Size && hmac.Equal(d.hex, m.raw(true, r.URL, r.Body)) {
+			return valid(SchemeJSONSHA256, r.URL, "")
 		}
 		return Verdict{}, false
 	}
-	if len(d.hex) == sha1.Size && !ri.isForm {
-		for _, u := range urls {
-			if hmac.Equal(d.hex, m.raw(false, u, r.Body)) {
-				return valid(SchemeJSONSHA1, u, "")
-			}
-		}
+	if len(d.hex) == sha1.Size && !ri.isForm && hmac.Equal(d.hex, m.raw(false, r.URL, r.Body)) {
+		// The exact URL only, as @signalwire/web-api checks JSON.
+		return valid(SchemeJSONSHA1, r.URL, "")
 	}
 	if len(d.b64) != sha1.Size {
 		return Verdict{}, false

@@ -78,8 +78,6 @@ var vectors = []struct {
 		sig: "YI4J0F1kjYwyXkBj/94gzQD2pao=", wantScheme: SchemeForm},
 	{name: "JSON hex SHA-1", key: "PSK_test", method: "POST", url: "https://example.com/swml", ct: jsonCT, header: HeaderSignalWire,
 		body: `{"call":{"call_id":"abc","from":"+15551234567"}}`, sig: "25f6f20ad86185e740359fc565bcf0227c1505b6", wantScheme: SchemeJSONSHA1},
-	{name: "JSON hex SHA-1 uppercase", key: "PSK_test", method: "POST", url: "https://example.com/swml", ct: jsonCT, header: HeaderSignalWire,
-		body: `{"call":{"call_id":"abc","from":"+15551234567"}}`, sig: "25F6F20AD86185E740359FC565BCF0227C1505B6", wantScheme: SchemeJSONSHA1},
 	{name: "JSON hex SHA-1 without content type", key: "PSK_test", method: "POST", url: "https://example.com/swml", header: HeaderSignalWire,
 		body: `{"call":{"call_id":"abc","from":"+15551234567"}}`, sig: "25f6f20ad86185e740359fc565bcf0227c1505b6", wantScheme: SchemeJSONSHA1},
 	{name: "JSON hex SHA-256", key: "PSK_test", method: "POST", url: "https://example.com/swml", ct: jsonCT, header: HeaderSignalWireSHA256,
@@ -482,5 +480,54 @@ func TestVerifyRejects(t *testing.T) {
 				t.Errorf("hint %q, want it to contain %q", d.Sentence, tt.hint)
 			}
 		})
+	}
+}
+
+// @signalwire/web-api's validateRequest checks a JSON signature against the
+// exact URL it is given; only the compatibility API's form check tries the
+// URL without its port and with the default one. A JSON signature for the
+// port twin is invalid, and Diagnose says which URL it was made for.
+func TestJSONSignatureCoversTheExactURL(t *testing.T) {
+	const body = `{"call":{"call_id":"abc"}}`
+	for _, c := range []struct{ checked, signed, change string }{
+		{"https://example.com:8443/swml", "https://example.com/swml", "removed"},
+		{"https://example.com/swml", "https://example.com:443/swml", "added"},
+		{"https://example.com:443/swml", "https://example.com/swml", "removed"},
+	} {
+		for _, scheme := range []Scheme{SchemeJSONSHA1, SchemeJSONSHA256} {
+			header := HeaderSignalWire
+			if scheme == SchemeJSONSHA256 {
+				header = HeaderSignalWireSHA256
+			}
+			sig, err := Sign("k", scheme, c.signed, []byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := req("POST", c.checked, jsonCT, header, sig, body)
+			if got := Verify("k", r); got.Status != StatusInvalid {
+				t.Errorf("%s signed for %s, checked at %s: %+v, want invalid", scheme, c.signed, c.checked, got)
+			}
+			d := Diagnose("k", r, DiagnoseOptions{})
+			if !d.Found || d.URL != c.signed || !strings.Contains(d.Sentence, "port "+c.change) || !strings.Contains(d.Sentence, "exact URL") {
+				t.Errorf("%s signed for %s, checked at %s: diagnosis %+v", scheme, c.signed, c.checked, d)
+			}
+			// At the URL it was made for, it holds.
+			if got := Verify("k", req("POST", c.signed, jsonCT, header, sig, body)); got.Status != StatusValid || got.Scheme != scheme {
+				t.Errorf("%s at its own URL %s: %+v", scheme, c.signed, got)
+			}
+		}
+	}
+}
+
+// @signalwire/web-api compares the hex text exactly: an uppercase hex
+// signature (SignalWire sends lowercase) fails the developer's check, so it
+// is invalid here too, and Diagnose says why.
+func TestUppercaseHexIsInvalid(t *testing.T) {
+	r := req("POST", "https://example.com/swml", jsonCT, HeaderSignalWire, "25F6F20AD86185E740359FC565BCF0227C1505B6", `{"call":{"call_id":"abc","from":"+15551234567"}}`)
+	if got := Verify("PSK_test", r); got.Status != StatusInvalid {
+		t.Errorf("uppercase hex: %+v, want invalid", got)
+	}
+	if d := Diagnose("PSK_test", r, DiagnoseOptions{}); !d.Found || d.Scheme != SchemeJSONSHA1 || !strings.Contains(d.Sentence, "valid in lowercase") {
+		t.Errorf("diagnosis %+v", d)
 	}
 }

@@ -159,9 +159,13 @@ func (c *checker) urlString(i int) string {
 	return string(c.variant)
 }
 
-// rawMatch finds the URL variant whose HMAC over URL + body is want.
+// rawMatch reports whether the HMAC over the URL as received + body is
+// want. Only that URL: @signalwire/web-api's validateRequest compares a
+// JSON signature with the one for the exact URL it is given (the port
+// variants are the compatibility API's, for form signatures), so a JSON
+// signature made for the URL's port twin fails the developer's check.
 func (c *checker) rawMatch(use256 bool, want []byte) (int, bool) {
-	for i := range 2 {
+	for i := range 1 {
 		var ok bool
 		if c.buf, ok = c.appendURL(c.buf[:0], i); !ok {
 			break
@@ -199,12 +203,14 @@ func (c *checker) formMatch(params []span, want []byte) (int, bool) {
 
 // decodeSig decodes s.value as hex and base64 into the checker's buffers,
 // as decodeSig does, but only as far as a check can use: a hex value
-// matters only when it is a SHA-1 or SHA-256 digest long.
+// matters only when it is a SHA-1 or SHA-256 digest long, and only in
+// lowercase — SignalWire sends lowercase, and @signalwire/web-api compares
+// the hex text exactly, so an uppercase one fails the developer's check.
 func (c *checker) decodeSig(v string) (hexSig, b64Sig []byte) {
 	if len(v) == 2*sha1.Size || len(v) == 2*sha256.Size {
 		hexSig = c.hexDec[:len(v)/2]
 		for i := range hexSig {
-			if !isHex(v[2*i]) || !isHex(v[2*i+1]) {
+			if !isLowerHex(v[2*i]) || !isLowerHex(v[2*i+1]) {
 				hexSig = nil
 				break
 			}
