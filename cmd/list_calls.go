@@ -184,6 +184,8 @@ func sentMark(x *exchange.Exchange) string {
 		return fmt.Sprintf("↻#%d", x.ReplayOf)
 	case x.Source == exchange.SourceTrigger:
 		return "⚡"
+	case x.Source == exchange.SourceCall:
+		return "☎"
 	}
 	return ""
 }

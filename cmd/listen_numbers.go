@@ -117,7 +117,7 @@ func restorePending(ctx context.Context, f *cmdutil.Factory, sw signalWireFlags,
 	say(w, fmt.Sprintf("restoring what an earlier listen left pointed (%d record(s))", len(stale)))
 	c, err := recordClient(f, sw, stale[0])
 	if err == nil {
-		err = restoreRecords(ctx, c, recs, stale, host, w, false)
+		err = numbers.RestoreRecords(ctx, c, recs, stale, host, sayTo(w), false)
 	}
 	if err != nil && needed {
 		return err

@@ -132,6 +132,11 @@ func safeErr(err error) error {
 	return safeError{err}
 }
 
+// sayTo is say bound to w, for the numbers package's notes.
+func sayTo(w io.Writer) func(...string) {
+	return func(lines ...string) { say(w, lines...) }
+}
+
 func say(w io.Writer, lines ...string) {
 	for _, l := range lines {
 		fmt.Fprintln(w, "swhook: "+termsafe.String(l))
@@ -269,7 +274,7 @@ func runNumbersRestore(ctx context.Context, f *cmdutil.Factory, o *NumbersRestor
 		return err
 	}
 	host, _ := os.Hostname()
-	err = restoreRecords(ctx, c, recs, list, host, o.IO.ErrOut, true)
+	err = numbers.RestoreRecords(ctx, c, recs, list, host, sayTo(o.IO.ErrOut), true)
 	return errors.Join(err, listErr)
 }
 
@@ -284,28 +289,4 @@ func recordClient(f *cmdutil.Factory, sw signalWireFlags, rec *numbers.Record) (
 		sw.Space = rec.Space
 	}
 	return sw.client(f)
-}
-
-// restoreRecords restores each record whose owner is not running and
-// deletes it once done. A record held by a running listen is left to it
-// (said when loud). Failures keep their records and are returned joined.
-func restoreRecords(ctx context.Context, c *numbers.Client, recs numbers.Records, list []*numbers.Record, host string, w io.Writer, loud bool) error {
-	var errs []error
-	for _, r := range list {
-		if r.OwnerAlive(host) {
-			if loud {
-				say(w, fmt.Sprintf("%s is held by a running swhook listen (pid %d): stopping it restores it", r.Title(), r.PID))
-			}
-			continue
-		}
-		notes, err := numbers.RestoreRecord(ctx, c, r)
-		say(w, notes...)
-		if err == nil {
-			err = recs.Remove(r)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w (the restore record %s is kept: retry with `swhook numbers restore`)", err, r.Path()))
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -319,7 +319,8 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	// relayed after: the timer is stopped once the head is in.
 	ctx, cancelCause := context.WithCancelCause(context.WithoutCancel(r.Context()))
 	timer := time.AfterFunc(cfg.Timeout, func() { cancelCause(context.DeadlineExceeded) })
-	cancel := func() { timer.Stop(); cancelCause(context.Canceled) }
+	// Not a closure: this runs for every webhook.
+	w := wait{timer, cancelCause}
 
 	var body io.Reader = bytes.NewReader(head)
 	length := int64(len(head))
@@ -330,15 +331,15 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	target := targetURL(cfg.Forward, r)
 	out, err := http.NewRequestWithContext(ctx, r.Method, cfg.Forward.String(), body)
 	if err != nil {
-		cancel()
+		w.cancel()
 		msg := "build forward request: " + err.Error()
 		return h.selfAnswer(x, http.StatusBadGateway, textAnswer(msg), msg)
 	}
 	out.URL = target // the request-target byte for byte (Opaque)
 	out.Header = forwardHeaders(r, verifyURL)
-	out.Header["Via"] = withVia(r.Header["Via"], h.p.via)
-	if h.p.prefix != "" {
-		out.Header["X-Forwarded-Prefix"] = []string{h.p.prefix}
+	out.Header["Via"] = h.p.withVia(r.Header["Via"])
+	if h.p.prefixHeader != nil {
+		out.Header["X-Forwarded-Prefix"] = h.p.prefixHeader
 	}
 	out.Host = r.Host
 	out.ContentLength = length
@@ -355,7 +356,7 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	}
 	if err != nil {
 		status, msg := forwardError(ctx, cfg.Forward.String(), cfg.Timeout, err)
-		cancel()
+		w.cancel()
 		a := h.selfAnswer(x, status, textAnswer(msg), msg)
 		x.Response.DurationMS = ms(time.Since(t0))
 		cfg.Log.Warn("handler error", "method", r.Method, "path", x.Request.Path, "error", msg)
@@ -374,7 +375,7 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 		resp.Body.Close()
 		status, msg := forwardError(ctx, cfg.Forward.String(), cfg.Timeout, readErr)
 		msg = "reading the handler's answer: " + msg
-		cancel()
+		w.cancel()
 		a := h.selfAnswer(x, status, textAnswer(msg), msg)
 		x.Response.DurationMS = ms(dur)
 		cfg.Log.Warn("handler error", "method", r.Method, "path", x.Request.Path, "error", msg)
@@ -392,7 +393,7 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	a := answer{status: resp.StatusCode, header: hdr, head: respHead}
 	if respFull {
 		resp.Body.Close()
-		cancel()
+		w.cancel()
 		if resp.ContentLength < 0 {
 			hdr.Set("Content-Length", strconv.Itoa(len(respHead)))
 		}
@@ -404,8 +405,20 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	// more than MaxBody without a length (the rest is relayed unseen).
 	x.Response.BodySize = resp.ContentLength
 	a.rest = resp.Body
-	a.closer = closerFunc(func() error { err := resp.Body.Close(); cancel(); return err })
+	a.closer = closerFunc(func() error { err := resp.Body.Close(); w.cancel(); return err })
 	return a
+}
+
+// wait is the handler wait of one forward: the --timeout timer and the
+// cancel of the forward's context.
+type wait struct {
+	timer       *time.Timer
+	cancelCause context.CancelCauseFunc
+}
+
+func (w wait) cancel() {
+	w.timer.Stop()
+	w.cancelCause(context.Canceled)
 }
 
 type closerFunc func() error

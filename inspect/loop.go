@@ -35,12 +35,13 @@ func (p *Pipeline) looped(r *http.Request) bool {
 }
 
 // withVia returns the Via list a forwarded request carries: what came in,
-// then this hop.
-func withVia(prior []string, via string) []string {
+// then this hop. Without a prior Via (nearly always) it is one slice made
+// once and shared: header values are only read on the way out.
+func (p *Pipeline) withVia(prior []string) []string {
 	if len(prior) == 0 {
-		return []string{"1.1 " + via}
+		return p.viaHeader
 	}
-	return []string{strings.Join(prior, ", ") + ", 1.1 " + via}
+	return []string{strings.Join(prior, ", ") + ", 1.1 " + p.via}
 }
 
 // PointsAt reports whether target (a --forward URL) is the listener at

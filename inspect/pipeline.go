@@ -96,7 +96,11 @@ type Pipeline struct {
 	cfg     Config
 	forward string // cfg.Forward.String(), recorded in every exchange
 	via     string // this pipeline's name in the Via header (newInstance)
-	prefix  string // ForwardPrefix(cfg.Forward), sent as X-Forwarded-Prefix
+	// viaHeader and prefixHeader are the Via and X-Forwarded-Prefix
+	// values most forwards send, made once (len == cap: never appended to
+	// in place).
+	viaHeader    []string
+	prefixHeader []string
 }
 
 // New validates cfg and fills its defaults.
@@ -144,9 +148,12 @@ func New(cfg Config) (*Pipeline, error) {
 		cfg.Check = respcheck.Check
 	}
 	p := &Pipeline{cfg: cfg, via: newInstance()}
+	p.viaHeader = []string{"1.1 " + p.via}
 	if cfg.Forward != nil {
 		p.forward = cfg.Forward.String()
-		p.prefix = ForwardPrefix(cfg.Forward)
+		if prefix := ForwardPrefix(cfg.Forward); prefix != "" {
+			p.prefixHeader = []string{prefix}
+		}
 	}
 	return p, nil
 }

@@ -55,6 +55,15 @@ func (c *rejectConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// CloseWrite keeps what net/http does before closing a connection it
+// refused (half-close, so the sender reads the answer before the reset).
+func (c *rejectConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 var httpVersion = []byte("HTTP/1.1 ")
 
 // errorHeaders is what net/http's server puts between the status line and

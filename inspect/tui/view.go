@@ -222,7 +222,7 @@ func (m *Model) helpView() string {
 		m.st.SigMissing.Render(human.SigBadge(exchange.SigMissing)) + "  " + m.st.SigNoKey.Render(human.SigBadge(exchange.SigUnchecked)+" (no key, or over --max-body)") + "\n")
 	b.WriteString("  " + m.st.HelpDesc.Render("! column: "+human.CheckMark(exchange.CheckWarning)+" answer may be refused, "+human.CheckMark(exchange.CheckError)+" answer refused") + "\n")
 	b.WriteString("  " + m.st.HelpDesc.Render("status:error: "+human.StatusErrorMeaning) + "\n")
-	b.WriteString("  " + m.st.HelpDesc.Render("sent by swhook, not SignalWire: ↻#N a replay of #N · "+theme.TriggerMark+" a trigger") + "\n")
+	b.WriteString("  " + m.st.HelpDesc.Render("sent by swhook, not SignalWire: ↻#N a replay of #N · "+theme.TriggerMark+" a trigger · "+theme.CallMark+" swhook call/message") + "\n")
 	return b.String()
 }
 

@@ -54,7 +54,7 @@ func (m *messenger) inboundParams() [][2]string {
 	p := [][2]string{
 		{"MessageSid", m.sid}, {"SmsSid", m.sid}, {"AccountSid", s.AccountSid()},
 		{"From", s.From()}, {"To", s.To()}, {"Body", m.in.Body},
-		{"NumMedia", strconv.Itoa(len(m.in.Media))}, {"NumSegments", strconv.Itoa(Segments(m.in.Body))},
+		{"NumMedia", strconv.Itoa(len(m.in.Media))}, {"NumSegments", strconv.Itoa(call.Segments(m.in.Body))},
 		{"MessageStatus", "received"}, {"SmsStatus", "received"}, {"ApiVersion", call.APIVersion},
 	}
 	for i, u := range m.in.Media {
@@ -72,27 +72,6 @@ func mediaType(u string) string {
 		return t
 	}
 	return "application/octet-stream"
-}
-
-// Segments is how many SMS segments a body takes: 160 GSM characters in
-// one, 153 each when split; 70 and 67 when it needs UCS-2.
-func Segments(body string) int {
-	n := 0
-	ascii := true
-	for _, r := range body {
-		n++
-		if r > 127 {
-			ascii = false
-		}
-	}
-	one, each := 160, 153
-	if !ascii {
-		one, each = 70, 67
-	}
-	if n <= one {
-		return 1
-	}
-	return (n + each - 1) / each
 }
 
 func (m *messenger) fetch(ctx context.Context, n *next) (*Node, string, bool) {
@@ -172,7 +151,7 @@ func (m *messenger) reply(ctx context.Context, n *Node, base string) *next {
 		p := [][2]string{
 			{"MessageSid", sid}, {"SmsSid", sid}, {"AccountSid", s.AccountSid()}, {"From", from}, {"To", to},
 			{"Body", body}, {"MessageStatus", status}, {"SmsStatus", status},
-			{"NumMedia", strconv.Itoa(len(media))}, {"NumSegments", strconv.Itoa(Segments(body))}, {"ApiVersion", call.APIVersion},
+			{"NumMedia", strconv.Itoa(len(media))}, {"NumSegments", strconv.Itoa(call.Segments(body))}, {"ApiVersion", call.APIVersion},
 		}
 		switch status {
 		case "undelivered":

@@ -88,18 +88,6 @@ func TestMMSStopsAtSent(t *testing.T) {
 	a.checkSigned("")
 }
 
-func TestSegments(t *testing.T) {
-	long := make([]byte, 161)
-	for i := range long {
-		long[i] = 'a'
-	}
-	for s, want := range map[string]int{"": 1, "hi": 1, string(long): 2, "héllo": 1} {
-		if got := Segments(s); got != want {
-			t.Errorf("Segments(%d chars) = %d, want %d", len(s), got, want)
-		}
-	}
-}
-
 // TestMessagingRedirect: <Redirect> fetches the next answer with the
 // inbound message's parameters.
 func TestMessagingRedirect(t *testing.T) {

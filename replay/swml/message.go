@@ -34,7 +34,7 @@ func Message(ctx context.Context, s *call.Session, in Inbound, opt Options) erro
 	r.sc.call = map[string]any{
 		"message_id": sid, "project_id": s.AccountSid(), "space_id": r.space, "direction": "inbound",
 		"type": typ, "from": s.From(), "to": s.To(), "body": in.Body, "media": media,
-		"segments": float64(segments(in.Body)), "timestamp": s.Clock().Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		"segments": float64(call.Segments(in.Body)), "timestamp": s.Clock().Now().UTC().Format("2006-01-02T15:04:05.000Z"),
 	}
 	s.Emit(call.Event{Type: call.EvMessage, From: s.From(), To: s.To(), URL: s.VoiceURL(), Text: in.Body, MessageSid: sid})
 	d, u, ok := r.fetch(ctx, s.VoiceURL(), nil, "SWML messaging document")
@@ -57,24 +57,6 @@ func stoppedText(s *call.Session) string {
 		return "stopped"
 	}
 	return ""
-}
-
-func segments(body string) int {
-	n, ascii := 0, true
-	for _, c := range body {
-		n++
-		if c > 127 {
-			ascii = false
-		}
-	}
-	one, each := 160, 153
-	if !ascii {
-		one, each = 70, 67
-	}
-	if n <= one {
-		return 1
-	}
-	return (n + each - 1) / each
 }
 
 func (r *runner) messagingStep(ctx context.Context, st doc.Step, section string, depth int) flow {

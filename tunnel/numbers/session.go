@@ -206,6 +206,32 @@ func orEmpty(s string) string {
 	return s
 }
 
+// RestoreRecords restores each record whose listen is not running on host
+// (a crash, kill -9) and removes it once done; say gets every note. A
+// record held by a running listen is left to it (said when loud).
+// Failures keep their records, so a later `swhook numbers restore` can
+// retry, and are returned joined.
+func RestoreRecords(ctx context.Context, c *Client, recs Records, list []*Record, host string, say func(...string), loud bool) error {
+	var errs []error
+	for _, r := range list {
+		if r.OwnerAlive(host) {
+			if loud {
+				say(fmt.Sprintf("%s is held by a running swhook listen (pid %d): stopping it restores it", r.Title(), r.PID))
+			}
+			continue
+		}
+		notes, err := RestoreRecord(ctx, c, r)
+		say(notes...)
+		if err == nil {
+			err = recs.Remove(r)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w (the restore record %s is kept: retry with `swhook numbers restore`)", err, r.Path()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // RestoreRecord puts a record's fields back: each to its value as read,
 // but only while it still holds a value swhook set. It does not delete the
 // record (the caller does, once this succeeded).

@@ -288,3 +288,16 @@ func TestWideTerminalSpreadsColumns(t *testing.T) {
 		}
 	}
 }
+
+// A row `swhook call` sent through a running listen is marked too.
+func TestCallRowsAreMarked(t *testing.T) {
+	m := New()
+	c := x(1, exchange.SigValid)
+	c.Source = exchange.SourceCall
+	m.Insert(c, x(2, exchange.SigValid))
+	m.SetSize(100, 5)
+	lines := strings.Split(m.View(theme.Plain(), time.UTC, time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC), ""), "\n")
+	if !strings.Contains(lines[1], theme.CallMark+" ") || strings.Contains(lines[2], theme.CallMark) {
+		t.Errorf("call mark:\n%s", strings.Join(lines, "\n"))
+	}
+}

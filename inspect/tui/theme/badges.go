@@ -48,8 +48,12 @@ func (st Styles) StatusStyle(r exchange.Response) lipgloss.Style {
 // and measured so, like every East Asian wide symbol.
 const TriggerMark = "⚡"
 
+// CallMark marks a row `swhook call` or `swhook message` sent (one cell).
+const CallMark = "☎"
+
 // SentMark is the mark (in its own narrow column) of a row swhook sent itself:
-// ↻#N for a replay of #N, ⚡ for a trigger; "" for a received row.
+// ↻#N for a replay of #N, ⚡ for a trigger, ☎ for an emulated call or
+// message; "" for a received row.
 func SentMark(x *exchange.Exchange) string {
 	switch {
 	case x.ReplayOf != 0:
@@ -58,6 +62,8 @@ func SentMark(x *exchange.Exchange) string {
 		return "↻"
 	case x.Source == exchange.SourceTrigger:
 		return TriggerMark
+	case x.Source == exchange.SourceCall:
+		return CallMark
 	}
 	return ""
 }
