@@ -436,6 +436,12 @@ func TestListenE2EStoreDeleted(t *testing.T) {
 		}
 		return true
 	})
+	// The deleted webhooks stay deleted: not read back from the journal.
+	for path := range swhookList(t, storePath) {
+		if strings.HasPrefix(path, "/before/") {
+			t.Errorf("%s, deleted with the store, is back", path)
+		}
+	}
 	fi, err := os.Stat(storePath)
 	if err != nil {
 		t.Fatal(err)

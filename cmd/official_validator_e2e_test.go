@@ -289,6 +289,7 @@ func TestBadgesAgreeWithOfficialValidators(t *testing.T) {
 		{name: "get", method: "GET", path: "/status", sign: urlOnlySig, official: true},
 		{name: "form-port-removed", method: "POST", path: "/voice", ctype: formType, body: form, signFor: withoutPort, sign: formSig, official: true},
 		{name: "json-port-removed", method: "POST", path: "/swml", ctype: jsonType, body: js, signFor: withoutPort, sign: jsonSig, official: false},
+		{name: "get-json-scheme", method: "GET", path: "/status", sign: urlOnlyHexSig, official: false},
 		{name: "get-port-removed", method: "GET", path: "/status", signFor: withoutPort, sign: urlOnlySig, official: true},
 		{name: "form-other-port", method: "POST", path: "/voice", ctype: formType, body: form, signFor: withPort("80"), sign: formSig, official: false},
 		{name: "forged-form-url-only", method: "POST", path: "/voice", ctype: formType, body: form, sign: urlOnlySig, official: false},
