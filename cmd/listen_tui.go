@@ -107,16 +107,26 @@ func (s storeSource) Call(ctx context.Context, id string) ([]*exchange.Exchange,
 func (s storeSource) Calls(ctx context.Context, f filter.Filter, before int64, limit int) ([]timeline.Summary, error) {
 	q := filterQuery(f, s.listener)
 	q.BeforeID = before
-	cs, err := s.st.Calls(ctx, q, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]timeline.Summary, 0, len(cs))
-	for _, c := range cs {
-		if !f.Empty() && !slices.ContainsFunc(c.Exchanges, f.Match) {
-			continue // the store's part matched; the rest of the filter did not
+	var out []timeline.Summary
+	// Pages until this one is full (the filter may drop calls the store's
+	// part selected), within a bound, so a page short of limit means the end.
+	for range 20 {
+		cs, err := s.st.Calls(ctx, q, limit)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, timeline.Summarize(c.ID, c.Exchanges))
+		for _, c := range cs {
+			if !f.Empty() && !slices.ContainsFunc(c.Exchanges, f.Match) {
+				continue // the store's part matched; the rest of the filter did not
+			}
+			if out = append(out, timeline.Summarize(c.ID, c.Exchanges)); len(out) == limit {
+				return out, nil
+			}
+		}
+		if len(cs) < limit {
+			break
+		}
+		q.BeforeID = cs[len(cs)-1].NewestID()
 	}
 	return out, nil
 }

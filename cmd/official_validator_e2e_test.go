@@ -280,6 +280,9 @@ func TestBadgesAgreeWithOfficialValidators(t *testing.T) {
 
 	const form = "AccountSid=AC1&CallSid=CA1&CallStatus=ringing&From=%2B15550001111&To=%2B15550002222&Digits=1%2B2"
 	const js = `{"call":{"call_id":"c1","call_state":"created","from":"+15550001111"},"vars":{}}`
+	// Repeated names (in submission order), + and %20 for spaces, an
+	// empty value and a name with no =, UTF-8, and names differing only in case.
+	const repeated = "MediaUrl=b&MediaUrl=a&Body=hi+there%20you&Empty=&Flag&Name=J%C3%BCrgen&name=lower&A%26B=c%3Dd"
 	sum := sha256.Sum256([]byte(js))
 	bodySHA := "/hook?bodySHA256=" + hex.EncodeToString(sum[:]) + "&x=1"
 
@@ -287,8 +290,10 @@ func TestBadgesAgreeWithOfficialValidators(t *testing.T) {
 		{name: "form", method: "POST", path: "/voice", ctype: formType, body: form, sign: formSig, official: true},
 		{name: "json", method: "POST", path: "/swml", ctype: jsonType, body: js, sign: jsonSig, official: true},
 		{name: "get", method: "GET", path: "/status", sign: urlOnlySig, official: true},
+		{name: "form-repeated-and-odd", method: "POST", path: "/voice", ctype: formType, body: repeated, sign: formSig, official: true},
 		{name: "form-port-removed", method: "POST", path: "/voice", ctype: formType, body: form, signFor: withoutPort, sign: formSig, official: true},
 		{name: "json-port-removed", method: "POST", path: "/swml", ctype: jsonType, body: js, signFor: withoutPort, sign: jsonSig, official: false},
+		{name: "get-json-scheme", method: "GET", path: "/status", sign: urlOnlyHexSig, official: false},
 		{name: "get-port-removed", method: "GET", path: "/status", signFor: withoutPort, sign: urlOnlySig, official: true},
 		{name: "form-other-port", method: "POST", path: "/voice", ctype: formType, body: form, signFor: withPort("80"), sign: formSig, official: false},
 		{name: "forged-form-url-only", method: "POST", path: "/voice", ctype: formType, body: form, sign: urlOnlySig, official: false},

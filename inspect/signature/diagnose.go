@@ -124,7 +124,7 @@ func (dg *diagnoser) legit(body []byte) []probe {
 		return []probe{{SchemeJSONSHA256, true, rawProbe(true, body)}}
 	}
 	var ps []probe
-	if !dg.ri.isForm {
+	if !dg.ri.isForm && !dg.ri.isGET {
 		ps = append(ps, probe{SchemeJSONSHA1, true, rawProbe(false, body)})
 	}
 	if !dg.ri.isGET && !dg.ri.isJSON && len(body) > 0 {
@@ -260,6 +260,10 @@ func (dg *diagnoser) wrongSchemes() []wrongScheme {
 	}
 	add(u, probe{SchemeJSONSHA256, true, rawProbe(true, r.Body)},
 		"valid as hex HMAC-SHA256 — but "+dg.header+" carries HMAC-SHA1; a SHA-256 signature belongs in "+HeaderSignalWireSHA256)
+	if dg.ri.isGET {
+		add(u, probe{SchemeJSONSHA1, true, rawProbe(false, r.Body)},
+			"valid as hex HMAC-SHA1 of the URL (the JSON scheme), but this is a "+r.Method+", which SignalWire signs with the base64 form scheme over the URL — signer and checker use different schemes (swhook sign --method GET signs a GET)")
+	}
 	if dg.ri.isForm {
 		add(u, probe{SchemeJSONSHA1, true, rawProbe(false, r.Body)},
 			"valid as hex HMAC-SHA1 of the URL and raw body (the JSON scheme), but this is a form post, which SignalWire signs with the base64 form scheme — signer and checker use different schemes")

@@ -167,7 +167,7 @@ func refCheckHeader(key string, ri *refReqInfo, s sigHeader) (Verdict, bool) {
 		}
 		return Verdict{}, false
 	}
-	if len(d.hex) == sha1.Size && !ri.isForm && hmac.Equal(d.hex, m.raw(false, r.URL, r.Body)) {
+	if len(d.hex) == sha1.Size && !ri.isForm && !ri.isGET && hmac.Equal(d.hex, m.raw(false, r.URL, r.Body)) {
 		// The exact URL only, as @signalwire/web-api checks JSON.
 		return valid(SchemeJSONSHA1, r.URL, "")
 	}

@@ -531,3 +531,25 @@ func TestUppercaseHexIsInvalid(t *testing.T) {
 		t.Errorf("diagnosis %+v", d)
 	}
 }
+
+// A GET is signed with the base64 form scheme over the URL, and checked
+// with the compatibility API's validator, which tries no other: the JSON
+// scheme's hex over the same URL is invalid, and Diagnose names the mix-up.
+func TestHexOverAGETIsTheWrongScheme(t *testing.T) {
+	const u = "https://example.com/status?CallSid=CA1"
+	sig, err := Sign("k", SchemeJSONSHA1, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := req("GET", u, "", HeaderSignalWire, sig, "")
+	if got := Verify("k", r); got.Status != StatusInvalid {
+		t.Errorf("hex over a GET: %+v, want invalid", got)
+	}
+	if d := Diagnose("k", r, DiagnoseOptions{}); !d.Found || d.Scheme != SchemeJSONSHA1 || !strings.Contains(d.Sentence, "this is a GET") {
+		t.Errorf("diagnosis %+v", d)
+	}
+	good, _ := Sign("k", SchemeForm, u, nil)
+	if got := Verify("k", req("GET", u, "", HeaderSignalWire, good, "")); got.Status != StatusValid || got.Scheme != SchemeForm {
+		t.Errorf("the form scheme over a GET: %+v", got)
+	}
+}

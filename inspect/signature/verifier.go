@@ -244,7 +244,10 @@ func (c *checker) checkHeader(s sigHeader) (Verdict, bool) {
 		}
 		return Verdict{}, false
 	}
-	if len(hexSig) == sha1.Size && !c.isForm {
+	// SignalWire signs form posts and GETs with the base64 form scheme, and
+	// the compatibility API's validator, which a GET's handler uses, tries
+	// no other: hex over a GET's URL is the wrong scheme there.
+	if len(hexSig) == sha1.Size && !c.isForm && !c.isGET {
 		if i, ok := c.rawMatch(false, hexSig); ok {
 			return valid(SchemeJSONSHA1, i, "")
 		}

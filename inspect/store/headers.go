@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
+
+	"github.com/swhook/swhook/inspect/store/internal/wire"
 )
 
 // Headers are stored in a small length-prefixed binary form rather than
@@ -59,78 +61,44 @@ func decodeHeaders(b []byte) (req, resp http.Header, err error) {
 	if len(b) == 0 || b[0] != headersV1 {
 		return nil, nil, errBadHeaders
 	}
-	d := decoder{b: b[1:]}
+	d := decoder{wire.Decoder{B: b[1:]}}
 	req = d.header()
 	resp = d.header()
-	if d.err || len(d.b) != 0 {
+	if d.Err || len(d.B) != 0 {
 		return nil, nil, errBadHeaders
 	}
 	return req, resp, nil
 }
 
-type decoder struct {
-	b   []byte
-	err bool
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = true
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if d.err || n > uint64(len(d.b)) {
-		d.err = true
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if d.err || n > uint64(len(d.b)) {
-		d.err = true
-		return nil
-	}
-	v := d.b[:n:n]
-	d.b = d.b[n:]
-	return v
-}
+// decoder reads the store's encodings (wire), plus header maps.
+type decoder struct{ wire.Decoder }
 
 func (d *decoder) header() http.Header {
-	if d.err || len(d.b) == 0 {
-		d.err = true
+	if d.Err || len(d.B) == 0 {
+		d.Err = true
 		return nil
 	}
-	present := d.b[0]
-	d.b = d.b[1:]
+	present := d.B[0]
+	d.B = d.B[1:]
 	if present == 0 {
 		return nil
 	}
-	n := d.uvarint()
-	if d.err || n > uint64(len(d.b)) { // each key takes at least a byte
-		d.err = true
+	n := d.Uvarint()
+	if d.Err || n > uint64(len(d.B)) { // each key takes at least a byte
+		d.Err = true
 		return nil
 	}
 	h := make(http.Header, n)
-	for i := uint64(0); i < n && !d.err; i++ {
-		k := d.string()
-		m := d.uvarint()
-		if d.err || m > uint64(len(d.b)) {
-			d.err = true
+	for i := uint64(0); i < n && !d.Err; i++ {
+		k := d.String()
+		m := d.Uvarint()
+		if d.Err || m > uint64(len(d.B)) {
+			d.Err = true
 			return nil
 		}
 		vs := make([]string, 0, m)
-		for j := uint64(0); j < m && !d.err; j++ {
-			vs = append(vs, d.string())
+		for j := uint64(0); j < m && !d.Err; j++ {
+			vs = append(vs, d.String())
 		}
 		h[k] = vs
 	}

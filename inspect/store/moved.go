@@ -98,6 +98,10 @@ func (s *Store) reopen(ctx context.Context, conn *sql.Conn, ins *inserts) (*sql.
 	}
 	s.file = fi
 	s.dbp.Store(db)
+	// What the journal holds so far was indexed into the deleted file:
+	// its segment goes once the next rows are in, so that no reader
+	// (view.go) or recovery brings the deleted rows back.
+	s.jr.Rotate()
 	s.dirty.Store(true)
 	s.setTrouble(nil)
 	return nconn, nins, true

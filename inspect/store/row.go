@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/store/internal/wire"
 )
 
 // Since schema version 5 a row keeps an exchange in two BLOBs next to the
@@ -47,9 +48,9 @@ func decodeHead(b []byte) (headFields, error) {
 	if len(b) == 0 || b[0] != rowV1 {
 		return headFields{}, errBadRow
 	}
-	d := decoder{b: b[1:]}
-	h := headFields{d.string(), d.string(), d.string(), d.string(), d.string(), d.string(), d.string()}
-	if d.err || len(d.b) != 0 {
+	d := decoder{wire.Decoder{B: b[1:]}}
+	h := headFields{d.String(), d.String(), d.String(), d.String(), d.String(), d.String(), d.String()}
+	if d.Err || len(d.B) != 0 {
 		return headFields{}, errBadRow
 	}
 	return h, nil
@@ -77,27 +78,27 @@ func decodePayload(b []byte) (req, resp http.Header, reqBody, respBody exchange.
 	if len(b) == 0 || b[0] != rowV1 {
 		return nil, nil, nil, nil, errBadRow
 	}
-	d := decoder{b: b[1:]}
-	hdr := d.bytes()
+	d := decoder{wire.Decoder{B: b[1:]}}
+	hdr := d.Bytes()
 	var bodies [2]exchange.Body
 	for i := range bodies {
-		if d.err || len(d.b) == 0 {
-			d.err = true
+		if d.Err || len(d.B) == 0 {
+			d.Err = true
 			break
 		}
-		present := d.b[0]
-		d.b = d.b[1:]
+		present := d.B[0]
+		d.B = d.B[1:]
 		switch present {
 		case 0:
 		case 1:
-			v := d.bytes()
+			v := d.Bytes()
 			bodies[i] = make(exchange.Body, len(v)) // not nil when empty
 			copy(bodies[i], v)
 		default:
-			d.err = true
+			d.Err = true
 		}
 	}
-	if d.err || len(d.b) != 0 {
+	if d.Err || len(d.B) != 0 {
 		return nil, nil, nil, nil, errBadRow
 	}
 	if req, resp, err = decodeHeaders(hdr); err != nil {

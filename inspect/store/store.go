@@ -211,6 +211,7 @@ type Store struct {
 type captureJournal interface {
 	Append(b []byte, maxID int64) error
 	IndexedThrough(id int64)
+	Rotate()
 	Close(allIndexed bool)
 	Remove()
 }

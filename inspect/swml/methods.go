@@ -1,6 +1,8 @@
 package swml
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -198,7 +200,7 @@ func (v *validator) step(st Step, section string, siblings []Step, depth int) er
 				return errf(v.code(ErrMethodParameterMissing, MsgSwitchNoMatch), p, "switch needs case, an object of value: [methods]")
 			}
 		}
-		for _, k := range sortedKeys(cases) {
+		for _, k := range slices.Sorted(maps.Keys(cases)) {
 			if err := v.nested(cases[k], p+".case."+k, section, depth); err != nil {
 				return err
 			}
@@ -419,7 +421,7 @@ func (v *validator) expressions(val any, p string) error {
 			}
 		}
 	case map[string]any:
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if err := v.expressions(x[k], p+"."+k); err != nil {
 				return err
 			}

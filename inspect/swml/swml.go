@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,7 +143,7 @@ func FromValue(top map[string]any, f Flavor) (*Document, error) {
 }
 
 func callingDocument(top map[string]any) (*Document, error) {
-	for _, k := range sortedKeys(top) {
+	for _, k := range slices.Sorted(maps.Keys(top)) {
 		if k != "version" && k != "sections" {
 			return nil, errf(ErrElementUndefined, k, "unknown top-level element %q; a document holds version and sections", clip(k))
 		}
@@ -213,7 +214,7 @@ func messagingDocument(top map[string]any) (*Document, error) {
 func buildSections(d *Document, secs map[string]any, f Flavor) error {
 	d.Sections = make(map[string][]Step, len(secs))
 	v := &validator{flavor: f, doc: d}
-	names := sortedKeys(secs)
+	names := slices.Sorted(maps.Keys(secs))
 	// main first, so its errors are the ones reported.
 	slices.SortStableFunc(names, func(a, b string) int {
 		switch {
@@ -311,18 +312,9 @@ func invalidValue(f Flavor) string {
 	return ErrElementInvalidValue
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 func joinKeys(m map[string]any) string {
 	var b []byte
-	for i, k := range sortedKeys(m) {
+	for i, k := range slices.Sorted(maps.Keys(m)) {
 		if i > 0 {
 			b = append(b, ", "...)
 		}

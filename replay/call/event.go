@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/termsafe"
 )
@@ -95,16 +96,17 @@ func (e *Events) Of(typ string) []Event {
 	return out
 }
 
-// JSONSink writes one JSON object a line; every string is made terminal
-// safe first, as everything from the network is.
+// JSONSink writes one JSON object a line, terminal-safe as every JSON
+// output is (exchange.EscapeControls) while each value stays what the
+// handler sent once decoded.
 type JSONSink struct{ W io.Writer }
 
 func (j JSONSink) Emit(ev Event) {
-	b, err := json.Marshal(sanitize(ev))
+	b, err := json.Marshal(ev)
 	if err != nil {
 		return
 	}
-	j.W.Write(append(b, '\n'))
+	j.W.Write(append(exchange.EscapeControls(b), '\n'))
 }
 
 func sanitize(ev Event) Event {

@@ -43,6 +43,7 @@ import (
 
 	"github.com/swhook/swhook/inspect/delivery"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/replay"
 )
 
 // APIVersion is the Compatibility API version every cXML webhook names.
@@ -420,18 +421,7 @@ func (s *Session) Resolve(base, ref string) (string, error) {
 
 // UUID is a version 4 UUID, the shape of every SignalWire identifier,
 // from the session's random source.
-func (s *Session) UUID() string {
-	var b [16]byte
-	for i := 0; i < 16; i += 8 {
-		v := s.rand.Uint64()
-		for j := 0; j < 8; j++ {
-			b[i+j] = byte(v >> (8 * j))
-		}
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+func (s *Session) UUID() string { return replay.UUID(s.rand) }
 
 // IntN is a random number in [0, n) from the session's source.
 func (s *Session) IntN(n int) int { return s.rand.IntN(n) }

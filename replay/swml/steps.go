@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -72,7 +73,7 @@ func (r *runner) step(ctx context.Context, st doc.Step, section string, depth in
 	case "prompt":
 		return r.prompt(ctx, st, p)
 	case "set":
-		for _, k := range sortedKeys(params(st.Params)) {
+		for _, k := range slices.Sorted(maps.Keys(params(st.Params))) {
 			v, f, ok := r.expand(params(st.Params)[k], p+"."+k)
 			if !ok {
 				return f
@@ -175,15 +176,6 @@ func (r *runner) step(ctx context.Context, st doc.Step, section string, depth in
 	}
 	r.s.Skip(st.Method, "not emulated")
 	return flow{}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // quoteValue is a value as the transcript shows it: quoted when a string,

@@ -248,18 +248,7 @@ func (g *gen) newCall() *call {
 }
 
 // uuid is a version 4 UUID, the shape of every SignalWire identifier.
-func (g *gen) uuid() string {
-	var b [16]byte
-	for i := 0; i < 16; i += 8 {
-		v := g.r.Uint64()
-		for j := 0; j < 8; j++ {
-			b[i+j] = byte(v >> (8 * j))
-		}
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+func (g *gen) uuid() string { return replay.UUID(g.r) }
 
 // number is a North American E.164 number with a valid area code and
 // exchange (neither starts with 0 or 1).

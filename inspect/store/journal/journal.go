@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // SegmentLimit is the size at which the journal moves on to a new segment,
@@ -49,6 +50,9 @@ type Journal struct {
 	seq    int
 	size   int64
 	segMax int64 // highest ID in seg
+
+	// rotate asks the next Append to start a new segment first (Rotate).
+	rotate atomic.Bool
 
 	mu      sync.Mutex
 	retired []retiredSegment // full segments waiting for their records to be indexed
@@ -124,6 +128,11 @@ func (j *Journal) Append(b []byte, maxID int64) error {
 		// The last segment could not be opened: try again rather than
 		// leave the indexer to answer every webhook from now on.
 		if err := j.openSegment(len(b)); err != nil {
+			return err
+		}
+	}
+	if j.rotate.Swap(false) && j.size > 0 {
+		if err := j.retire(len(b)); err != nil {
 			return err
 		}
 	}
@@ -233,6 +242,12 @@ func (j *Journal) Remove() {
 	os.Remove(j.prefix + ".lock")
 	j.lock.Close()
 }
+
+// Rotate makes the next Append start a new segment, so the records so far
+// go with their segment once indexed (IndexedThrough) rather than stay in
+// the current one: after the store file was deleted, no reader should find
+// its rows here. Safe to call from any goroutine.
+func (j *Journal) Rotate() { j.rotate.Store(true) }
 
 // Mapped reports whether the current segment is mapped into memory, so an
 // append is a copy rather than a system call (what Linux gets).

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+
+	"github.com/swhook/swhook/inspect/store/internal/wire"
 )
 
 // A capture record is one exchange as the capture journal holds it: its ID
@@ -92,84 +94,60 @@ func NextRecord(b []byte) (id int64, row []any, n int, err error) {
 	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(b[4:]) {
 		return 0, nil, 0, ErrBadRecord
 	}
-	d := decoder{b: payload}
-	uid := d.uvarint()
-	count := d.uvarint()
-	if d.err || uid == 0 || uid > math.MaxInt64 || count > uint64(len(d.b)) {
+	d := decoder{wire.Decoder{B: payload}}
+	uid := d.Uvarint()
+	count := d.Uvarint()
+	if d.Err || uid == 0 || uid > math.MaxInt64 || count > uint64(len(d.B)) {
 		return 0, nil, 0, ErrBadRecord
 	}
 	row = make([]any, 0, count)
-	for i := uint64(0); i < count && !d.err; i++ {
+	for i := uint64(0); i < count && !d.Err; i++ {
 		row = append(row, d.value())
 	}
-	if d.err || len(d.b) != 0 {
+	if d.Err || len(d.B) != 0 {
 		return 0, nil, 0, ErrBadRecord
 	}
 	return int64(uid), row, recordHeader + int(size), nil
 }
 
-// decoder reads a payload front to back; its first failure sticks.
-type decoder struct {
-	b   []byte
-	err bool
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = true
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if d.err || n > uint64(len(d.b)) {
-		d.err = true
-		return nil
-	}
-	v := d.b[:n:n]
-	d.b = d.b[n:]
-	return v
-}
+// decoder reads a payload (wire), plus tagged values.
+type decoder struct{ wire.Decoder }
 
 func (d *decoder) value() any {
-	if len(d.b) == 0 {
-		d.err = true
+	if len(d.B) == 0 {
+		d.Err = true
 		return nil
 	}
-	tag := d.b[0]
-	d.b = d.b[1:]
+	tag := d.B[0]
+	d.B = d.B[1:]
 	switch tag {
 	case tagNull:
 		return nil
 	case tagInt:
-		v, n := binary.Varint(d.b)
+		v, n := binary.Varint(d.B)
 		if n <= 0 {
-			d.err = true
+			d.Err = true
 			return nil
 		}
-		d.b = d.b[n:]
+		d.B = d.B[n:]
 		return v
 	case tagFloat:
-		if len(d.b) < 8 {
-			d.err = true
+		if len(d.B) < 8 {
+			d.Err = true
 			return nil
 		}
-		v := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
-		d.b = d.b[8:]
+		v := math.Float64frombits(binary.LittleEndian.Uint64(d.B))
+		d.B = d.B[8:]
 		return v
 	case tagText:
-		return string(d.bytes())
+		return string(d.Bytes())
 	case tagBlob:
-		b := d.bytes()
-		if b == nil && !d.err {
+		b := d.Bytes()
+		if b == nil && !d.Err {
 			return []byte{} // an empty BLOB stays empty, not NULL
 		}
 		return b
 	}
-	d.err = true
+	d.Err = true
 	return nil
 }
