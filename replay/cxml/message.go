@@ -75,19 +75,7 @@ func mediaType(u string) string {
 }
 
 func (m *messenger) fetch(ctx context.Context, n *next) (*Node, string, bool) {
-	var doc *Node
-	res := m.s.Fetch(ctx, call.Request{
-		Purpose: delivery.Action, Method: n.method, URL: n.url, Form: n.params, Label: n.label,
-		Check: func(a call.Answer) *delivery.Error {
-			d, err := Parse(a.Body)
-			doc = d
-			return err
-		},
-	})
-	if !res.OK() {
-		return nil, "", false
-	}
-	return doc, res.URL, true
+	return fetchDoc(ctx, m.s, n, n.params)
 }
 
 func (m *messenger) run(ctx context.Context, doc *Node, base string) *next {

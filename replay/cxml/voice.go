@@ -94,12 +94,20 @@ func (v *voice) failStatus() string {
 // fetch requests a document and parses it (12100 when it does not parse,
 // which makes SignalWire try the fallback URL).
 func (v *voice) fetch(ctx context.Context, n *next) (*Node, string, bool) {
-	var doc *Node
 	params := n.params
 	if params == nil {
 		params = v.s.Params(nil)
 	}
-	res := v.s.Fetch(ctx, call.Request{
+	return fetchDoc(ctx, v.s, n, params)
+}
+
+// fetchDoc requests n's document with params, for a call and a message
+// alike: its answer must parse as cXML (else 12100, and the fallback URL).
+// It returns the document and the URL it came from (the base of its
+// relative URLs).
+func fetchDoc(ctx context.Context, s *call.Session, n *next, params [][2]string) (*Node, string, bool) {
+	var doc *Node
+	res := s.Fetch(ctx, call.Request{
 		Purpose: delivery.Action, Method: n.method, URL: n.url, Form: params, Label: n.label,
 		Check: func(a call.Answer) *delivery.Error {
 			d, err := Parse(a.Body)

@@ -157,13 +157,19 @@ func WriteList(w io.Writer, list []Listed) {
 		fmt.Fprintln(w, termsafe.String(head))
 		writeRoute(w, "calls", n.Calls)
 		writeRoute(w, "messages", n.Messages)
+		// The re-pointed state and a resource's ID and URL go on lines
+		// of their own, so each line fits 80 columns.
 		if p := n.Repointed; p != nil {
-			state := fmt.Sprintf("swhook listen (pid %d) has it pointed at %s since %s", p.PID, p.TunnelURL, p.Since.Format(time.RFC3339))
+			state := []string{fmt.Sprintf("swhook listen (pid %d) has it pointed at %s", p.PID, p.TunnelURL),
+				"  since " + p.Since.Format(time.RFC3339)}
 			if !p.Running {
-				state = fmt.Sprintf("pointed at %s by a swhook that ended without restoring (pid %d, %s): `swhook numbers restore %s` puts it back",
-					p.TunnelURL, p.PID, p.Since.Format(time.RFC3339), n.Number)
+				state = []string{"pointed at " + p.TunnelURL + " by a swhook listen that ended",
+					fmt.Sprintf("  without restoring (pid %d, since %s);", p.PID, p.Since.Format(time.RFC3339)),
+					"  `swhook numbers restore " + n.Number + "` puts it back"}
 			}
-			fmt.Fprintln(w, termsafe.String("  "+state))
+			for _, l := range state {
+				fmt.Fprintln(w, termsafe.String("  "+l))
+			}
 		}
 	}
 }
@@ -183,10 +189,7 @@ func writeRoute(w io.Writer, what string, r *Route) {
 		if typ == "" {
 			typ = "resource"
 		}
-		line += fmt.Sprintf(" Fabric %s %q (%s)", typ, r.Resource.Name, r.Resource.ID)
-		if u := r.Resource.URL; u != "" {
-			line += " " + u
-		}
+		line += fmt.Sprintf(" Fabric %s %q", typ, r.Resource.Name)
 	case r.URL != "":
 		line += " " + r.URL
 	case r.Target != "":
@@ -200,6 +203,12 @@ func writeRoute(w io.Writer, what string, r *Route) {
 	fmt.Fprintln(w, termsafe.String(strings.TrimRight(line, " ")))
 	sub := func(label, url string) {
 		fmt.Fprintln(w, termsafe.String(fmt.Sprintf("  %-9s %-14s %s", "", label, url)))
+	}
+	if r.Resource != nil {
+		sub("resource", r.Resource.ID)
+		if r.Resource.URL != "" {
+			sub("url", r.Resource.URL)
+		}
 	}
 	if r.Resource == nil && r.StatusCallbackURL != "" {
 		sub("status", r.StatusCallbackURL)
