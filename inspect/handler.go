@@ -71,9 +71,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.Request = exchange.Request{
 		Method: r.Method,
 		URL:    verifyURL,
-		Path:   r.URL.EscapedPath(),
-		Query:  r.URL.RawQuery,
-		Host:   r.Host,
+		// As received, byte for byte: show, curl, HAR and replay must
+		// reproduce what came in (termsafe cleans it for display).
+		Path:  rawPath(r),
+		Query: r.URL.RawQuery,
+		Host:  r.Host,
 		// Not cloned: nothing changes a request's headers once it is
 		// being served (forwardHeaders copies before it edits).
 		Headers:    r.Header,
