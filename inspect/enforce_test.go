@@ -8,6 +8,7 @@ import (
 
 	"github.com/swhook/swhook/inspect"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/human"
 	"github.com/swhook/swhook/inspect/signature/signaturetest"
 )
 
@@ -94,5 +95,20 @@ func TestTruncatedBodyIsNotVerified(t *testing.T) {
 	x := e.lastExchange(t)
 	if x.Signature.Status != exchange.SigUnchecked || !strings.Contains(x.Signature.Hint, "--max-body") || x.Request.BodySize != int64(len(body)) {
 		t.Errorf("stored %+v size %d", x.Signature, x.Request.BodySize)
+	}
+}
+
+// A body over --max-body that carried no signature header is unsigned,
+// not unchecked: there was nothing to check, key or no key.
+func TestTruncatedUnsignedBodyReadsUnsigned(t *testing.T) {
+	for _, k := range []string{key, ""} {
+		e := serve(t, inspect.Config{SigningKey: k, MaxBody: 16}, exchange.SourceLocal, nil)
+		body := []byte(callForm.Encode())
+		h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+		do(t, "POST", e.url+"/voice", h, body)
+		x := e.lastExchange(t)
+		if got := human.SigBadge(x.Signature.Status); got != "– unsigned" || !x.Request.Truncated {
+			t.Errorf("key %v: badge %q (truncated %v), want \"– unsigned\"", k != "", got, x.Request.Truncated)
+		}
 	}
 }

@@ -71,9 +71,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.Request = exchange.Request{
 		Method: r.Method,
 		URL:    verifyURL,
-		Path:   r.URL.EscapedPath(),
-		Query:  r.URL.RawQuery,
-		Host:   r.Host,
+		// As received, byte for byte: show, curl, HAR and replay must
+		// reproduce what came in (termsafe cleans it for display).
+		Path:  rawPath(r),
+		Query: r.URL.RawQuery,
+		Host:  r.Host,
 		// Not cloned: nothing changes a request's headers once it is
 		// being served (forwardHeaders copies before it edits).
 		Headers:    r.Header,
@@ -228,12 +230,19 @@ func drainRest(rest *countingReader, x *exchange.Exchange, head []byte, full boo
 func (h *handler) verify(x *exchange.Exchange, r *http.Request, verifyURL string, full bool) {
 	cfg := &h.p.cfg
 	if !full {
+		// Unchecked only when there was a signature to check: a large body
+		// that carried none is plainly unsigned.
+		name := signatureHeader(r.Header)
+		if name == "" {
+			x.Signature = exchange.Signature{Status: exchange.SigMissing}
+			return
+		}
 		x.Signature = exchange.Signature{
 			Status: exchange.SigUnchecked,
 			Hint:   fmt.Sprintf("body larger than --max-body (%d bytes): signature not checked; raise --max-body to check it", cfg.MaxBody),
 		}
-		if cfg.SigningKey != "" && hasSignatureHeader(r.Header) {
-			x.Signature.Header = signatureHeader(r.Header)
+		if cfg.SigningKey != "" {
+			x.Signature.Header = name
 		}
 		return
 	}

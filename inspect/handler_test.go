@@ -113,6 +113,13 @@ func serve(t testing.TB, cfg inspect.Config, src exchange.Source, publicBase fun
 		cfg.Feed = inspect.NewFeed()
 	}
 	e.feed = cfg.Feed
+	if cfg.SaveWait == 0 {
+		// Tests read the store right after the answer: the answer must wait
+		// for the save however long a loaded machine takes over it (the
+		// production 2 s bound is exceeded by a 20 MB body under -race on
+		// two busy cores). Tests of a stuck store set their own SaveWait.
+		cfg.SaveWait = 2 * time.Minute
+	}
 	cfg.Log = slog.New(slog.NewTextHandler(e.log, nil))
 	p, err := inspect.New(cfg)
 	if err != nil {

@@ -378,7 +378,7 @@ func RequestRecord(method, target, signURL string, h http.Header, body []byte) e
 	}
 	if u, err := url.Parse(target); err == nil {
 		r.Host = u.Host
-		r.Path = u.EscapedPath()
+		r.Path = rawPathOf(target, u)
 		r.Query = u.RawQuery
 	}
 	return r
@@ -433,6 +433,7 @@ func Deliver(ctx context.Context, client *http.Client, out Outgoing, now func() 
 	if err != nil {
 		return exchange.Response{Error: err.Error()}
 	}
+	keepRawPath(req.URL, target)
 	if out.Host != "" {
 		req.Host = out.Host
 	}
@@ -465,6 +466,40 @@ func Deliver(ctx context.Context, client *http.Client, out Outgoing, now func() 
 		rec.Error = "reading the answer: " + rerr.Error()
 	}
 	return rec
+}
+
+// keepRawPath makes u send the path of target exactly as written: the
+// request writer re-escapes Path wherever the recorded bytes are not the
+// canonical escaping (bytes >= 0x80, \, {, |, '), and a replay must reach
+// the handler with the request-target that first came in. Opaque is sent
+// verbatim.
+func keepRawPath(u *url.URL, target string) {
+	p := rawPathOf(target, u)
+	if p == u.EscapedPath() || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		// "//x" in Opaque would be read as a host; keep the parsed form.
+		return
+	}
+	u.Opaque = p
+	u.RawPath = ""
+}
+
+// rawPathOf is the path of target (an absolute URL u was parsed from) as
+// written, or u's escaped path when target has no recognisable one.
+func rawPathOf(target string, u *url.URL) string {
+	i := strings.Index(target, "://")
+	if i < 0 {
+		return u.EscapedPath()
+	}
+	rest := target[i+3:]
+	j := strings.IndexByte(rest, '/')
+	if j < 0 {
+		return u.EscapedPath()
+	}
+	p := rest[j:]
+	if k := strings.IndexAny(p, "?#"); k >= 0 {
+		p = p[:k]
+	}
+	return p
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -529,7 +564,7 @@ func ForwardURL(forward string, orig exchange.Request) (string, error) {
 		return r, nil
 	}
 	ru, _ := url.Parse(r)
-	path := ru.EscapedPath()
+	path := rawPathOf(r, ru)
 	if path == "/" {
 		path = ""
 	}

@@ -16,7 +16,7 @@ import (
 
 // SigWord is the signature verdict as one word, upper case where a
 // developer must act: valid, INVALID, unsigned, unchecked. "unchecked"
-// covers every verdict swhook did not reach — no signing key, a body over
+// covers every signature swhook did not check — no signing key, a body over
 // --max-body — and the exchange's hint says which.
 func SigWord(s exchange.SignatureStatus) string {
 	switch s {

@@ -171,6 +171,11 @@ func refCheckHeader(key string, ri *refReqInfo, s sigHeader) (Verdict, bool) {
 		// The exact URL only, as @signalwire/web-api checks JSON.
 		return valid(SchemeJSONSHA1, r.URL, "")
 	}
+	if len(d.hex) == sha1.Size && !ri.isForm && !ri.isGET {
+		if full, shown, ok := credentialURL(r); ok && hmac.Equal(d.hex, m.raw(false, full, r.Body)) {
+			return Verdict{Status: StatusValid, Scheme: SchemeJSONSHA1, Header: s.name, URL: shown, Note: CredentialNote}, true
+		}
+	}
 	if len(d.b64) != sha1.Size {
 		return Verdict{}, false
 	}

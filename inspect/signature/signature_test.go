@@ -1,6 +1,8 @@
 package signature
 
 import (
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -551,5 +553,34 @@ func TestHexOverAGETIsTheWrongScheme(t *testing.T) {
 	good, _ := Sign("k", SchemeForm, u, nil)
 	if got := Verify("k", req("GET", u, "", HeaderSignalWire, good, "")); got.Status != StatusValid || got.Scheme != SchemeForm {
 		t.Errorf("the form scheme over a GET: %+v", got)
+	}
+}
+
+// SignalWire signs a messaging SWML request over the URL as configured,
+// Basic credentials included (docs: SWML webhook security), while the
+// request carries them in Authorization: such a signature is valid, the
+// password never shows, and the same signature without the credentials on
+// the request is not.
+func TestJSONSignatureOverTheURLWithCredentials(t *testing.T) {
+	const body = `{"message":{"body":"hi"}}`
+	sig, err := Sign("k", SchemeJSONSHA1, "https://bob:s3cret@h.example/sms?x=1", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := req("POST", "https://h.example/sms?x=1", jsonCT, HeaderSignalWire, sig, body)
+	if got := Verify("k", r); got.Status != StatusInvalid {
+		t.Errorf("without the credentials on the request: %+v, want invalid", got)
+	}
+	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("bob:s3cret")))
+	got := requireSame(t, NewVerifier("k"), "k", r)
+	if got.Status != StatusValid || got.Scheme != SchemeJSONSHA1 || got.Note != CredentialNote || got.URL != "https://bob:***@h.example/sms?x=1" {
+		t.Errorf("with them: %+v", got)
+	}
+	if strings.Contains(fmt.Sprint(got), "s3cret") {
+		t.Errorf("the verdict shows the password: %+v", got)
+	}
+	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("bob:other")))
+	if got := Verify("k", r); got.Status != StatusInvalid {
+		t.Errorf("other credentials: %+v, want invalid", got)
 	}
 }

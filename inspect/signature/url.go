@@ -1,9 +1,40 @@
 package signature
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 )
+
+// CredentialNote is the note on a JSON signature that holds for the URL
+// with the request's Basic credentials in it.
+const CredentialNote = "signed for the URL with the request's Basic credentials in it, as SignalWire signs a messaging SWML request to a URL configured with them (a call's request strips them): check it the same way"
+
+// credentialURL is r.URL with the user:password of r's Basic Authorization
+// header as its userinfo. SignalWire signs a messaging SWML request over
+// the URL exactly as configured, credentials included, while the request
+// itself carries them in Authorization. shown is the same URL with the
+// password masked, for output. ok is false without Basic credentials, or
+// when the URL already has userinfo.
+func credentialURL(r Request) (full, shown string, ok bool) {
+	v, found := headerValue(r.Header, "Authorization")
+	if !found || len(v) < 6 || !strings.EqualFold(v[:6], "basic ") {
+		return "", "", false
+	}
+	dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v[6:]))
+	if err != nil {
+		return "", "", false
+	}
+	user, _, hasPass := strings.Cut(string(dec), ":")
+	u, split := splitURL(r.URL)
+	if !hasPass || !split || u.userinfo != "" || u.host == "" {
+		return "", "", false
+	}
+	u.userinfo = string(dec) + "@"
+	full = u.String()
+	u.userinfo = user + ":***@"
+	return full, u.String(), true
+}
 
 // rawURL is a URL split by hand rather than through net/url, because the
 // signature covers the URL's exact text: parsing and re-serialising it could

@@ -251,6 +251,14 @@ func (c *checker) checkHeader(s sigHeader) (Verdict, bool) {
 		if i, ok := c.rawMatch(false, hexSig); ok {
 			return valid(SchemeJSONSHA1, i, "")
 		}
+		if full, shown, ok := credentialURL(c.r); ok {
+			h := c.hash(false)
+			h.Write([]byte(full))
+			h.Write(c.r.Body)
+			if hmac.Equal(hexSig, h.Sum(c.sum[:0])) {
+				return Verdict{Status: StatusValid, Scheme: SchemeJSONSHA1, Header: s.name, URL: shown, Note: CredentialNote}, true
+			}
+		}
 	}
 	if len(b64Sig) != sha1.Size {
 		return Verdict{}, false

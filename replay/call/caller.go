@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/swhook/swhook/inspect/termsafe"
 )
 
 // Ask is what the call asks of the caller.
@@ -323,7 +325,8 @@ func (t *Terminal) Dial(ctx context.Context, target string) (string, error) {
 		if err := interrupted(ctx); err != nil {
 			return "", err
 		}
-		s, err := t.line("  ☎ " + target + " answers? " + strings.Join(DialOutcomes, "|") + " (Enter: completed) > ")
+		// target is the handler's (<Dial>'s text): shown, never obeyed.
+		s, err := t.line("  ☎ " + termsafe.String(target) + " answers? " + strings.Join(DialOutcomes, "|") + " (Enter: completed) > ")
 		if err != nil || s == "" {
 			return "completed", nil
 		}

@@ -90,3 +90,17 @@ func TestTerminalInterrupted(t *testing.T) {
 		t.Errorf("asked %q", out.String())
 	}
 }
+
+// TestDialPromptIsTerminalSafe: the dialled party in the prompt comes from
+// the handler's answer (<Dial>'s text, SWML connect.to): its escapes are
+// shown, not obeyed.
+func TestDialPromptIsTerminalSafe(t *testing.T) {
+	var out bytes.Buffer
+	term := NewTerminal(strings.NewReader("busy\n"), &out)
+	if d, err := term.Dial(context.Background(), "+1555\x1b]0;pwned\x07\u009b2J"); d != "busy" || err != nil {
+		t.Fatalf("%q %v", d, err)
+	}
+	if strings.ContainsAny(out.String(), "\x1b\x07\u009b") || !strings.Contains(out.String(), "+1555") {
+		t.Errorf("prompt %q", out.String())
+	}
+}
