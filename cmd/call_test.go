@@ -137,7 +137,7 @@ func TestListenMarksSlowAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for {
 		select {
 		case line := <-p.lines:

@@ -188,7 +188,7 @@ func TestCallThroughListenIsOneRowEach(t *testing.T) {
 	}
 	// The listener indexes its journal a few times a second.
 	xs := listAll(t, storePath)
-	for deadline := time.Now().Add(10 * time.Second); len(xs) < h.requests() && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); len(xs) < h.requests() && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		xs = listAll(t, storePath)
 	}
 	if len(xs) != h.requests() {

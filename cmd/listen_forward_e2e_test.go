@@ -81,7 +81,7 @@ func TestListenE2EForwardWithAPathIsSaid(t *testing.T) {
 // checked for local traffic comes from headers a sender controls.
 func TestListenE2EEnforceWithoutPublicURLWarns(t *testing.T) {
 	p := startListen(t, filepath.Join(t.TempDir(), "s.db"), "--enforce-signature")
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(p.stderr.String(), "--enforce-signature without --public-url") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no warning; stderr: %s", p.stderr.String())

@@ -31,7 +31,7 @@ func TestFeedNeverBlocksAndSkipsRepeats(t *testing.T) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("Publish blocked on a slow subscriber")
 	}
 	if len(slow) != 1 || len(fast) != 50 {
@@ -86,7 +86,7 @@ func TestWatchPublishesOtherWriters(t *testing.T) {
 		if got.ID != x.ID || got.Request.Path != "/replayed" {
 			t.Errorf("watched %+v", got)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("the watcher did not publish the new exchange")
 	}
 }
@@ -144,7 +144,7 @@ func TestFollowFillsLastingGapWhileOpen(t *testing.T) {
 			if id != xs[i].ID {
 				t.Fatalf("got #%d, want #%d", id, xs[i].ID)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(60 * time.Second):
 			t.Fatal("the gap was never filled from the store")
 		}
 	}

@@ -70,24 +70,28 @@ var httpVersion = []byte("HTTP/1.1 ")
 // the body of the answers it writes itself.
 const errorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
+var errorHeadersB = []byte(errorHeaders)
+
 func serverError(p []byte) (string, bool) {
-	s := string(p[len(httpVersion):])
-	i := strings.Index(s, errorHeaders)
-	if i < 3 || strings.ContainsAny(s[:i], "\r\n") {
+	// On bytes, not a string copy: a handler's own 4xx/5xx answer passes
+	// here too, and copying every such write cost an allocation its size.
+	s := p[len(httpVersion):]
+	i := bytes.Index(s, errorHeadersB)
+	if i < 3 || bytes.ContainsAny(s[:i], "\r\n") {
 		return "", false
 	}
-	for _, b := range []byte(s[:3]) {
+	for _, b := range s[:3] {
 		if b < '0' || b > '9' {
 			return "", false
 		}
 	}
 	line, body := s[:i], s[i+len(errorHeaders):]
 	switch {
-	case body == line || strings.HasPrefix(line, body):
-		return line, true
-	case len(body) < 200 && !strings.ContainsAny(body, "\r\n"):
+	case bytes.Equal(body, line) || bytes.HasPrefix(line, body):
+		return string(line), true
+	case len(body) < 200 && !bytes.ContainsAny(body, "\r\n"):
 		// 501's body is its own sentence ("Unsupported transfer encoding").
-		return line + ": " + strings.ToLower(body[:1]) + body[1:], true
+		return string(line) + ": " + strings.ToLower(string(body[:1])) + string(body[1:]), true
 	}
 	return "", false
 }

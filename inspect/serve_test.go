@@ -143,7 +143,7 @@ func TestServeWatchesTheStore(t *testing.T) {
 		if got.ID != x.ID || got.Request.Path != "/elsewhere" {
 			t.Errorf("feed got %+v", got)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("the watcher never published the stored exchange")
 	}
 	cancel()

@@ -170,6 +170,11 @@ func ContentTypeProblem(ct string) string {
 	if strings.TrimSpace(ct) == "" {
 		return "the answer has no Content-Type; send text/xml (cXML) or application/json (SWML)"
 	}
+	if documentTypes[ct] {
+		// Already a bare, lower-case media type, as most handlers send:
+		// ParseMediaType would return it unchanged (and build a map).
+		return ""
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return fmt.Sprintf("the Content-Type %q does not parse", ct)

@@ -95,3 +95,16 @@ func TestNamedError(t *testing.T) {
 		t.Errorf("named error reads %q / %q / %q", e.Error(), e.Name(), e.Why())
 	}
 }
+
+func TestContentTypeProblem(t *testing.T) {
+	for ct, ok := range map[string]bool{
+		"text/xml": true, "application/json": true, "Text/XML": true, "text/xml; charset=utf-8": true,
+		"application/soap+xml": true, "application/yaml": true, " text/xml ": true,
+		"text/xml; =bad": false, "text/xml;;": false, "image/png": false, "application/octet-stream": false,
+		"": false, "text/xml/": false,
+	} {
+		if got := ContentTypeProblem(ct) == ""; got != ok {
+			t.Errorf("ContentTypeProblem(%q) = %q, want accepted=%v", ct, ContentTypeProblem(ct), ok)
+		}
+	}
+}

@@ -62,7 +62,7 @@ func TestH1ConnAlive(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool, msg string) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if cond() {
 			return
 		}
@@ -112,7 +112,7 @@ func TestH1ClientExpiresBurstConnections(t *testing.T) {
 				}
 				select { // hold each until all are in: one connection each
 				case <-all:
-				case <-time.After(5 * time.Second):
+				case <-time.After(60 * time.Second):
 				}
 			}
 			io.WriteString(w, "ok")
@@ -164,7 +164,7 @@ func TestH1ClientExpiresBurstConnections(t *testing.T) {
 	}
 	// Steady traffic, far more often than the idle timeout, until the
 	// extra connections are closed (or long after they should have been).
-	for deadline := time.Now().Add(5 * time.Second); closed.Load() < burst-1 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(60 * time.Second); closed.Load() < burst-1 && time.Now().Before(deadline); {
 		if err := send("/steady"); err != nil {
 			t.Fatal(err)
 		}

@@ -24,10 +24,62 @@ type inserts struct {
 	settle func(ctx context.Context, tx execQuerier) error
 	conn   *sql.Conn
 	args   []driver.NamedValue
+	// stmts holds the transaction's other statements (the ID floor, the
+	// reservation, pruning), prepared on conn the first time each runs:
+	// parsing the ID floor's SELECT anew in every transaction cost the
+	// writer more than the rows it inserts.
+	stmts preparedConn
+}
+
+// preparedConn runs queries on one connection through statements prepared
+// once and kept (an execQuerier for the insert transaction). Its queries
+// are constants, so the cache stays small; writer or indexer goroutine only.
+type preparedConn struct {
+	conn  *sql.Conn
+	cache map[string]*sql.Stmt
+}
+
+func (p *preparedConn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.cache[query]; ok {
+		return st, nil
+	}
+	st, err := p.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if p.cache == nil {
+		p.cache = make(map[string]*sql.Stmt)
+	}
+	p.cache[query] = st
+	return st, nil
+}
+
+func (p *preparedConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (p *preparedConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		// A Row carrying the error: the connection answers it again.
+		return p.conn.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (p *preparedConn) close() {
+	for _, st := range p.cache {
+		st.Close()
+	}
+	p.cache = nil
 }
 
 func prepareInserts(ctx context.Context, conn *sql.Conn) (*inserts, error) {
-	ins := &inserts{conn: conn}
+	ins := &inserts{conn: conn, stmts: preparedConn{conn: conn}}
 	err := conn.Raw(func(dc any) error {
 		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, insertSQL)
 		if err != nil {
@@ -70,6 +122,7 @@ func (i *inserts) Close() {
 			st.Close()
 		}
 	}
+	i.stmts.close()
 	if i.exchange != nil {
 		_ = i.conn.Raw(func(any) error { return i.exchange.(driver.Stmt).Close() })
 	}
@@ -111,7 +164,7 @@ func insertRows(ctx context.Context, conn *sql.Conn, ins *inserts, rows []*write
 		}
 	}()
 	if ins.number != nil {
-		if err := ins.number(ctx, conn, rows); err != nil {
+		if err := ins.number(ctx, &ins.stmts, rows); err != nil {
 			return nil, fmt.Errorf("save exchange: %w", err)
 		}
 	}
@@ -120,12 +173,12 @@ func insertRows(ctx context.Context, conn *sql.Conn, ins *inserts, rows []*write
 		return nil, fmt.Errorf("save exchange: %w", err)
 	}
 	if ins.settle != nil {
-		if err := ins.settle(ctx, conn); err != nil {
+		if err := ins.settle(ctx, &ins.stmts); err != nil {
 			return nil, fmt.Errorf("save exchange: %w", err)
 		}
 	}
 	if keep > 0 {
-		if err := pruneIn(ctx, conn, keep); err != nil {
+		if err := pruneIn(ctx, &ins.stmts, keep); err != nil {
 			return nil, err
 		}
 	}

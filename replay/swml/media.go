@@ -43,8 +43,7 @@ func (r *runner) record(ctx context.Context, st doc.Step, p string) flow {
 	}
 	secs, digits, err := r.s.Caller().Record(ctx, call.Ask{Verb: "record", FinishOnKey: terms, Timeout: seconds(num(m, "end_silence_timeout", 5))})
 	if err != nil {
-		r.s.Stop(fmt.Errorf("reading the caller's input: %w", err))
-		return flow{kind: ended}
+		return r.inputFailed(ctx, err)
 	}
 	if mx := num(m, "max_length", 0); mx > 0 && float64(secs) > mx {
 		secs = int(mx)

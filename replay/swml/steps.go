@@ -3,6 +3,7 @@ package swml
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -304,8 +305,7 @@ func (r *runner) prompt(ctx context.Context, st doc.Step, p string) flow {
 	r.s.Emit(call.Event{Type: call.EvGather, Text: "prompt waits for " + strings.Join(wants, " or ")})
 	reply, err := r.s.Caller().Gather(ctx, ask)
 	if err != nil {
-		r.s.Stop(fmt.Errorf("reading the caller's input: %w", err))
-		return flow{kind: ended}
+		return r.inputFailed(ctx, err)
 	}
 	r.s.Emit(call.Event{Type: call.EvInput, Digits: reply.Digits, Speech: reply.Speech})
 	for _, k := range []string{"prompt_value", "prompt_value_raw", "prompt_digit_terminator", "prompt_speech_confidence"} {
@@ -584,4 +584,16 @@ func (r *runner) event(ctx context.Context, url, typ string, p map[string]any) {
 		label += " " + st
 	}
 	r.s.Fetch(ctx, call.Request{Purpose: delivery.StatusCallback, Method: http.MethodPost, URL: url, Body: body, ContentType: "application/json", Label: label})
+}
+
+// inputFailed ends the call when the caller's input could not be had.
+// Ctrl-C at the keypad is the caller hanging up, as in cXML: a completed
+// call, not a failure; anything else (an interrupted swhook) stops it.
+func (r *runner) inputFailed(ctx context.Context, err error) flow {
+	if errors.Is(err, call.ErrHungUp) {
+		r.hangup(ctx, "completed", err.Error())
+		return flow{kind: ended}
+	}
+	r.s.Stop(fmt.Errorf("reading the caller's input: %w", err))
+	return flow{kind: ended}
 }
