@@ -173,6 +173,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.relay(w, x, ans)
 		return
 	}
+	if !sentBySwhook && len(ans.head) > 0 && r.Method != http.MethodHead && bodyAllowed(ans.status) {
+		h.deliver(w, x, ans)
+		return
+	}
 	h.saveAndPublish(x)
 	if sentBySwhook && x.ID != 0 {
 		// Only to swhook's own sender: it then links to this row instead
@@ -181,6 +185,45 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	writeAnswer(w, ans)
+}
+
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// deliver sends an answer held whole, keeping its last byte back until the
+// exchange is saved (as relay does): an answer the sender could not take
+// (gone mid-write) is saved with that error, and one it received whole is
+// durable. The sent bytes are exactly the prepared ones; a Content-Length
+// is set when the handler gave none, so the early flush cannot turn the
+// framing into chunks.
+func (h *handler) deliver(w http.ResponseWriter, x *exchange.Exchange, a answer) {
+	dst := w.Header()
+	for k, v := range a.header {
+		dst[k] = v
+	}
+	if _, ok := dst["Content-Length"]; !ok {
+		dst["Content-Length"] = []string{strconv.Itoa(len(a.head))}
+	}
+	w.WriteHeader(a.status)
+	n := len(a.head) - 1
+	_, err := w.Write(a.head[:n])
+	if err == nil {
+		if f, ok := w.(interface{ FlushError() error }); ok {
+			err = f.FlushError() // net/http's own writer: no allocation
+		} else {
+			err = http.NewResponseController(w).Flush()
+		}
+	}
+	if err != nil {
+		x.Response.Error = fmt.Sprintf("answer relay cut: sending it on: %v", err)
+		h.p.cfg.Log.Warn("answer relay cut", "method", x.Request.Method, "path", x.Request.Path, "error", err)
+	}
+	h.saveAndPublish(x)
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	w.Write(a.head[n:])
 }
 
 // saveAndPublish makes x durable (bounded) and tells the watchers.

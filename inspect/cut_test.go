@@ -1,0 +1,78 @@
+package inspect_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swhook/swhook/inspect"
+	"github.com/swhook/swhook/inspect/exchange"
+)
+
+// An answer within --max-body that the sender stops taking mid-write (it
+// closed the connection) is saved with the error that cut it, not as a
+// plain 200 (issue 10 point 9).
+func TestAnswerCutMidWriteIsRecorded(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 8<<20)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(big) })
+	e := serve(t, inspect.Config{Forward: handlerURL(t, h)}, exchange.SourceLocal, nil)
+	u, _ := url.Parse(e.url)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("POST /voice HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Length: 3\r\n\r\nA=1")); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).SetLinger(0) // reset: the rest cannot be written
+	c.Close()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		x, err := e.store.Last(context.Background())
+		if err == nil {
+			if x.Response.Status != 200 || !strings.Contains(x.Response.Error, "answer relay cut") {
+				t.Fatalf("stored status %d error %q, want the cut recorded", x.Response.Status, x.Response.Error)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing stored: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A whole answer still arrives byte for byte, framed by its length.
+func TestHeldBackAnswerArrivesWhole(t *testing.T) {
+	body := []byte("<Response><Hangup/></Response>")
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) })
+	e := serve(t, inspect.Config{Forward: handlerURL(t, h)}, exchange.SourceLocal, nil)
+	resp, err := http.Post(e.url+"/voice", "text/plain", strings.NewReader("A=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(got, body) || resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+		t.Errorf("answer %q length %d te %v", got, resp.ContentLength, resp.TransferEncoding)
+	}
+	if x := e.lastExchange(t); x.Response.Error != "" || x.Response.Status != 200 {
+		t.Errorf("stored %d %q", x.Response.Status, x.Response.Error)
+	}
+}
