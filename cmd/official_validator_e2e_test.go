@@ -184,6 +184,26 @@ func jsonSig(u, body string) (string, string) {
 	return "X-SignalWire-Signature", signaturetest.SignJSON(testKey, u, []byte(body))
 }
 
+// jsonFormSig signs a JSON body the way @signalwire/web-api's fallback
+// checks it: the form scheme over the top-level keys, a string value as
+// itself and an object as JavaScript's "[object Object]" (the only kinds
+// the test bodies hold).
+func jsonFormSig(u, body string) (string, string) {
+	var top map[string]any
+	if err := json.Unmarshal([]byte(body), &top); err != nil {
+		panic(err)
+	}
+	form := url.Values{}
+	for k, v := range top {
+		if s, ok := v.(string); ok {
+			form.Set(k, s)
+		} else {
+			form.Set(k, "[object Object]")
+		}
+	}
+	return "X-SignalWire-Signature", signaturetest.SignForm(testKey, u, form)
+}
+
 // urlOnlySig is a signature over the URL alone, as made for a GET or an
 // empty POST: captured and sent with any body, it must sign none.
 func urlOnlySig(u, _ string) (string, string) {
@@ -290,6 +310,8 @@ func TestBadgesAgreeWithOfficialValidators(t *testing.T) {
 		{name: "form", method: "POST", path: "/voice", ctype: formType, body: form, sign: formSig, official: true},
 		{name: "json", method: "POST", path: "/swml", ctype: jsonType, body: js, sign: jsonSig, official: true},
 		{name: "get", method: "GET", path: "/status", sign: urlOnlySig, official: true},
+		{name: "json-signed-as-form", method: "POST", path: "/swml", ctype: jsonType, body: js, sign: jsonFormSig, official: true},
+		{name: "json-signed-as-form-port-removed", method: "POST", path: "/swml", ctype: jsonType, body: js, signFor: withoutPort, sign: jsonFormSig, official: true},
 		{name: "form-repeated-and-odd", method: "POST", path: "/voice", ctype: formType, body: repeated, sign: formSig, official: true},
 		{name: "form-port-removed", method: "POST", path: "/voice", ctype: formType, body: form, signFor: withoutPort, sign: formSig, official: true},
 		{name: "json-port-removed", method: "POST", path: "/swml", ctype: jsonType, body: js, signFor: withoutPort, sign: jsonSig, official: false},
@@ -311,6 +333,7 @@ func TestBadgesAgreeWithOfficialValidators(t *testing.T) {
 	viaProxy := []officialCase{
 		{name: "proxy-form", method: "POST", path: "/voice", ctype: formType, body: form, sign: formSig, official: true},
 		{name: "proxy-json", method: "POST", path: "/swml", ctype: jsonType, body: js, sign: jsonSig, official: true},
+		{name: "proxy-json-signed-as-form", method: "POST", path: "/swml", ctype: jsonType, body: js, sign: jsonFormSig, official: true},
 		{name: "proxy-get", method: "GET", path: "/status", sign: urlOnlySig, official: true},
 		{name: "proxy-form-default-port", method: "POST", path: "/voice", ctype: formType, body: form, signFor: withPort("443"), sign: formSig, official: true},
 		{name: "proxy-json-default-port", method: "POST", path: "/swml", ctype: jsonType, body: js, signFor: withPort("443"), sign: jsonSig, official: false},

@@ -213,6 +213,15 @@ func refCheckHeader(key string, ri *refReqInfo, s sigHeader) (Verdict, bool) {
 			}
 		}
 	}
+	if ri.isJSON && !ri.isGET && len(r.Body) > 0 {
+		if params, ok := jsonFormParams(r.Body); ok {
+			for _, u := range urls {
+				if hmac.Equal(d.b64, m.form(u, params)) {
+					return valid(SchemeForm, u, JSONFormNote)
+				}
+			}
+		}
+	}
 	if len(r.Body) > 0 {
 		return Verdict{}, false // a URL-only signature signs no body
 	}
