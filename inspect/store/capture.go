@@ -180,7 +180,8 @@ func (s *Store) journalRows(batch []*writeReq, rows int, buf []byte) []byte {
 	if err := s.jr.Append(buf, last); err != nil {
 		return buf
 	}
-	s.setTrouble(nil)
+	// No setTrouble(nil) here: journaled is not yet saved for other
+	// terminals; the indexer says so once SQLite takes the rows.
 	for _, r := range batch {
 		if r.row != nil {
 			r.jid, r.journaled, r.answered = r.id, true, true

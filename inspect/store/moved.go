@@ -42,7 +42,9 @@ func (s *Store) moved() bool {
 // file now at the path. On failure it keeps the old ones and reports
 // false; the next check tries again.
 func (s *Store) reopen(ctx context.Context, conn *sql.Conn, ins *inserts) (*sql.Conn, *inserts, bool) {
-	s.setTrouble(fmt.Errorf("%w while listening: saving to a new store at %s", ErrMoved, s.path))
+	if !s.lost { // already said, with why no store could be opened
+		s.setTrouble(fmt.Errorf("%w while listening: saving to a new store at %s", ErrMoved, s.path))
+	}
 	old := s.db()
 	// The old pool closes first: its last connection deletes its WAL,
 	// which SQLite would otherwise take for the new file's.
@@ -56,6 +58,7 @@ func (s *Store) reopen(ctx context.Context, conn *sql.Conn, ins *inserts) (*sql.
 		os.Remove(s.path + "-shm")
 	}
 	fail := func(err error) (*sql.Conn, *inserts, bool) {
+		s.lost = true
 		s.setTrouble(fmt.Errorf("%w while listening, and no store could be opened at %s: %w", ErrMoved, s.path, err))
 		return nil, nil, false
 	}
@@ -103,6 +106,11 @@ func (s *Store) reopen(ctx context.Context, conn *sql.Conn, ins *inserts) (*sql.
 	// (view.go) or recovery brings the deleted rows back.
 	s.jr.Rotate()
 	s.dirty.Store(true)
-	s.setTrouble(nil)
+	s.lost = false
+	if len(s.retry) == 0 {
+		// Nothing waits: saving goes on. Refused rows waiting (a full
+		// disk) are not saved yet: the indexer says so once they are.
+		s.setTrouble(nil)
+	}
 	return nconn, nins, true
 }

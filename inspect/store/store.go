@@ -93,8 +93,8 @@ type Options struct {
 	// see the comment in Open.
 	FullSync bool
 	// OnTrouble, when set, is told each time the store stops saving
-	// exchanges (err says why: a full disk, say) and when it saves again
-	// (nil), so a listener can say so loudly: see Store.Trouble. It is
+	// exchanges or the reason changes (err says why: a full disk, say)
+	// and, once, when rows reach SQLite again (nil), so a listener can say so loudly: see Store.Trouble. It is
 	// called from the store's own goroutines and must not block.
 	OnTrouble func(err error)
 	// Journal makes Save durable by appending to a capture journal (see
@@ -195,6 +195,13 @@ type Store struct {
 	// (retried: when last); writer or indexer goroutine only.
 	retry   []*writeReq
 	retried time.Time
+	// failed is why SQLite refused a row of the batch being written, or
+	// nil; writer or indexer goroutine only.
+	failed error
+	// lost is set while no store could be opened at the path after the
+	// file was replaced (moved.go): failures then are that one; writer or
+	// indexer goroutine only.
+	lost bool
 	// trouble is why the last exchange is not durable, or nil: Trouble.
 	troubleMu sync.Mutex
 	trouble   error

@@ -34,11 +34,12 @@ func (s *Store) Save(ctx context.Context, x *exchange.Exchange) error {
 	return err
 }
 
-// setTrouble records whether the last exchange the store was given is
-// durable (nil) or why not, and tells Options.OnTrouble when that changes.
+// setTrouble records whether rows are reaching SQLite (nil) or why not,
+// and tells Options.OnTrouble when that, or the reason, changes.
 func (s *Store) setTrouble(err error) {
 	s.troubleMu.Lock()
-	changed := (err == nil) != (s.trouble == nil)
+	changed := (err == nil) != (s.trouble == nil) ||
+		err != nil && err.Error() != s.trouble.Error()
 	s.trouble = err
 	s.troubleMu.Unlock()
 	if changed && s.opts.OnTrouble != nil {
@@ -46,9 +47,11 @@ func (s *Store) setTrouble(err error) {
 	}
 }
 
-// Trouble says why exchanges are not being saved right now — neither the
-// capture journal nor SQLite took the last one (a full disk, say) — or
-// nil when they are. Rows it refused are tried again until they go in.
+// Trouble says why exchanges are not being saved right now — SQLite
+// refused the last rows (a full disk, say), so other terminals do not see
+// them, even when the capture journal took them — or nil once rows go in
+// again and none wait to be retried. Rows it refused are tried again
+// until they go in.
 func (s *Store) Trouble() error {
 	s.troubleMu.Lock()
 	defer s.troubleMu.Unlock()
@@ -150,8 +153,21 @@ func (s *Store) write(ctx context.Context, conn *sql.Conn, ins *inserts, batch [
 	// Pruning rides in the batch's own transaction, so once Save
 	// returns the store never holds more than it should for long.
 	due := p.due(len(batch))
+	s.failed = nil
 	n := s.commit(ctx, conn, ins, batch, due)
 	p.done(n, due)
+	// Saving again only once rows reach SQLite and none wait: a row the
+	// journal takes while SQLite's commits fail is not saved for a reader
+	// in another terminal, and one row squeezed in among refused ones is
+	// no recovery either.
+	switch {
+	case s.failed != nil && s.lost:
+		// Its connection is closed: reopen's reason stands.
+	case s.failed != nil:
+		s.setTrouble(s.failed)
+	case n > 0 && len(s.retry) == 0:
+		s.setTrouble(nil)
+	}
 	s.walFrames += framesWritten(conn)
 }
 
@@ -304,7 +320,6 @@ func (s *Store) outcome(r *writeReq, id int64, err error) int {
 	if err == nil {
 		r.id = id
 		r.finish(nil)
-		s.setTrouble(nil)
 		return 1
 	}
 	if r.id == 0 {
@@ -318,9 +333,7 @@ func (s *Store) outcome(r *writeReq, id int64, err error) int {
 		}
 	}
 	r.finish(err)
-	if !r.journaled {
-		s.setTrouble(err) // this one is not durable anywhere
-	}
+	s.failed = err // write reports it (setTrouble)
 	if isFull(err) {
 		// Let the WAL start over before the next try: it then reuses the
 		// space it has rather than ask for more.
