@@ -233,6 +233,7 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 	// OnTrouble: a store that stops saving (a full disk) says so at once,
 	// and again when it saves again.
 	st, err := openStore(ctx, f, o.Store, store.Options{Keep: o.Keep, Journal: true, OnTrouble: func(err error) {
+		view.StoreTrouble(err)
 		if err != nil {
 			logger.Error("NOT SAVING: " + err.Error())
 			return

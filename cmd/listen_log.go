@@ -39,6 +39,9 @@ func (v *logView) Rejected(r inspect.Rejected) {
 	v.view.Rejected(logview.RejectedEvent{Time: r.Time, Peer: r.Peer, Status: r.Status, Reason: r.Reason})
 }
 
+// StoreTrouble has nothing to add: the logger writes NOT SAVING lines.
+func (v *logView) StoreTrouble(error) {}
+
 func (v *logView) LogHandler() slog.Handler {
 	return slog.NewTextHandler(v.f.IOStreams.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn})
 }

@@ -166,6 +166,8 @@ func tuiConfig(ctx context.Context, f *cmdutil.Factory, s liveSession, wg *sync.
 		Context:       ctx,
 		Feed:          s.Exchanges,
 		Warnings:      s.Warnings,
+		NotSaving:     s.NotSaving,
+		Rejected:      s.Rejected,
 		InitialTunnel: tuiTunnel(s.InitialTunnel),
 		Info: tui.HeaderInfo{
 			PublicURL: s.PublicURL,
@@ -211,14 +213,9 @@ func tuiConfig(ctx context.Context, f *cmdutil.Factory, s liveSession, wg *sync.
 	return cfg
 }
 
-// runTUI shows a listen session in the terminal UI until the user quits or
-// ctx ends.
-func runTUI(ctx context.Context, f *cmdutil.Factory, s liveSession) error {
-	return runTUIWith(ctx, f, s)
-}
-
-// runTUIWith is runTUI with extra program options (tests fix the window
-// size, which a pipe cannot report).
+// runTUIWith shows a listen session in the terminal UI until the user quits
+// or ctx ends; extra are program options (tests fix the window size, which
+// a pipe cannot report).
 func runTUIWith(ctx context.Context, f *cmdutil.Factory, s liveSession, extra ...tea.ProgramOption) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
+	"github.com/swhook/swhook/inspect"
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/inspect/syncbuf"
@@ -286,5 +288,60 @@ func TestRunTUIFilterSearchesTheWholeStore(t *testing.T) {
 	inW.Write([]byte("q"))
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTUIViewShowsStoreTroubleAndRejections goes the way listen wires it:
+// the store's OnTrouble and the server's rejections reach the running view
+// through tuiView, without either of them ever waiting for it.
+func TestTUIViewShowsStoreTroubleAndRejections(t *testing.T) {
+	st := tuiStore(t, 1)
+	ios, _, _, _ := cmdutil.Test()
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	out := &syncbuf.Buffer{}
+	ios.In, ios.Out = inR, out
+	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
+	v := newTUIView(f)
+	v.opts = []tea.ProgramOption{tea.WithWindowSize(100, 30)}
+	// Before the view runs (a store in trouble from the start) and more
+	// often than the view reads: only the latest state counts.
+	v.StoreTrouble(errors.New("first trouble"))
+	v.StoreTrouble(errors.New("write journal: no space left on device"))
+	for i := range 3 {
+		v.Rejected(inspect.Rejected{Time: time.Now(), Peer: fmt.Sprintf("127.0.0.1:%d", 5000+i), Status: 431, Reason: "431 Request Header Fields Too Large"})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- v.Run(ctx, liveSession{LocalURL: "http://127.0.0.1:4747", Store: st}) }()
+
+	waitFor := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if strings.Contains(out.String(), want) {
+				return
+			}
+		}
+		t.Fatalf("the screen never showed %q; output:\n%q", want, out.String())
+	}
+	// Both first appear whole (the renderer only redraws what changed, so
+	// later changes are checked in inspect/tui's own tests).
+	waitFor("NOT SAVING: write journal: no space left on device")
+	waitFor("3 rejected")
+	if _, err := inW.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("view: %v", err)
+	}
+	// Saving again replaces the trouble, so the view would take the
+	// banner down.
+	v.StoreTrouble(nil)
+	if why := <-v.notSaving; why != "" {
+		t.Errorf("after saving resumed the view is told %q, want \"\"", why)
+	}
+	if strings.Contains(out.String(), "first trouble") {
+		t.Error("a superseded store state reached the view")
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect"
@@ -13,6 +16,7 @@ import (
 	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/inspect/termsafe"
+	"github.com/swhook/swhook/inspect/tui"
 	"github.com/swhook/swhook/tunnel"
 )
 
@@ -44,7 +48,12 @@ type liveSession struct {
 	// tunnel. Initial is its state at start.
 	Tunnel <-chan tunnel.Status
 	// Warnings are loud lines (a stuck store) to show while the view runs.
-	Warnings      <-chan string
+	Warnings <-chan string
+	// NotSaving is the store's health for the TUI's banner (why it refuses
+	// saves, "" once it saves again); Rejected counts requests Go's HTTP
+	// server refused. Nil for the log views, which have log lines for both.
+	NotSaving     <-chan string
+	Rejected      <-chan tui.Rejected
 	InitialTunnel tunnel.Status
 	// Public is the ngrok tunnel, nil when there is none.
 	Public tunnel.Tunnel
@@ -82,6 +91,10 @@ type sessionView interface {
 	// Rejected reports a request Go's HTTP server refused before the
 	// pipeline saw it; it is called from the server, at any time.
 	Rejected(r inspect.Rejected)
+	// StoreTrouble reports that the store refuses saves (err) or saves
+	// again (nil); it is called from the store, at any time, and never
+	// waits. The log views have the logger's lines for it already.
+	StoreTrouble(err error)
 	// Done is called once the session has ended and the store is closed.
 	Done()
 }
@@ -102,10 +115,21 @@ type tuiView struct {
 	held *tailBuffer
 	loud chan string
 	h    slog.Handler
+
+	// notSaving and rejected hold only the latest state (capacity 1,
+	// replaced under mu), so the store and the server never wait for the
+	// view, and the view never shows a stale banner or count.
+	mu        sync.Mutex
+	notSaving chan string
+	rejected  chan tui.Rejected
+	nRejected int
+	// opts are extra program options (tests fix the window size).
+	opts []tea.ProgramOption
 }
 
 func newTUIView(f *cmdutil.Factory) *tuiView {
-	v := &tuiView{f: f, held: &tailBuffer{max: 50}, loud: make(chan string, 16)}
+	v := &tuiView{f: f, held: &tailBuffer{max: 50}, loud: make(chan string, 16),
+		notSaving: make(chan string, 1), rejected: make(chan tui.Rejected, 1)}
 	v.h = newLoudHandler(slog.NewTextHandler(v.held, &slog.HandlerOptions{Level: slog.LevelWarn}), v.loud)
 	return v
 }
@@ -115,19 +139,42 @@ func (v *tuiView) Notices() io.Writer       { return v.held }
 
 func (v *tuiView) Run(ctx context.Context, s liveSession) error {
 	s.Warnings = v.loud
-	return runTUI(ctx, v.f, s)
+	s.NotSaving = v.notSaving
+	s.Rejected = v.rejected
+	return runTUIWith(ctx, v.f, s, v.opts...)
 }
 
-// Rejected goes to the status line at once and stays in the warnings
-// printed after the view closes.
+// Rejected counts in the header, shows in the status line at once and
+// stays in the warnings printed after the view closes.
 func (v *tuiView) Rejected(r inspect.Rejected) {
 	line := fmt.Sprintf("REJECTED %s from %s: refused by Go's HTTP server before swhook saw it, not stored",
 		termsafe.String(r.Reason), termsafe.String(r.Peer))
 	fmt.Fprintln(v.held, r.Time.Format("15:04:05.000")+" "+line)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.nRejected++
+	replaceLatest(v.rejected, tui.Rejected{Count: v.nRejected, Time: r.Time, Peer: r.Peer, Status: r.Status, Reason: r.Reason})
+}
+
+// StoreTrouble puts up the header's NOT SAVING banner, or takes it down.
+func (v *tuiView) StoreTrouble(err error) {
+	why := ""
+	if err != nil {
+		why = err.Error()
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	replaceLatest(v.notSaving, why)
+}
+
+// replaceLatest leaves x as the only value in ch (capacity 1); the caller
+// holds the lock every sender takes, so the send never waits.
+func replaceLatest[T any](ch chan T, x T) {
 	select {
-	case v.loud <- line:
+	case <-ch:
 	default:
 	}
+	ch <- x
 }
 
 func (v *tuiView) Done() {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -50,40 +51,12 @@ func (s *Store) Calls(ctx context.Context, q Query, limit int) ([]*Call, error) 
 	} else {
 		where += " AND call_id <> ''"
 	}
-	if err := s.sync(ctx); err != nil {
+	v, err := s.view(ctx)
+	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db().QueryContext(ctx, "SELECT id, call_id FROM exchanges"+where+" ORDER BY id DESC", args...)
-	if err != nil {
-		return nil, fmt.Errorf("list calls: %w", err)
-	}
-	seen := map[string]bool{}
-	var ids []string
-	for rows.Next() && len(ids) < limit {
-		var id int64
-		var call string
-		if err := rows.Scan(&id, &call); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list calls: %w", err)
-		}
-		if seen[call] {
-			continue
-		}
-		seen[call] = true
-		if before > 0 {
-			var newest int64
-			if err := s.db().QueryRowContext(ctx, "SELECT MAX(id) FROM exchanges WHERE call_id = ? AND call_id <> ''", call).Scan(&newest); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("list calls: %w", err)
-			}
-			if newest >= before {
-				continue // on an earlier page
-			}
-		}
-		ids = append(ids, call)
-	}
-	err = rows.Err()
-	rows.Close()
+	ids, err := pageCalls(ctx, v, where, args, before, limit)
+	v.close()
 	if err != nil {
 		return nil, fmt.Errorf("list calls: %w", err)
 	}
@@ -114,47 +87,116 @@ func (s *Store) Calls(ctx context.Context, q Query, limit int) ([]*Call, error) 
 	return out, nil
 }
 
+// pageCalls picks the page's calls: distinct call IDs, newest first, off
+// the call index and off the rows only journals hold yet (few: read whole,
+// then merged in ID order).
+func pageCalls(ctx context.Context, v view, where string, args []any, before int64, limit int) ([]string, error) {
+	const pick = "SELECT id, call_id FROM exchanges"
+	type row struct {
+		id   int64
+		call string
+	}
+	var pending []row
+	if v.pending {
+		r, err := v.q.QueryContext(ctx, onPending(pick+where+" ORDER BY id DESC"), args...)
+		if err != nil {
+			return nil, err
+		}
+		for r.Next() {
+			var x row
+			if err := r.Scan(&x.id, &x.call); err != nil {
+				r.Close()
+				return nil, err
+			}
+			pending = append(pending, x)
+		}
+		err = r.Err()
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	rows, err := v.q.QueryContext(ctx, pick+where+" ORDER BY id DESC", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var ids []string
+	take := func(x row) error {
+		if seen[x.call] {
+			return nil
+		}
+		seen[x.call] = true
+		if before > 0 {
+			newest, err := newestOf(ctx, v, x.call)
+			if err != nil {
+				return err
+			}
+			if newest >= before {
+				return nil // on an earlier page
+			}
+		}
+		ids = append(ids, x.call)
+		return nil
+	}
+	more := true
+	for len(ids) < limit && (more || len(pending) > 0) {
+		var x row
+		if more {
+			if more = rows.Next(); more {
+				if err := rows.Scan(&x.id, &x.call); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for len(pending) > 0 && (!more || pending[0].id > x.id) && len(ids) < limit {
+			if err := take(pending[0]); err != nil {
+				return nil, err
+			}
+			pending = pending[1:]
+		}
+		if more && len(ids) < limit {
+			if err := take(x); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ids, rows.Err()
+}
+
+// newestOf is the ID of a call's newest webhook, indexed or journaled.
+func newestOf(ctx context.Context, v view, call string) (int64, error) {
+	const q = "SELECT MAX(id) FROM exchanges WHERE call_id = ? AND call_id <> ''"
+	var newest sql.NullInt64
+	if err := v.q.QueryRowContext(ctx, q, call).Scan(&newest); err != nil {
+		return 0, err
+	}
+	if v.pending {
+		var p sql.NullInt64
+		if err := v.q.QueryRowContext(ctx, onPending(q), call).Scan(&p); err != nil {
+			return 0, err
+		}
+		if p.Int64 > newest.Int64 {
+			newest = p
+		}
+	}
+	return newest.Int64, nil
+}
+
 // CallOf returns one call's webhooks, oldest first. ref is a call ID, a
 // unique prefix of one (as `list --calls` shortens them), or "last" for the
 // call of the newest webhook that names one; ErrNotFound when there is
 // none.
 func (s *Store) CallOf(ctx context.Context, ref string) (*Call, error) {
-	if err := s.sync(ctx); err != nil {
+	v, err := s.view(ctx)
+	if err != nil {
 		return nil, err
 	}
-	id := strings.TrimSpace(ref)
-	switch {
-	case strings.EqualFold(id, "last"):
-		err := s.db().QueryRowContext(ctx, "SELECT call_id FROM exchanges WHERE call_id <> '' ORDER BY id DESC LIMIT 1").Scan(&id)
-		if err != nil {
-			return nil, fmt.Errorf("last call: %w", ErrNotFound)
-		}
-	case id != "":
-		var n int
-		if err := s.db().QueryRowContext(ctx, "SELECT COUNT(*) FROM exchanges WHERE call_id = ? AND call_id <> ''", id).Scan(&n); err != nil {
-			return nil, fmt.Errorf("call %s: %w", id, err)
-		}
-		if n == 0 && len(id) >= 4 {
-			// A prefix: the range [id, id+"\xff") on the call index.
-			r, err := s.db().QueryContext(ctx, "SELECT DISTINCT call_id FROM exchanges WHERE call_id >= ? AND call_id < ? AND call_id <> '' LIMIT 2", id, id+"\xff")
-			if err != nil {
-				return nil, fmt.Errorf("call %s: %w", id, err)
-			}
-			var found []string
-			for r.Next() {
-				var c string
-				if r.Scan(&c) == nil {
-					found = append(found, c)
-				}
-			}
-			r.Close()
-			switch len(found) {
-			case 1:
-				id = found[0]
-			case 2:
-				return nil, fmt.Errorf("call %s: more than one call starts so; give more of its ID", ref)
-			}
-		}
+	id, err := resolveCall(ctx, v, ref)
+	v.close()
+	if err != nil {
+		return nil, err
 	}
 	xs, err := s.List(ctx, Query{Call: id, Summary: true})
 	if err != nil {
@@ -165,4 +207,62 @@ func (s *Store) CallOf(ctx context.Context, ref string) (*Call, error) {
 	}
 	slices.Reverse(xs)
 	return &Call{ID: id, Exchanges: xs}, nil
+}
+
+// resolveCall turns CallOf's ref into a call ID, on the indexed rows and
+// those only journals hold yet.
+func resolveCall(ctx context.Context, v view, ref string) (string, error) {
+	id := strings.TrimSpace(ref)
+	switch {
+	case strings.EqualFold(id, "last"):
+		const q = "SELECT id, call_id FROM exchanges WHERE call_id <> '' ORDER BY id DESC LIMIT 1"
+		var newest int64
+		found := v.q.QueryRowContext(ctx, q).Scan(&newest, &id) == nil
+		if v.pending {
+			var n int64
+			var c string
+			if v.q.QueryRowContext(ctx, onPending(q)).Scan(&n, &c) == nil && (!found || n > newest) {
+				id, found = c, true
+			}
+		}
+		if !found {
+			return "", fmt.Errorf("last call: %w", ErrNotFound)
+		}
+	case id != "":
+		n, err := newestOf(ctx, v, id)
+		if err != nil {
+			return "", fmt.Errorf("call %s: %w", id, err)
+		}
+		if n == 0 && len(id) >= 4 {
+			// A prefix: the range [id, id+"\xff") on the call index.
+			const q = "SELECT DISTINCT call_id FROM exchanges WHERE call_id >= ? AND call_id < ? AND call_id <> '' LIMIT 2"
+			found := map[string]bool{}
+			qs := []string{q}
+			if v.pending {
+				qs = append(qs, onPending(q))
+			}
+			for _, q := range qs {
+				r, err := v.q.QueryContext(ctx, q, id, id+"\xff")
+				if err != nil {
+					return "", fmt.Errorf("call %s: %w", id, err)
+				}
+				for r.Next() {
+					var c string
+					if r.Scan(&c) == nil {
+						found[c] = true
+					}
+				}
+				r.Close()
+			}
+			switch {
+			case len(found) == 1:
+				for c := range found {
+					id = c
+				}
+			case len(found) > 1:
+				return "", fmt.Errorf("call %s: more than one call starts so; give more of its ID", ref)
+			}
+		}
+	}
+	return id, nil
 }

@@ -112,6 +112,51 @@ func waitWarning(ctx context.Context, ch <-chan string) tea.Cmd {
 	}
 }
 
+// notSavingMsg is the store's health: why it refuses saves, "" when it
+// saves again.
+type notSavingMsg struct {
+	why    string
+	closed bool
+}
+
+func waitNotSaving(ctx context.Context, ch <-chan string) tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case <-ctx.Done():
+			return nil
+		case s, ok := <-ch:
+			return notSavingMsg{why: s, closed: !ok}
+		}
+	}
+}
+
+// Rejected is a request Go's HTTP server refused before swhook's handler
+// ran (400, 431, 501): it has no row, so the view counts it.
+type Rejected struct {
+	// Count is how many the session has had so far, this one included.
+	Count  int
+	Time   time.Time
+	Peer   string
+	Status int
+	Reason string
+}
+
+type rejectedMsg struct {
+	r      Rejected
+	closed bool
+}
+
+func waitRejected(ctx context.Context, ch <-chan Rejected) tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case <-ctx.Done():
+			return nil
+		case r, ok := <-ch:
+			return rejectedMsg{r: r, closed: !ok}
+		}
+	}
+}
+
 // pageKind says why a page was read.
 type pageKind int
 

@@ -35,6 +35,14 @@ type Config struct {
 	// internal error) that must be seen while the screen is the view's;
 	// nil when there are none to show.
 	Warnings <-chan string
+	// NotSaving reports the store's health: why it refuses saves, or ""
+	// once it saves again. The header shows a red banner while it lasts.
+	// The sender keeps only the latest state in the channel, never waits.
+	NotSaving <-chan string
+	// Rejected reports requests Go's HTTP server refused before the
+	// pipeline saw them, each carrying the running count (so a dropped
+	// report loses nothing); nil when there are none to show.
+	Rejected <-chan Rejected
 	Info     HeaderInfo
 	// Replay is nil when there is no forward target.
 	Replay ReplayFunc
@@ -92,6 +100,10 @@ type Model struct {
 
 	tunnel TunnelStatus
 	counts header.Counts
+	store  header.Store
+	// lastRejected is the latest request Go's HTTP server refused (the
+	// help screen shows it after the status line has moved on).
+	lastRejected *Rejected
 
 	loaded       bool // the first page has arrived
 	loadingOlder bool
@@ -191,6 +203,12 @@ func (m *Model) Init() tea.Cmd {
 	}
 	if m.cfg.Warnings != nil {
 		cmds = append(cmds, waitWarning(m.ctx, m.cfg.Warnings))
+	}
+	if m.cfg.NotSaving != nil {
+		cmds = append(cmds, waitNotSaving(m.ctx, m.cfg.NotSaving))
+	}
+	if m.cfg.Rejected != nil {
+		cmds = append(cmds, waitRejected(m.ctx, m.cfg.Rejected))
 	}
 	if _, ok := m.cfg.Source.(Bounded); ok {
 		cmds = append(cmds, m.after(boundsEvery, boundsTickMsg{}))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/export/curl"
+	"github.com/swhook/swhook/inspect/tui/header"
 )
 
 const waitFor = 10 * time.Second
@@ -133,11 +134,28 @@ func TestGolden(t *testing.T) {
 		{name: "calls", xs: callFixture(), calls: true, keys: []string{"C"}, wait: "newest first"},
 		// Filters apply to calls: the calls with any invalid step.
 		{name: "calls_filtered", xs: callFixture(), calls: true, keys: append(append([]string{"/"}, strings.Split("sig:invalid", "")...), "enter", "C"), wait: "with a webhook matching"},
+		// Issue 10 point 6 and 11: the store refuses saves (red banner as
+		// long as it lasts) and Go's HTTP server has refused requests.
+		{name: "not_saving", xs: fixture(), mod: func(c *Config) {
+			ns := make(chan string, 1)
+			ns <- "write journal: no space left on device"
+			rj := make(chan Rejected, 1)
+			rj <- Rejected{Count: 3, Time: t0, Peer: "127.0.0.1:51234", Status: 431, Reason: "431 Request Header Fields Too Large"}
+			c.NotSaving, c.Rejected = ns, rj
+		}, wait: "3 rejected"},
+		{name: "rejected_help", xs: fixture(), mod: func(c *Config) {
+			rj := make(chan Rejected, 1)
+			rj <- Rejected{Count: 3, Time: t0, Peer: "127.0.0.1:51234", Status: 431, Reason: "431 Request Header Fields Too Large"}
+			c.Rejected = rj
+		}, keys: []string{"?"}, wait: "Rejected (3)"},
 	}
 	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}, {220, 30}} {
 		for _, sc := range scenes {
-			if size.w > 120 && sc.name != "rows" && sc.name != "sent" && sc.name != "timeline" {
+			if size.w > 120 && sc.name != "rows" && sc.name != "sent" && sc.name != "timeline" && sc.name != "not_saving" {
 				continue // a wide terminal: the table's spread is what to see
+			}
+			if size.h < 40 && sc.name == "rejected_help" {
+				continue // the help screen is taller than 24 lines; its end is below
 			}
 			t.Run(fmt.Sprintf("%dx%d_%s", size.w, size.h, sc.name), func(t *testing.T) {
 				var src Source = newMemSource(sc.xs...)
@@ -200,8 +218,64 @@ func TestLiveFeedEndToEnd(t *testing.T) {
 	sendKeys(tm, "q")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(waitFor))
 	fm := tm.FinalModel(t).(*Model)
-	if fm.counts != (struct{ Total, Invalid, Errors int }{6, 1, 2}) {
+	if fm.counts != (header.Counts{Total: 6, Invalid: 1, Errors: 2}) {
 		t.Errorf("counts %+v, want 6 total, 1 invalid, 2 errors", fm.counts)
+	}
+}
+
+// TestNotSavingBanner follows the store's health as listen delivers it: the
+// red banner appears when saves are refused, the list shrinks to make room,
+// and both go back once the store saves again.
+func TestNotSavingBanner(t *testing.T) {
+	ns := make(chan string, 1)
+	m := newTestModel(newMemSource(fixture()...), nil, func(c *Config) { c.NotSaving = ns })
+	tm := startTest(t, m, 80, 24)
+	before := waitScreen(t, tm, "recording.status")
+	if strings.Contains(before, "NOT SAVING") {
+		t.Fatalf("banner before any trouble:\n%s", before)
+	}
+	ns <- "write journal: no space left on device\x1b[2J"
+	during := waitScreen(t, tm, "NOT SAVING: write journal: no space left on device␛[2J")
+	if got := strings.Count(during, "\n") + 1; got != 24 {
+		t.Errorf("screen with the banner has %d lines, want 24:\n%s", got, during)
+	}
+	ns <- ""
+	after := waitScreen(t, tm, "saving again")
+	if strings.Contains(after, "NOT SAVING") {
+		t.Errorf("banner still up after saving resumed:\n%s", after)
+	}
+	// Header and list as before the trouble (the footer says "saving again").
+	b, a := strings.Split(before, "\n"), strings.Split(after, "\n")
+	if len(a) != len(b) || strings.Join(a[:len(a)-2], "\n") != strings.Join(b[:len(b)-2], "\n") {
+		t.Errorf("screen did not return to its layout before the banner:\n%s\nwas:\n%s", after, before)
+	}
+	quit(t, tm)
+}
+
+// TestRejectedCounter: each refused request counts in the header, the
+// status line says why and from whom, and the help screen keeps the last.
+func TestRejectedCounter(t *testing.T) {
+	rj := make(chan Rejected, 1)
+	m := newTestModel(newMemSource(fixture()...), nil, func(c *Config) { c.Rejected = rj })
+	tm := startTest(t, m, 120, 40)
+	if s := waitScreen(t, tm, "recording.status"); strings.Contains(s, "rejected") {
+		t.Fatalf("rejected counter before any rejection:\n%s", s)
+	}
+	rj <- Rejected{Count: 1, Time: t0, Peer: "127.0.0.1:5000", Status: 400, Reason: "400 Bad Request: malformed Host header"}
+	waitScreen(t, tm, "1 rejected")
+	rj <- Rejected{Count: 2, Time: t0.Add(time.Second), Peer: "127.0.0.1:5001\x1b]0;pwned\a", Status: 501, Reason: "501 Not Implemented: unsupported transfer encoding"}
+	s := waitScreen(t, tm, "2 rejected")
+	if !strings.Contains(s, "REJECTED 501 Not Implemented: unsupported transfer encoding from 127.0.0.1:5001") {
+		t.Errorf("status line does not name the last rejection:\n%s", s)
+	}
+	sendKeys(tm, "?")
+	h := waitScreen(t, tm, "Rejected (2)")
+	if !strings.Contains(h, "last at 17:00:01") || strings.Contains(h, "\x1b]0;") {
+		t.Errorf("help does not keep the last rejection safely:\n%s", h)
+	}
+	quit(t, tm)
+	if fm := tm.FinalModel(t).(*Model); fm.Counts().Rejected != 2 {
+		t.Errorf("counts %+v, want 2 rejected", fm.Counts())
 	}
 }
 

@@ -70,6 +70,25 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.setStatus("⚠ "+termsafe.String(msg.s), true)
 		return m, waitWarning(m.ctx, m.cfg.Warnings)
+	case notSavingMsg:
+		if msg.closed {
+			return m, nil
+		}
+		if msg.why == "" && m.store.NotSaving != "" {
+			m.setStatus("saving again: the store takes webhooks again", false)
+		}
+		m.store.NotSaving = msg.why
+		m.layout()
+		return m, waitNotSaving(m.ctx, m.cfg.NotSaving)
+	case rejectedMsg:
+		if msg.closed {
+			return m, nil
+		}
+		r := msg.r
+		m.lastRejected = &r
+		m.counts.Rejected = max(m.counts.Rejected, r.Count)
+		m.setStatus("⚠ "+rejectedLine(r), true)
+		return m, waitRejected(m.ctx, m.cfg.Rejected)
 	case boundsTickMsg:
 		return m, m.askBounds()
 	case boundsMsg:
@@ -529,7 +548,7 @@ func (m *Model) layout() {
 }
 
 func (m *Model) bodyHeight() int {
-	h := header.Lines(m.tunnel)
+	h := header.Lines(m.tunnel, m.store)
 	if m.compactHeader() {
 		h = 1
 	}
@@ -539,5 +558,5 @@ func (m *Model) bodyHeight() int {
 // compactHeader keeps only the header's first line (where to send
 // webhooks) when the window is too short for the header and a few rows.
 func (m *Model) compactHeader() bool {
-	return m.height < header.Lines(m.tunnel)+2+4
+	return m.height < header.Lines(m.tunnel, m.store)+2+4
 }

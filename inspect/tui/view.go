@@ -31,7 +31,7 @@ func (m *Model) Render() string {
 	if m.quitting {
 		return ""
 	}
-	hdr := header.View(m.st, m.width, m.cfg.Info, m.tunnel, m.counts)
+	hdr := header.View(m.st, m.width, m.cfg.Info, m.tunnel, m.store, m.counts)
 	if m.compactHeader() {
 		hdr, _, _ = strings.Cut(hdr, "\n")
 	}
@@ -223,7 +223,22 @@ func (m *Model) helpView() string {
 	b.WriteString("  " + m.st.HelpDesc.Render("! column: "+human.CheckMark(exchange.CheckWarning)+" answer may be refused, "+human.CheckMark(exchange.CheckError)+" answer refused") + "\n")
 	b.WriteString("  " + m.st.HelpDesc.Render("status:error: "+human.StatusErrorMeaning) + "\n")
 	b.WriteString("  " + m.st.HelpDesc.Render("sent by swhook, not SignalWire: ↻#N a replay of #N · "+theme.TriggerMark+" a trigger · "+theme.CallMark+" swhook call/message") + "\n")
+	if r := m.lastRejected; r != nil {
+		// The header only counts them; the latest one's reason and peer
+		// stay here once the status line has moved on.
+		b.WriteString("\n")
+		b.WriteString(m.st.Section.Render(fmt.Sprintf(" Rejected (%d)", m.counts.Rejected)))
+		b.WriteString("\n")
+		b.WriteString("  " + m.st.Bad.Render("last at "+r.Time.In(m.cfg.Location).Format("15:04:05")+": "+rejectedLine(*r)) + "\n")
+	}
 	return b.String()
+}
+
+// rejectedLine is one refused request in words, sanitised: its reason and
+// peer came from the network.
+func rejectedLine(r Rejected) string {
+	return "REJECTED " + termsafe.String(r.Reason) + " from " + termsafe.String(r.Peer) +
+		": refused by Go's HTTP server before swhook saw it, not stored"
 }
 
 func (m *Model) curlView() string {

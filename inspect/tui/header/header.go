@@ -61,15 +61,29 @@ type Info struct {
 // Counts are this session's running totals.
 type Counts struct {
 	Total, Invalid, Errors int
+	// Rejected counts requests Go's HTTP server refused before swhook saw
+	// them (400, 431, 501): they leave no row, so the count is their trace.
+	Rejected int
+}
+
+// Store is the store's health as the header shows it.
+type Store struct {
+	// NotSaving is why the store refuses saves ("" while it saves): the
+	// banner stays as long as webhooks are answered but not kept.
+	NotSaving string
 }
 
 // Lines is how many lines View returns for these inputs, so the caller can
 // size the list below.
-func Lines(t Tunnel) int {
+func Lines(t Tunnel, s Store) int {
+	n := 4
 	if loud(t) != "" {
-		return 5
+		n++
 	}
-	return 4
+	if s.NotSaving != "" {
+		n++
+	}
+	return n
 }
 
 func loud(t Tunnel) string {
@@ -93,7 +107,7 @@ func loud(t Tunnel) string {
 }
 
 // View draws the header at width.
-func View(st theme.Styles, width int, info Info, t Tunnel, c Counts) string {
+func View(st theme.Styles, width int, info Info, t Tunnel, s Store, c Counts) string {
 	url := info.PublicURL
 	if t.URL != "" {
 		url = t.URL
@@ -184,7 +198,19 @@ func View(st theme.Styles, width int, info Info, t Tunnel, c Counts) string {
 	}
 	// "new": rows from earlier sessions are listed too, and a count of 0
 	// above them must not read as if they were not there.
-	lines = append(lines, spread(" "+plural(c.Total, "new webhook", "new webhooks")+st.Dim.Render(" · ")+invalid+st.Dim.Render(" · ")+errs, key, width))
+	counts := " " + plural(c.Total, "new webhook", "new webhooks") + st.Dim.Render(" · ") + invalid + st.Dim.Render(" · ") + errs
+	if c.Rejected > 0 {
+		// Only when there are some: requests refused before swhook saw
+		// them are rare, and a standing "0 rejected" would crowd the line.
+		counts += st.Dim.Render(" · ") + st.Bad.Render(fmt.Sprintf("%d rejected", c.Rejected))
+	}
+	lines = append(lines, spread(counts, key, width))
+	if s.NotSaving != "" {
+		// Red and full width: answers still go back to SignalWire, so
+		// nothing else would tell the developer that nothing is kept.
+		banner := clip(" NOT SAVING: "+termsafe.String(s.NotSaving), width)
+		lines = append(lines, st.Bad.Reverse(true).Render(banner+strings.Repeat(" ", max(width-ansi.StringWidth(banner), 0))))
+	}
 	if l := loud(t); l != "" {
 		lines = append(lines, st.Warn.Render(clip(" "+l, width)))
 	}
