@@ -134,7 +134,7 @@ and query. The body is used byte for byte (a trailing newline counts).`,
 			isGET := opts.Method == "GET" || opts.Method == "HEAD"
 			switch {
 			case !opts.Body.Set() && !isGET:
-				return cmdutil.UsageErrorf("give the body with --body STRING or --body-file FILE (- for stdin); a GET takes none")
+				return cmdutil.UsageErrorf("give the body with --body STRING or --body-file FILE (- for stdin); a GET (--method GET) takes none")
 			case isGET && opts.Body.Set():
 				return cmdutil.UsageErrorf("a %s has no body: its parameters are in --url's query", opts.Method)
 			case isGET && opts.SHA256:

@@ -144,7 +144,7 @@ func parseVerifyFlags(cmd *cobra.Command, opts *VerifyOptions) error {
 	case strings.TrimSpace(opts.Signature) == "":
 		return cmdutil.UsageErrorf("--signature is required: the value of the request's %s header", signature.HeaderSignalWire)
 	case !opts.Body.Set() && !isGET:
-		return cmdutil.UsageErrorf("give the body exactly as received with --body STRING or --body-file FILE (- for stdin); a GET takes none")
+		return cmdutil.UsageErrorf("give the body exactly as received with --body STRING or --body-file FILE (- for stdin); a GET (--method GET) takes none")
 	case isGET && opts.Body.Set():
 		return cmdutil.UsageErrorf("a %s has no body: its parameters are in --url's query", opts.Method)
 	}

@@ -309,7 +309,7 @@ func (h *handler) verify(x *exchange.Exchange, r *http.Request, verifyURL string
 			local = displayURL(targetURL(cfg.Forward, r))
 		}
 		opts := signature.DiagnoseOptions{LocalURL: local}
-		if h.publicBase() == "" && hasForwarded(r.Header) {
+		if h.publicBase() == "" {
 			opts.PublicURLFlag = "--public-url"
 		}
 		d := cfg.Diagnose(cfg.SigningKey, sr, opts)

@@ -44,10 +44,19 @@ func TestUpstreamForwardingHeadersAreKept(t *testing.T) {
 		t.Errorf("%s, hint %q", x.Signature.Status, x.Signature.Hint)
 	}
 
-	// Without forwarding headers, a wrong signature still points at the key.
-	plain := formHeader(signaturetest.SignForm("another-key", e.url+"/voice", callForm))
+	// Without forwarding headers, a request signed for the public URL is
+	// checked against the loopback address it reached: the hint asks
+	// whether it was signed for a different URL and names the flag.
+	plain := formHeader(signaturetest.SignForm(key, public, callForm))
 	do(t, "POST", e.url+"/voice", plain, []byte(callForm.Encode()))
-	if x = e.lastExchange(t); strings.Contains(x.Signature.Hint, "--public-url") {
+	if x = e.lastExchange(t); !strings.Contains(x.Signature.Hint, "signed for a different URL? pass --public-url") {
 		t.Errorf("hint %q", x.Signature.Hint)
+	}
+
+	// With --public-url given, a wrong signature points at the key.
+	pub := serve(t, inspect.Config{Forward: handlerURL(t, rec), SigningKey: key}, exchange.SourceLocal, func() string { return "https://hooks.example.com" })
+	do(t, "POST", pub.url+"/voice", formHeader(signaturetest.SignForm("another-key", public, callForm)), []byte(callForm.Encode()))
+	if x = pub.lastExchange(t); strings.Contains(x.Signature.Hint, "--public-url") || !strings.Contains(x.Signature.Hint, "key is probably not") {
+		t.Errorf("with --public-url: hint %q", x.Signature.Hint)
 	}
 }

@@ -33,11 +33,6 @@ func forwardedHost(r *http.Request) string {
 	return v
 }
 
-// hasForwarded reports whether a proxy in front of us described the URL.
-func hasForwarded(h http.Header) bool {
-	return len(h["X-Forwarded-Host"]) > 0 || len(h["X-Forwarded-Proto"]) > 0
-}
-
 // requestURI is the path and query as the client wrote them, so an encoded
 // character in the path stays encoded (the signer signed those bytes).
 func requestURI(r *http.Request) string {

@@ -41,13 +41,13 @@ func Call(r Request) exchange.CallRef {
 		return jsonCallRef(r.Body)
 	}
 	var c formCall
-	c.scan(r.Query)
+	c.scan([]byte(r.Query))
 	if !strings.EqualFold(r.Method, "GET") && isForm(mt) {
-		c.scan(string(r.Body))
+		c.scan(r.Body)
 	}
-	ref := exchange.CallRef{ID: c.callSid, Parent: c.parentCallSid}
+	ref := exchange.CallRef{ID: c.callSid.String(), Parent: c.parentCallSid.String()}
 	if ref.ID == "" {
-		ref.ID = firstOf(c.messageSid, c.smsSid, c.smsMessageSid)
+		ref.ID = firstOf(c.messageSid.String(), c.smsSid.String(), c.smsMessageSid.String())
 	}
 	if ref.ID == "" {
 		ref.ID, ref.Parent = ref.Parent, ""
@@ -58,17 +58,40 @@ func Call(r Request) exchange.CallRef {
 	return ref
 }
 
+// formCall holds the raw values of the identity parameters, still in the
+// scanned bytes: only the ones Call returns become strings (the body is
+// not copied whole on every save).
 type formCall struct {
-	callSid, parentCallSid, messageSid, smsSid, smsMessageSid string
+	callSid, parentCallSid, messageSid, smsSid, smsMessageSid formValue
 }
 
-func (c *formCall) scan(s string) {
-	for s != "" {
-		var pair string
-		pair, s, _ = strings.Cut(s, "&")
-		k, v, _ := strings.Cut(pair, "=")
-		var slot *string
-		switch k {
+// formValue is a parameter's raw (form-encoded) value; set says it was seen.
+type formValue struct {
+	raw []byte
+	set bool
+}
+
+// String is the value decoded and clipped, as Call returns it.
+func (v formValue) String() string {
+	if !v.set {
+		return ""
+	}
+	s := string(v.raw)
+	if bytes.ContainsAny(v.raw, "%+") {
+		if u, err := url.QueryUnescape(s); err == nil {
+			s = u
+		}
+	}
+	return clip(s)
+}
+
+func (c *formCall) scan(s []byte) {
+	for len(s) > 0 {
+		var pair []byte
+		pair, s, _ = bytes.Cut(s, []byte("&"))
+		k, v, _ := bytes.Cut(pair, []byte("="))
+		var slot *formValue
+		switch string(k) {
 		case "CallSid":
 			slot = &c.callSid
 		case "ParentCallSid":
@@ -82,12 +105,7 @@ func (c *formCall) scan(s string) {
 		default:
 			continue
 		}
-		if strings.ContainsAny(v, "%+") {
-			if u, err := url.QueryUnescape(v); err == nil {
-				v = u
-			}
-		}
-		*slot = clip(v)
+		*slot = formValue{raw: v, set: true}
 	}
 }
 

@@ -108,3 +108,18 @@ func FuzzCall(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCall is the call identity every save reads from a cXML voice
+// webhook's form body (store.encode).
+func BenchmarkCall(b *testing.B) {
+	r := Request{Method: "POST", ContentType: "application/x-www-form-urlencoded", Body: []byte(
+		"AccountSid=AC0123456789abcdef0123456789abcdef&ApiVersion=2010-04-01&CallSid=CA0123456789abcdef0123456789abcdef" +
+			"&CallStatus=ringing&Called=%2B15559870000&Caller=%2B15551230000&Direction=inbound&From=%2B15551230000" +
+			"&To=%2B15559870000&ForwardedFrom=&CallerName=&HasRecording=false&ParentCallSid=")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if Call(r).ID == "" {
+			b.Fatal("no call")
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"crypto/hmac"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -17,10 +19,11 @@ type DiagnoseOptions struct {
 	// this one instead of the public URL.
 	LocalURL string
 	// PublicURLFlag, when set, is the flag that names the public URL
-	// (swhook's --public-url): the request came through a proxy that set
-	// X-Forwarded-Host/-Proto and the URL was rebuilt from them, so when
-	// nothing matches, the likelier cause is a URL the proxy reported
-	// differently from the one SignalWire signed, not the key.
+	// (swhook's --public-url), given when that URL is not known. When
+	// nothing matches and the URL was rebuilt from the X-Forwarded-Host/-Proto
+	// a proxy set, or is the loopback address the request reached with no
+	// such headers, the likelier cause is a URL other than the one SignalWire
+	// signed, not the key — and this flag is the fix.
 	PublicURLFlag string
 }
 
@@ -76,8 +79,12 @@ func Diagnose(key string, r Request, opts DiagnoseOptions) Diagnosis {
 		res.Found = true
 		return res
 	}
-	if opts.PublicURLFlag != "" {
+	if opts.PublicURLFlag != "" && forwarded(r.Header) {
 		return Diagnosis{Sentence: fmt.Sprintf("the signature in %s matches no variant of %s, the URL rebuilt from the X-Forwarded-Host/-Proto a proxy set: pass %s with the URL SignalWire sends to (the one in its dashboard), or check the signing key",
+			s.name, safe(r.URL), opts.PublicURLFlag)}
+	}
+	if opts.PublicURLFlag != "" && loopbackURL(r.URL) {
+		return Diagnosis{Sentence: fmt.Sprintf("the signature in %s matches no variant of %s, the local address it reached with no X-Forwarded-Host/-Proto: signed for a different URL? pass %s with the URL SignalWire sends to (the one in its dashboard); else check the signing key",
 			s.name, safe(r.URL), opts.PublicURLFlag)}
 	}
 	return Diagnosis{Sentence: fmt.Sprintf("the signature in %s matches no variant of the URL, body or scheme: the signing key is probably not the one SignalWire signed with — copy the Signing Key from the API page of the SignalWire space that sent it",
@@ -564,4 +571,26 @@ func safe(s string) string {
 		i += n
 	}
 	return b.String()
+}
+
+// forwarded reports whether a proxy said where the request was sent.
+func forwarded(h http.Header) bool {
+	_, host := headerValue(h, "X-Forwarded-Host")
+	_, proto := headerValue(h, "X-Forwarded-Proto")
+	return host || proto
+}
+
+// loopbackURL reports whether u's host is this machine: a URL SignalWire
+// never signs, so a request checked against it was signed for another.
+func loopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	h := p.Hostname()
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -259,6 +259,40 @@ func TestDiagnoseNothingMatches(t *testing.T) {
 	assertSentence(t, d.Sentence, diagKey)
 }
 
+// A request signed for the public URL that reaches listen's loopback
+// address with no X-Forwarded-* headers is checked against the local URL:
+// the URL, not the key, is then the likelier cause, and the sentence names
+// the flag. Behind a proxy the proxy's URL is blamed; with the flag not
+// offered (the public URL known), or at a non-loopback host, the key is.
+func TestDiagnoseUnforwardedLoopbackBlamesTheURL(t *testing.T) {
+	form := "CallSid=CA1"
+	sig := mustSign(t, diagKey, SchemeForm, "https://abc.example/hook", []byte(form))
+	local := "http://127.0.0.1:8080/hook"
+	opts := DiagnoseOptions{PublicURLFlag: "--public-url"}
+	d := Diagnose(diagKey, req("POST", local, formCT, HeaderSignalWire, sig, form), opts)
+	for _, w := range []string{"signed for a different URL? pass --public-url", "127.0.0.1:8080", "local address", "check the signing key"} {
+		if d.Found || !strings.Contains(d.Sentence, w) {
+			t.Errorf("%q lacks %q", d.Sentence, w)
+		}
+	}
+	for _, u := range []string{"http://localhost:3000/hook", "http://[::1]:3000/hook"} {
+		if d := Diagnose(diagKey, req("POST", u, formCT, HeaderSignalWire, sig, form), opts); !strings.Contains(d.Sentence, "signed for a different URL?") {
+			t.Errorf("%s: %q", u, d.Sentence)
+		}
+	}
+	proxied := req("POST", "https://proxy.example/hook", formCT, HeaderSignalWire, sig, form)
+	proxied.Header.Set("X-Forwarded-Host", "proxy.example")
+	if d := Diagnose(diagKey, proxied, opts); !strings.Contains(d.Sentence, "rebuilt from the X-Forwarded-Host/-Proto") {
+		t.Errorf("proxied: %q", d.Sentence)
+	}
+	if d := Diagnose(diagKey, req("POST", local, formCT, HeaderSignalWire, sig, form), DiagnoseOptions{}); !strings.Contains(d.Sentence, "key is probably not") {
+		t.Errorf("without the flag: %q", d.Sentence)
+	}
+	if d := Diagnose(diagKey, req("POST", "http://192.0.2.7:8080/hook", formCT, HeaderSignalWire, sig, form), opts); !strings.Contains(d.Sentence, "key is probably not") {
+		t.Errorf("at a non-loopback host: %q", d.Sentence)
+	}
+}
+
 func TestDiagnoseOtherStatuses(t *testing.T) {
 	form := "CallSid=CA1"
 	sig := mustSign(t, diagKey, SchemeForm, "https://abc.example/hook", []byte(form))

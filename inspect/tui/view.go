@@ -139,8 +139,12 @@ func (m *Model) emptyText() string {
 	}
 	text := "Waiting for webhooks…"
 	if url != "" {
-		// trigger without --to finds this listener through the store.
+		// trigger without --to finds the listener through the store only
+		// when it is the only one running (else it exits 2): name this one.
 		text += "\n\nTo send a test one (it comes here):\n  swhook trigger call.inbound"
+		if local := m.cfg.Info.LocalURL; local != "" {
+			text += " --to " + termsafe.String(local)
+		}
 	}
 	if notes := m.cfg.Info.Notes; len(notes) > 0 {
 		text += "\n"
