@@ -32,7 +32,22 @@ import (
 	"strings"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/internal/filelock"
 )
+
+// lockSupported: without flock a live listener cannot be told from a dead
+// one, and every entry counts as live.
+const lockSupported = filelock.Supported
+
+// tryLock takes an exclusive lock on f without waiting; false means
+// another process holds it. Where locks are not supported it always
+// succeeds (see lockSupported).
+func tryLock(f *os.File) (bool, error) {
+	if !lockSupported {
+		return true, nil
+	}
+	return filelock.TryLock(f)
+}
 
 // Header names. HeaderSentBy goes with a request swhook sends to a running
 // listener; HeaderID comes back on the listener's answer to such a request

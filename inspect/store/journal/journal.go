@@ -30,7 +30,17 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+
+	"github.com/swhook/swhook/inspect/internal/filelock"
 )
+
+// Supported says whether journals can be used here: the capture journal
+// needs a lock that dies with its process (flock), so a recovering process
+// can tell a crashed listener's journal from a running one's. Without it
+// stores commit every Save to SQLite directly (Options.Journal is ignored).
+const Supported = filelock.Supported
+
+func tryLock(f *os.File) (bool, error) { return filelock.TryLock(f) }
 
 // SegmentLimit is the size at which the journal moves on to a new segment,
 // letting the indexed one be deleted. Small, so a crashed listener leaves
