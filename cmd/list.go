@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/swhook/swhook/cmd/cmdutil"
@@ -230,43 +229,7 @@ func writeTable(w io.Writer, xs []*exchange.Exchange, now time.Time, color bool)
 	for _, x := range xs {
 		rows = append(rows, listRow(x, now))
 	}
-	widths := make([]int, len(header))
-	for i, h := range header {
-		widths[i] = len(h)
-	}
-	for _, r := range rows {
-		for i, c := range r {
-			widths[i] = max(widths[i], lipgloss.Width(c.text))
-		}
-	}
-	var b strings.Builder
-	line := func(cells []cell) {
-		last := len(cells) - 1
-		for last > 0 && cells[last].text == "" {
-			last--
-		}
-		for i := 0; i <= last; i++ {
-			c := cells[i]
-			text := c.text
-			if color && c.sgr != "" {
-				text = "\x1b[" + c.sgr + "m" + text + "\x1b[0m"
-			}
-			b.WriteString(text)
-			if i < last {
-				b.WriteString(strings.Repeat(" ", widths[i]-lipgloss.Width(c.text)+2))
-			}
-		}
-		b.WriteByte('\n')
-	}
-	hc := make([]cell, len(header))
-	for i, h := range header {
-		hc[i] = cell{text: h, sgr: "1"}
-	}
-	line(hc)
-	for _, r := range rows {
-		line(r)
-	}
-	io.WriteString(w, b.String())
+	writeCells(w, header, rows, color)
 }
 
 // cell is one table cell: its visible text and the SGR colour it gets on a
