@@ -308,21 +308,14 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 			return err
 		}
 		line := ""
-		p, err := replay.Prepare(orig, o.replayOptions(f))
-		if err != nil {
+		x, err := o.replayOne(ctx, f, st, running, orig)
+		var prepErr *notReplayedError
+		if errors.As(err, &prepErr) {
 			failed++
-			line = fmt.Sprintf("#%d not replayed: %s", orig.ID, termsafe.String(err.Error()))
+			line = fmt.Sprintf("#%d not replayed: %s", orig.ID, termsafe.String(prepErr.err.Error()))
+		} else if err != nil {
+			return err
 		} else {
-			markSent(p, running, orig.ID)
-			x := p.Do(ctx, f.HTTPClient)
-			if row, ok := adoptListenerRow(ctx, st, x); ok {
-				x = row
-			} else {
-				ownedBy(x, orig, o.To)
-				if err := st.Save(ctx, x); err != nil {
-					return fmt.Errorf("store the replay of #%d: %w", orig.ID, err)
-				}
-			}
 			results = append(results, x)
 			verdict := "ok"
 			if replay.OK(x.Response) {
@@ -335,7 +328,7 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 		}
 		switch {
 		case o.JSON:
-			if p == nil {
+			if prepErr != nil {
 				fmt.Fprintf(o.IO.ErrOut, "swhook: %s\n", line)
 			}
 		case tty:
@@ -395,21 +388,14 @@ func runReplayCall(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, st
 			}
 		}
 		prev = orig.Time
-		p, err := replay.Prepare(orig, o.replayOptions(f))
-		if err != nil {
+		x, err := o.replayOne(ctx, f, st, running, orig)
+		var prepErr *notReplayedError
+		if errors.As(err, &prepErr) {
 			failed++
-			fmt.Fprintf(o.IO.ErrOut, "swhook: #%d not replayed: %s\n", orig.ID, termsafe.String(err.Error()))
+			fmt.Fprintf(o.IO.ErrOut, "swhook: #%d not replayed: %s\n", orig.ID, termsafe.String(prepErr.err.Error()))
 			continue
-		}
-		markSent(p, running, orig.ID)
-		x := p.Do(ctx, f.HTTPClient)
-		if row, adopted := adoptListenerRow(ctx, st, x); adopted {
-			x = row
-		} else {
-			ownedBy(x, orig, o.To)
-			if err := st.Save(ctx, x); err != nil {
-				return fmt.Errorf("store the replay of #%d: %w", orig.ID, err)
-			}
+		} else if err != nil {
+			return err
 		}
 		results = append(results, x)
 		verdict := "ok"
@@ -442,6 +428,32 @@ func runReplayCall(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, st
 // markSent names the replay in X-Swhook-Sent-By when it goes to a running
 // listen on this store, and never resends a mark captured with the
 // original (a stale one would make the listener misname the replay).
+// notReplayedError says a webhook could not be prepared for sending: the
+// batch goes on and counts it as failed, unlike a store failure, which ends it.
+type notReplayedError struct{ err error }
+
+func (e *notReplayedError) Error() string { return e.err.Error() }
+func (e *notReplayedError) Unwrap() error { return e.err }
+
+// replayOne sends one captured webhook again and keeps it once: as the
+// running listener's row when it went through one, else as a row of its own.
+func (o *ReplayOptions) replayOne(ctx context.Context, f *cmdutil.Factory, st *store.Store, running []listeners.Info, orig *exchange.Exchange) (*exchange.Exchange, error) {
+	p, err := replay.Prepare(orig, o.replayOptions(f))
+	if err != nil {
+		return nil, &notReplayedError{err}
+	}
+	markSent(p, running, orig.ID)
+	x := p.Do(ctx, f.HTTPClient)
+	if row, adopted := adoptListenerRow(ctx, st, x); adopted {
+		return row, nil
+	}
+	ownedBy(x, orig, o.To)
+	if err := st.Save(ctx, x); err != nil {
+		return nil, fmt.Errorf("store the replay of #%d: %w", orig.ID, err)
+	}
+	return x, nil
+}
+
 func markSent(p *replay.Plan, running []listeners.Info, orig int64) {
 	p.Header.Del(listeners.HeaderSentBy)
 	if v := sentByFor(running, p.URL, exchange.SourceReplay, orig); v != "" {
