@@ -76,3 +76,82 @@ func TestHeldBackAnswerArrivesWhole(t *testing.T) {
 		t.Errorf("stored %d %q", x.Response.Status, x.Response.Error)
 	}
 }
+
+// A small answer to a sender that closed its end of the connection while
+// the handler worked (SignalWire giving up at its timeout) is saved with
+// that said: the single write to a closed socket succeeds, so without the
+// check the record would read as a plain 200 (issue 10 point 9).
+func TestAnswerToSenderThatHungUpIsRecorded(t *testing.T) {
+	closed := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-closed
+		time.Sleep(300 * time.Millisecond) // for swhook to read the sender's FIN
+		w.Write([]byte("<Response/>"))
+	})
+	e := serve(t, inspect.Config{Forward: handlerURL(t, h)}, exchange.SourceLocal, nil)
+	u, _ := url.Parse(e.url)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("POST /voice HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Length: 3\r\n\r\nA=1")); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	close(closed)
+	x := waitStored(t, e)
+	if x.Response.Status != 200 || !strings.Contains(x.Response.Error, "answer relay cut: the sender closed its end") {
+		t.Fatalf("stored status %d error %q, want the hang-up recorded", x.Response.Status, x.Response.Error)
+	}
+}
+
+// A sender that only closed its writing half still gets the answer whole.
+func TestHalfClosedSenderStillGetsTheAnswer(t *testing.T) {
+	body := []byte("<Response><Hangup/></Response>")
+	closed := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-closed
+		time.Sleep(300 * time.Millisecond)
+		w.Write(body)
+	})
+	e := serve(t, inspect.Config{Forward: handlerURL(t, h)}, exchange.SourceLocal, nil)
+	u, _ := url.Parse(e.url)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("POST /voice HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Length: 3\r\n\r\nA=1")); err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	close(closed)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("answer %q (%v), want %q", got, err, body)
+	}
+	if x := waitStored(t, e); !strings.Contains(x.Response.Error, "closed its end") {
+		t.Errorf("stored error %q, want the closed end said", x.Response.Error)
+	}
+}
+
+// waitStored waits for the store's last exchange.
+func waitStored(t *testing.T, e *env) *exchange.Exchange {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		x, err := e.store.Last(context.Background())
+		if err == nil {
+			return x
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing stored: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

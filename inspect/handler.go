@@ -174,7 +174,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !sentBySwhook && len(ans.head) > 0 && r.Method != http.MethodHead && bodyAllowed(ans.status) {
-		h.deliver(w, x, ans)
+		h.deliver(w, r, x, ans)
 		return
 	}
 	h.saveAndPublish(x)
@@ -191,13 +191,23 @@ func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
 }
 
-// deliver sends an answer held whole, keeping its last byte back until the
-// exchange is saved (as relay does): an answer the sender could not take
-// (gone mid-write) is saved with that error, and one it received whole is
-// durable. The sent bytes are exactly the prepared ones; a Content-Length
-// is set when the handler gave none, so the early flush cannot turn the
-// framing into chunks.
-func (h *handler) deliver(w http.ResponseWriter, x *exchange.Exchange, a answer) {
+// oneWrite is the largest answer deliver saves first and then sends in a
+// single write: a fresh TCP socket's send buffer (16 KiB on Linux) takes it
+// whole without blocking, so it cannot be cut part-way, and holding a byte
+// back would only cost a second write (a wake-up of the sender per
+// webhook). Every cXML or SWML answer a handler really gives is this small.
+const oneWrite = 8 << 10
+
+// deliver sends an answer held whole so that the sender never has all of
+// it before the exchange is durable, and an answer the sender could not
+// take is saved with that error. A small answer is saved, then written in
+// one go; if the sender had already closed its end of the connection, the
+// record says so. A larger one is written with its last byte held back
+// until the exchange is saved (as relay does), so a write that fails
+// part-way is in the record. The sent bytes are exactly the
+// prepared ones; a Content-Length is set when the handler gave none, so an
+// early flush cannot turn the framing into chunks.
+func (h *handler) deliver(w http.ResponseWriter, r *http.Request, x *exchange.Exchange, a answer) {
 	dst := w.Header()
 	for k, v := range a.header {
 		dst[k] = v
@@ -206,14 +216,33 @@ func (h *handler) deliver(w http.ResponseWriter, x *exchange.Exchange, a answer)
 		dst["Content-Length"] = []string{strconv.Itoa(len(a.head))}
 	}
 	w.WriteHeader(a.status)
+	if len(a.head) <= oneWrite {
+		if r.Context().Err() != nil {
+			// The sender's end of the connection closed while the
+			// handler worked (SignalWire gave up waiting, say). The
+			// answer still goes, in case only its writing half closed,
+			// but a write to a closed socket succeeds all the same, so
+			// the record says what is known.
+			x.Response.Error = "answer relay cut: the sender closed its end of the connection before the answer was ready"
+			h.p.cfg.Log.Warn("answer relay cut", "method", x.Request.Method, "path", x.Request.Path, "error", "the sender closed its end of the connection before the answer was ready")
+		}
+		h.saveAndPublish(x)
+		_, err := w.Write(a.head)
+		if err == nil {
+			err = flush(w)
+		}
+		if err != nil {
+			// The sender went in the microseconds since the check: too
+			// late for the saved record, so at least the log says so.
+			h.p.cfg.Log.Warn("answer relay cut after the exchange was saved", "method", x.Request.Method, "path", x.Request.Path, "error", err)
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
 	n := len(a.head) - 1
 	_, err := w.Write(a.head[:n])
 	if err == nil {
-		if f, ok := w.(interface{ FlushError() error }); ok {
-			err = f.FlushError() // net/http's own writer: no allocation
-		} else {
-			err = http.NewResponseController(w).Flush()
-		}
+		err = flush(w)
 	}
 	if err != nil {
 		x.Response.Error = fmt.Sprintf("answer relay cut: sending it on: %v", err)
@@ -224,6 +253,14 @@ func (h *handler) deliver(w http.ResponseWriter, x *exchange.Exchange, a answer)
 		panic(http.ErrAbortHandler)
 	}
 	w.Write(a.head[n:])
+}
+
+// flush sends what w holds, reporting whether the sender took it.
+func flush(w http.ResponseWriter) error {
+	if f, ok := w.(interface{ FlushError() error }); ok {
+		return f.FlushError() // net/http's own writer: no allocation
+	}
+	return http.NewResponseController(w).Flush()
 }
 
 // saveAndPublish makes x durable (bounded) and tells the watchers.
