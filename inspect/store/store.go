@@ -373,18 +373,23 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// noCheckpointConn returns a connection that never checkpoints on commit:
-// a checkpoint fsyncs, and inside the commit path it would stall every
-// webhook waiting on the batch. The checkpointer goroutine does it from its
-// own connection instead.
+// noCheckpointConn returns the write connection. It never checkpoints on
+// commit: a checkpoint fsyncs, and inside the commit path it would stall
+// every webhook waiting on the batch (the checkpointer goroutine does it
+// from its own connection instead). Its temporary files are in memory:
+// a many-row insert keeps a statement journal (the pages it changes, so a
+// failure can undo it alone), which SQLite otherwise spills to a file
+// past 64 KiB, two writes per page: most of the indexer's system time.
 func noCheckpointConn(ctx context.Context, db *sql.DB) (*sql.Conn, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
-		conn.Close()
-		return nil, err
+	for _, pragma := range []string{"PRAGMA wal_autocheckpoint = 0", "PRAGMA temp_store = MEMORY"} {
+		if _, err := conn.ExecContext(ctx, pragma); err != nil {
+			conn.Close()
+			return nil, err
+		}
 	}
 	return conn, nil
 }
