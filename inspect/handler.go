@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -411,30 +412,40 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	// Not a closure: this runs for every webhook.
 	w := wait{timer, cancelCause}
 
-	var body io.Reader = bytes.NewReader(head)
-	length := int64(len(head))
-	if !full {
-		body = io.MultiReader(bytes.NewReader(head), rest)
-		length = r.ContentLength // -1 when the sender streamed it chunked
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet // as http.NewRequestWithContext reads it
 	}
-	target := targetURL(cfg.Forward, r)
-	out, err := http.NewRequestWithContext(ctx, r.Method, cfg.Forward.String(), body)
-	if err != nil {
+	if !validMethod(method) {
 		w.cancel()
-		msg := "build forward request: " + err.Error()
+		msg := fmt.Sprintf("build forward request: net/http: invalid method %q", method)
 		return h.selfAnswer(x, http.StatusBadGateway, textAnswer(msg), msg)
 	}
-	out.URL = target // the request-target byte for byte (Opaque)
-	out.Header = forwardHeaders(r, verifyURL)
+	// Built as http.NewRequestWithContext builds it, without parsing the
+	// --forward URL again for every webhook: the URL is targetURL's.
+	out := (&http.Request{
+		Method:     method,
+		URL:        targetURL(cfg.Forward, r), // the request-target byte for byte (Opaque)
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     forwardHeaders(r, verifyURL),
+		Host:       r.Host,
+	}).WithContext(ctx)
 	out.Header["Via"] = h.p.withVia(r.Header["Via"])
 	if h.p.prefixHeader != nil {
 		out.Header["X-Forwarded-Prefix"] = h.p.prefixHeader
 	}
-	out.Host = r.Host
-	out.ContentLength = length
-	if length == 0 {
+	switch {
+	case !full:
+		out.Body = io.NopCloser(io.MultiReader(bytes.NewReader(head), rest))
+		out.ContentLength = r.ContentLength // -1 when the sender streamed it chunked
+	case len(head) == 0:
 		out.Body = http.NoBody
-		out.GetBody = nil
+	default:
+		out.Body = io.NopCloser(bytes.NewReader(head))
+		out.ContentLength = int64(len(head))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(head)), nil }
 	}
 
 	t0 := time.Now()
@@ -496,6 +507,23 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	a.rest = resp.Body
 	a.closer = closerFunc(func() error { err := resp.Body.Close(); w.cancel(); return err })
 	return a
+}
+
+// validMethod is the check of a method (an RFC 9110 token) that
+// http.NewRequestWithContext made.
+func validMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		switch b := m[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // wait is the handler wait of one forward: the --timeout timer and the

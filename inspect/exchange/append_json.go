@@ -228,6 +228,12 @@ func appendFloatJSON(b []byte, f float64) []byte {
 	return b
 }
 
+// AppendJSONString appends s as a JSON string exactly as AppendJSON writes
+// its strings (HTML-safe, invalid UTF-8 as U+FFFD, C1 and bidi controls as
+// \u escapes), for a writer of another JSON shape of an exchange's values —
+// the store's summary — whose strings must decode to what AppendJSON's do.
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
 const hexDigits = "0123456789abcdef"
 
 // appendJSONString is encoding/json's string encoding with HTML escaping,

@@ -4,7 +4,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/swhook/swhook/inspect/classify"
@@ -25,32 +27,6 @@ const (
 	summaryFrom = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host, call_id, head FROM exchanges`
 	fullFrom    = `SELECT id, time_s, time_ns, summary, method, path, detail, resp_error, url, query, host, call_id, head,
 		headers, req_body, resp_body, payload FROM exchanges`
-)
-
-// summaryDoc is what the summary column holds: exchange.Exchange's JSON
-// without ID and time (columns) and without headers and bodies (the last
-// columns). It is written through method-free copies of Request and
-// Response: their MarshalJSON encodes a second time and the outer encoder
-// then re-validates the result, a third of Save's encoding cost. It reads
-// back through exchange.Exchange's own decoding (the absent body fields
-// decode as empty). TestSummaryDocCoversExchange fails when Exchange gains
-// a field this does not carry.
-type summaryDoc struct {
-	Source        exchange.Source    `json:"source"`
-	ReplayOf      int64              `json:"replay_of,omitempty"`
-	Forward       string             `json:"forward,omitempty"`
-	Listener      string             `json:"listener,omitempty"`
-	Call          exchange.CallRef   `json:"call,omitzero"`
-	Request       summaryRequest     `json:"request"`
-	Event         exchange.Event     `json:"event"`
-	Signature     exchange.Signature `json:"signature"`
-	Response      summaryResponse    `json:"response"`
-	ResponseCheck exchange.Check     `json:"response_check"`
-}
-
-type (
-	summaryRequest  exchange.Request
-	summaryResponse exchange.Response
 )
 
 // rowArgs is how many arguments encode returns (insertSQL's parameters).
@@ -90,24 +66,130 @@ func callOf(q *exchange.Request) exchange.CallRef {
 		ContentType: q.Headers.Get("Content-Type"), Body: q.Body})
 }
 
-// encodeSummary is the summary column: x's JSON without headers and bodies
-// (ID and time are columns; the zero values stand in). exchange.AppendJSON
-// writes it without reflection; summaryDoc and json.Marshal write what it
-// leaves to Marshal. Either reads back through exchange.Exchange's decoding.
+// encodeSummary is the summary JSON head carries: the members of x's JSON
+// (exchange.Exchange's shape) that scan takes from it, and only those with
+// a value. What a reader gets anyway is left out — ID and time (columns),
+// method, URL, path, query, host, detail (head's own fields), the response
+// error (a column), headers and bodies (payload) — and so are zero values
+// (an absent member decodes as its zero, and scan resets the bodies).
+// That halves the JSON a listener's row carries, and every version's scan
+// reads it back as the whole document: the fields it skips it has always
+// overwritten. Strings are written as exchange.AppendJSON writes them, so
+// they decode alike. TestSummaryCarriesEveryField fails when Exchange
+// gains a field this does not write.
 func encodeSummary(x *exchange.Exchange) ([]byte, error) {
-	c := *x
-	c.ID, c.Time = 0, time.Time{}
-	c.Request.Headers, c.Request.Body = nil, nil
-	c.Response.Headers, c.Response.Body = nil, nil
-	if b, ok := exchange.AppendJSON(make([]byte, 0, 640+len(c.Request.URL)+len(c.Signature.Hint)+len(c.ResponseCheck.Message)), &c); ok {
-		return b, nil
+	r := &x.Response
+	if math.IsInf(r.DurationMS, 0) || math.IsNaN(r.DurationMS) {
+		return nil, fmt.Errorf("summary: duration_ms %v is not a JSON number", r.DurationMS)
 	}
-	doc := summaryDoc{
-		Source: x.Source, ReplayOf: x.ReplayOf, Forward: x.Forward, Listener: x.Listener, Call: x.Call,
-		Request: summaryRequest(c.Request), Event: x.Event, Signature: x.Signature,
-		Response: summaryResponse(c.Response), ResponseCheck: x.ResponseCheck,
+	q, s := &x.Request, &x.Signature
+	b := make([]byte, 0, 320+len(x.Forward)+len(x.Listener)+len(x.Call.ID)+len(x.Call.Parent)+
+		len(q.RemoteAddr)+len(s.Scheme)+len(s.Header)+len(s.Hint)+len(x.ResponseCheck.Message))
+	var o jsonObject
+	b = o.str(b, "source", string(x.Source))
+	b = o.int(b, "replay_of", x.ReplayOf)
+	b = o.str(b, "forward", x.Forward)
+	b = o.str(b, "listener", x.Listener)
+	if x.Call != (exchange.CallRef{}) {
+		b = o.open(b, "call")
+		var c jsonObject
+		b = c.str(b, "id", x.Call.ID)
+		b = c.str(b, "parent", x.Call.Parent)
+		b = o.close(b, c)
 	}
-	return json.Marshal(&doc)
+	if q.BodySize != 0 || q.Truncated || q.RemoteAddr != "" {
+		b = o.open(b, "request")
+		var c jsonObject
+		b = c.int(b, "body_size", q.BodySize)
+		b = c.bool(b, "truncated", q.Truncated)
+		b = c.str(b, "remote_addr", q.RemoteAddr)
+		b = o.close(b, c)
+	}
+	if x.Event.Kind != "" {
+		b = o.open(b, "event")
+		var c jsonObject
+		b = c.str(b, "kind", string(x.Event.Kind))
+		b = o.close(b, c)
+	}
+	if *s != (exchange.Signature{}) {
+		b = o.open(b, "signature")
+		var c jsonObject
+		b = c.str(b, "status", string(s.Status))
+		b = c.str(b, "scheme", s.Scheme)
+		b = c.str(b, "header", s.Header)
+		b = c.str(b, "hint", s.Hint)
+		b = o.close(b, c)
+	}
+	if r.Status != 0 || r.BodySize != 0 || r.Truncated || math.Float64bits(r.DurationMS) != 0 || r.Forwarded {
+		b = o.open(b, "response")
+		var c jsonObject
+		b = c.int(b, "status", int64(r.Status))
+		b = c.int(b, "body_size", r.BodySize)
+		b = c.bool(b, "truncated", r.Truncated)
+		if math.Float64bits(r.DurationMS) != 0 { // -0 is written: it reads back as -0
+			b = c.key(b, "duration_ms")
+			b = strconv.AppendFloat(b, r.DurationMS, 'g', -1, 64) // the shortest form that reads back exactly
+		}
+		b = c.bool(b, "forwarded", r.Forwarded)
+		b = o.close(b, c)
+	}
+	if x.ResponseCheck != (exchange.Check{}) {
+		b = o.open(b, "response_check")
+		var c jsonObject
+		b = c.str(b, "status", string(x.ResponseCheck.Status))
+		b = c.str(b, "message", x.ResponseCheck.Message)
+		b = o.close(b, c)
+	}
+	return o.close(b, o), nil
+}
+
+// jsonObject writes one JSON object's members, each only when it has a
+// value; n counts those written (the object opens with the first).
+type jsonObject struct{ n int }
+
+func (o *jsonObject) key(b []byte, k string) []byte {
+	if o.n == 0 {
+		b = append(b, '{')
+	} else {
+		b = append(b, ',')
+	}
+	o.n++
+	b = append(b, '"')
+	b = append(b, k...)
+	return append(b, '"', ':')
+}
+
+func (o *jsonObject) str(b []byte, k, v string) []byte {
+	if v == "" {
+		return b
+	}
+	return exchange.AppendJSONString(o.key(b, k), v)
+}
+
+func (o *jsonObject) int(b []byte, k string, v int64) []byte {
+	if v == 0 {
+		return b
+	}
+	return strconv.AppendInt(o.key(b, k), v, 10)
+}
+
+func (o *jsonObject) bool(b []byte, k string, v bool) []byte {
+	if !v {
+		return b
+	}
+	return append(o.key(b, k), "true"...)
+}
+
+// open starts member k, an object the caller writes with its own
+// jsonObject and ends with close.
+func (o *jsonObject) open(b []byte, k string) []byte { return o.key(b, k) }
+
+// close ends an object whose members c wrote ("{}" when it wrote none).
+func (o *jsonObject) close(b []byte, c jsonObject) []byte {
+	if c.n == 0 {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func unblob(v any) exchange.Body {
