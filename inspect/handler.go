@@ -14,6 +14,7 @@ import (
 
 	"github.com/swhook/swhook/inspect/classify"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/forward"
 	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/respcheck"
 	"github.com/swhook/swhook/inspect/signature"
@@ -406,18 +407,16 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	// webhook was delivered to us and the handler gets it whole.
 	// --timeout bounds the wait for the handler's answer (its head, and
 	// its body up to MaxBody), not the sender's reading of a long answer
-	// relayed after: the timer is stopped once the head is in.
-	ctx, cancelCause := context.WithCancelCause(context.WithoutCancel(r.Context()))
-	timer := time.AfterFunc(cfg.Timeout, func() { cancelCause(context.DeadlineExceeded) })
-	// Not a closure: this runs for every webhook.
-	w := wait{timer, cancelCause}
+	// relayed after: the wait is stopped once the head is in (forward.Wait
+	// does all this for less than a cancel context and a timer).
+	w := forward.NewWait(r.Context(), cfg.Timeout)
 
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet // as http.NewRequestWithContext reads it
 	}
 	if !validMethod(method) {
-		w.cancel()
+		w.Cancel()
 		msg := fmt.Sprintf("build forward request: net/http: invalid method %q", method)
 		return h.selfAnswer(x, http.StatusBadGateway, textAnswer(msg), msg)
 	}
@@ -431,7 +430,7 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 		ProtoMinor: 1,
 		Header:     forwardHeaders(r, verifyURL),
 		Host:       r.Host,
-	}).WithContext(ctx)
+	}).WithContext(w)
 	out.Header["Via"] = h.p.withVia(r.Header["Via"])
 	if h.p.prefixHeader != nil {
 		out.Header["X-Forwarded-Prefix"] = h.p.prefixHeader
@@ -455,8 +454,8 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 		defer func() { x.Request.BodySize = int64(len(head)) + rest.n.Load() }()
 	}
 	if err != nil {
-		status, msg := forwardError(ctx, cfg.Forward.String(), cfg.Timeout, err)
-		w.cancel()
+		status, msg := forwardError(w, cfg.Forward.String(), cfg.Timeout, err)
+		w.Cancel()
 		a := h.selfAnswer(x, status, textAnswer(msg), msg)
 		x.Response.DurationMS = ms(time.Since(t0))
 		cfg.Log.Warn("handler error", "method", r.Method, "path", x.Request.Path, "error", msg)
@@ -467,15 +466,15 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	// the exchange is stored.
 	respHead, respFull, readErr := readHead(resp.Body, cfg.MaxBody, resp.ContentLength)
 	dur := time.Since(t0)
-	if !timer.Stop() && readErr == nil && !respFull {
+	if !w.Stop() && readErr == nil && !respFull {
 		// The timeout came as the head was read: the rest is cut off.
 		readErr = context.DeadlineExceeded
 	}
 	if readErr != nil {
 		resp.Body.Close()
-		status, msg := forwardError(ctx, cfg.Forward.String(), cfg.Timeout, readErr)
+		status, msg := forwardError(w, cfg.Forward.String(), cfg.Timeout, readErr)
 		msg = "reading the handler's answer: " + msg
-		w.cancel()
+		w.Cancel()
 		a := h.selfAnswer(x, status, textAnswer(msg), msg)
 		x.Response.DurationMS = ms(dur)
 		cfg.Log.Warn("handler error", "method", r.Method, "path", x.Request.Path, "error", msg)
@@ -493,7 +492,7 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	a := answer{status: resp.StatusCode, header: hdr, head: respHead}
 	if respFull {
 		resp.Body.Close()
-		w.cancel()
+		w.Cancel()
 		if resp.ContentLength < 0 {
 			hdr.Set("Content-Length", strconv.Itoa(len(respHead)))
 		}
@@ -505,7 +504,7 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 	// more than MaxBody without a length (the rest is relayed unseen).
 	x.Response.BodySize = resp.ContentLength
 	a.rest = resp.Body
-	a.closer = closerFunc(func() error { err := resp.Body.Close(); w.cancel(); return err })
+	a.closer = closerFunc(func() error { err := resp.Body.Close(); w.Cancel(); return err })
 	return a
 }
 
@@ -524,18 +523,6 @@ func validMethod(m string) bool {
 		}
 	}
 	return true
-}
-
-// wait is the handler wait of one forward: the --timeout timer and the
-// cancel of the forward's context.
-type wait struct {
-	timer       *time.Timer
-	cancelCause context.CancelCauseFunc
-}
-
-func (w wait) cancel() {
-	w.timer.Stop()
-	w.cancelCause(context.Canceled)
 }
 
 type closerFunc func() error

@@ -112,6 +112,7 @@ type h1Conn struct {
 	refused  bool  // the handler's side reset the current request unread (see unread)
 	wrote    bool  // a byte of the current request reached the socket
 	deadline bool  // the current request set a deadline (release clears it)
+	wait     *Wait // the current request's Wait, when its context is one
 	limit    int64 // bytes the answer's head may still take
 
 	// peek's scratch, kept here so a liveness check allocates nothing.
@@ -230,21 +231,25 @@ func (c *H1Client) CloseIdleConnections() {
 // exchange writes w (req, or its rewound copy) on pc and reads the answer
 // head. On error pc is closed.
 func (c *H1Client) exchange(ctx context.Context, pc *h1Conn, req, w *http.Request) (*http.Response, error) {
-	if deadline, ok := ctx.Deadline(); ok {
-		pc.nc.SetDeadline(deadline) // release clears it
-		pc.deadline = true
-	}
 	var stop func() bool
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, pc.abort)
+	if w, ok := ctx.(*Wait); ok {
+		// Its deadline goes on the connection, and that is all the
+		// watching it needs (see Wait).
+		w.attach(pc)
+	} else {
+		if deadline, ok := ctx.Deadline(); ok {
+			pc.nc.SetDeadline(deadline) // release clears it
+			pc.deadline = true
+		}
+		if ctx.Done() != nil {
+			stop = context.AfterFunc(ctx, pc.abort)
+		}
 	}
 	pc.readAny, pc.wrote, pc.refused = false, false, false
 	fail := func(what string, err error) (*http.Response, error) {
 		pc.refused = pc.reused && !pc.readAny && pc.unread(err)
 		pc.nc.Close()
-		if stop != nil {
-			stop()
-		}
+		pc.unwatch(stop)
 		return nil, ctxError(ctx, fmt.Errorf("%s: %w", what, err))
 	}
 
@@ -287,9 +292,9 @@ func (c *H1Client) exchange(ctx context.Context, pc *h1Conn, req, w *http.Reques
 // release returns pc to the pool when the answer allows it and nothing is
 // left on the wire; otherwise it closes pc.
 func (c *H1Client) release(pc *h1Conn, reuse bool, stop func() bool) {
-	// stop reports false when the abort already ran (or is running): the
-	// connection's deadline is then not ours to trust.
-	if stop != nil && !stop() {
+	// The abort already ran (or is running): the connection's deadline is
+	// then not ours to trust.
+	if !pc.unwatch(stop) {
 		reuse = false
 	}
 	if !reuse || pc.br.Buffered() > 0 {
@@ -385,6 +390,20 @@ func (c *H1Client) dial(ctx context.Context, host string) (*h1Conn, error) {
 	return pc, nil
 }
 
+// unwatch ends the watch on the current request's context (stop, from
+// context.AfterFunc, or its Wait). It reports false when the context ended
+// while watched: the abort ran, or may be running.
+func (pc *h1Conn) unwatch(stop func() bool) bool {
+	ok := true
+	if stop != nil {
+		ok = stop()
+	}
+	if pc.wait != nil {
+		ok = pc.wait.detach(pc) && ok
+	}
+	return ok
+}
+
 // alive reports whether an idle connection can carry a request: the
 // handler has not closed it (Node closes idle keep-alive sockets after
 // 5 s) nor sent anything unasked (a 408). One non-blocking peek at the
@@ -434,9 +453,7 @@ func (b *h1Body) Read(p []byte) (int, error) {
 	case err != nil:
 		if b.state.CompareAndSwap(h1Reading, h1Closed) {
 			b.pc.nc.Close()
-			if b.stop != nil {
-				b.stop()
-			}
+			b.pc.unwatch(b.stop)
 		}
 		err = ctxError(b.ctx, err)
 	}
@@ -446,9 +463,7 @@ func (b *h1Body) Read(p []byte) (int, error) {
 func (b *h1Body) Close() error {
 	if b.state.CompareAndSwap(h1Reading, h1Closed) {
 		b.pc.nc.Close()
-		if b.stop != nil {
-			b.stop()
-		}
+		b.pc.unwatch(b.stop)
 	}
 	return nil
 }
