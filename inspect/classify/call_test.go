@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,4 +123,75 @@ func BenchmarkCall(b *testing.B) {
 			b.Fatal("no call")
 		}
 	}
+}
+
+// scanPairs is formCall.scan as it was written first, every pair split:
+// the reference the "Sid" search must agree with.
+func (c *formCall) scanPairs(s []byte) {
+	for len(s) > 0 {
+		var pair []byte
+		pair, s, _ = bytes.Cut(s, []byte("&"))
+		k, v, _ := bytes.Cut(pair, []byte("="))
+		var slot *formValue
+		switch string(k) {
+		case "CallSid":
+			slot = &c.callSid
+		case "ParentCallSid":
+			slot = &c.parentCallSid
+		case "MessageSid":
+			slot = &c.messageSid
+		case "SmsSid":
+			slot = &c.smsSid
+		case "SmsMessageSid":
+			slot = &c.smsMessageSid
+		default:
+			continue
+		}
+		*slot = formValue{raw: v, set: true}
+	}
+}
+
+func requireScanAgrees(t *testing.T, s string) {
+	t.Helper()
+	var got, want formCall
+	got.scan([]byte(s))
+	want.scanPairs([]byte(s))
+	for i, pair := range [][2]formValue{
+		{got.callSid, want.callSid}, {got.parentCallSid, want.parentCallSid}, {got.messageSid, want.messageSid},
+		{got.smsSid, want.smsSid}, {got.smsMessageSid, want.smsMessageSid},
+	} {
+		if pair[0].set != pair[1].set || !bytes.Equal(pair[0].raw, pair[1].raw) {
+			t.Fatalf("%q: parameter %d is %q (set %v), splitting pairs gives %q (set %v)",
+				s, i, pair[0].raw, pair[0].set, pair[1].raw, pair[1].set)
+		}
+	}
+}
+
+func TestCallScanAgreesWithSplittingPairs(t *testing.T) {
+	for _, s := range []string{
+		"", "CallSid", "CallSid=", "CallSid=a", "&CallSid=a&", "CallSid=a=b&x=1", "CallSid&x", "xCallSid=1",
+		"ParentCallSid=P&CallSid=C", "CallSid=1&CallSid=2", "a=CallSid=1", "a=&CallSid=1", "=CallSid=1",
+		"SmsMessageSid=S&MessageSid=M&SmsSid=s", "MessageSidSid=1", "CallSidx=1", "Sid=1&Sid", "SidSid=1&CallSidSid=2",
+		"CallSid=x&ParentCallSid", "AccountSid=AC&CallSid=CA&x=Sid&y=CallSid",
+	} {
+		requireScanAgrees(t, s)
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.txtar"))
+	for _, name := range files {
+		b, _ := os.ReadFile(name)
+		requireScanAgrees(t, string(b))
+	}
+}
+
+// FuzzCallScanAgrees: the "Sid" search reads the same parameters as
+// splitting every pair, whatever the form holds.
+func FuzzCallScanAgrees(f *testing.F) {
+	f.Add("CallSid=a&ParentCallSid=b&MessageSid=c&SmsSid=d&SmsMessageSid=e")
+	f.Add("x=CallSid&CallSid&&=Sid=&SidSid")
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.txtar"))
+	for _, name := range files {
+		b, _ := os.ReadFile(name)
+		f.Add(string(b))
+	}
+	f.Fuzz(func(t *testing.T, s string) { requireScanAgrees(t, s) })
 }

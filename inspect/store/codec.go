@@ -44,18 +44,25 @@ func encode(x *exchange.Exchange) ([]any, error) {
 	if x.Call == (exchange.CallRef{}) {
 		x.Call = callOf(&x.Request)
 	}
-	summary, err := encodeSummary(x)
+	q, r := &x.Request, &x.Response
+	// head and payload share one allocation, sized once: head's fields, the
+	// summary (an estimate: escapes may grow it) and payload's bound.
+	b := make([]byte, 0, 1+7*2+len(q.Method)+len(q.Path)+len(x.Event.Detail)+len(q.URL)+len(q.Query)+len(q.Host)+
+		summarySize(x)+payloadSize(q.Headers, r.Headers, q.Body, r.Body))
+	b = appendHeadFields(b, headFields{method: q.Method, path: q.Path, detail: x.Event.Detail, url: q.URL, query: q.Query, host: q.Host})
+	at := len(b)
+	b, err := appendSummary(openLen(b), x)
 	if err != nil {
 		return nil, err
 	}
-	q := &x.Request
-	head := appendHead(make([]byte, 0, 1+6*2+len(q.Method)+len(q.Path)+len(x.Event.Detail)+len(q.URL)+len(q.Query)+len(q.Host)+3+len(summary)),
-		headFields{method: q.Method, path: q.Path, detail: x.Event.Detail, url: q.URL, query: q.Query, host: q.Host}, summary)
+	b = closeLen(b, at)
+	n := len(b)
+	b = appendPayload(b, q.Headers, r.Headers, q.Body, r.Body)
 	return []any{ // rowArgs values
 		nil, // the ID: see insertSQL
 		x.Time.Unix(), int64(x.Time.Nanosecond()), string(x.Event.Kind),
-		string(x.Signature.Status), int64(x.Response.Status), x.Response.Error,
-		head, appendPayload(nil, x.Request.Headers, x.Response.Headers, x.Request.Body, x.Response.Body),
+		string(x.Signature.Status), int64(r.Status), r.Error,
+		b[:n:n], b[n:], // head, payload
 		x.Listener, x.Call.Group(),
 	}, nil
 }
@@ -78,13 +85,22 @@ func callOf(q *exchange.Request) exchange.CallRef {
 // they decode alike. TestSummaryCarriesEveryField fails when Exchange
 // gains a field this does not write.
 func encodeSummary(x *exchange.Exchange) ([]byte, error) {
+	return appendSummary(make([]byte, 0, summarySize(x)), x)
+}
+
+// summarySize is what the summary takes when no string needs an escape.
+func summarySize(x *exchange.Exchange) int {
+	return 320 + len(x.Forward) + len(x.Listener) + len(x.Call.ID) + len(x.Call.Parent) + len(x.Request.RemoteAddr) +
+		len(x.Signature.Scheme) + len(x.Signature.Header) + len(x.Signature.Hint) + len(x.ResponseCheck.Message)
+}
+
+// appendSummary appends encodeSummary's document.
+func appendSummary(b []byte, x *exchange.Exchange) ([]byte, error) {
 	r := &x.Response
 	if math.IsInf(r.DurationMS, 0) || math.IsNaN(r.DurationMS) {
 		return nil, fmt.Errorf("summary: duration_ms %v is not a JSON number", r.DurationMS)
 	}
 	q, s := &x.Request, &x.Signature
-	b := make([]byte, 0, 320+len(x.Forward)+len(x.Listener)+len(x.Call.ID)+len(x.Call.Parent)+
-		len(q.RemoteAddr)+len(s.Scheme)+len(s.Header)+len(s.Hint)+len(x.ResponseCheck.Message))
 	var o jsonObject
 	b = o.str(b, "source", string(x.Source))
 	b = o.int(b, "replay_of", x.ReplayOf)

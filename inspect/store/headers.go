@@ -20,8 +20,13 @@ import (
 const headersV1 = 1
 
 func encodeHeaders(req, resp http.Header) []byte {
+	return appendHeaders(make([]byte, 0, headersSize(req, resp)), req, resp)
+}
+
+// headersSize is an upper bound of the headers encoding's size.
+func headersSize(req, resp http.Header) int {
 	n := 1
-	for _, h := range []http.Header{req, resp} {
+	for _, h := range [...]http.Header{req, resp} {
 		n += 1 + binary.MaxVarintLen64
 		for k, vs := range h {
 			n += len(k) + 2*binary.MaxVarintLen64
@@ -30,9 +35,12 @@ func encodeHeaders(req, resp http.Header) []byte {
 			}
 		}
 	}
-	b := make([]byte, 0, n)
+	return n
+}
+
+func appendHeaders(b []byte, req, resp http.Header) []byte {
 	b = append(b, headersV1)
-	for _, h := range []http.Header{req, resp} {
+	for _, h := range [...]http.Header{req, resp} {
 		if h == nil {
 			b = append(b, 0)
 			continue

@@ -36,12 +36,44 @@ type headFields struct {
 // appendHead appends head; summary is passed apart so the JSON encoder's
 // bytes go straight in.
 func appendHead(b []byte, h headFields, summary []byte) []byte {
-	b = append(b, rowV1)
-	for _, s := range []string{h.method, h.path, h.detail, h.url, h.query, h.host} {
-		b = appendString(b, s)
-	}
+	b = appendHeadFields(b, h)
 	b = binary.AppendUvarint(b, uint64(len(summary)))
 	return append(b, summary...)
+}
+
+// appendHeadFields appends head up to the summary: its version byte and
+// the text fields.
+func appendHeadFields(b []byte, h headFields) []byte {
+	b = append(b, rowV1)
+	for _, s := range [...]string{h.method, h.path, h.detail, h.url, h.query, h.host} {
+		b = appendString(b, s)
+	}
+	return b
+}
+
+// lenGuess is how many bytes openLen leaves for a length: two, enough for
+// up to 16 KiB, what a summary or a header encoding almost always is.
+const lenGuess = 2
+
+// openLen leaves room for the uvarint length of what the caller appends
+// next, so it goes straight into b; closeLen(b, at) then writes it, where
+// at is len(b) before openLen.
+func openLen(b []byte) []byte { return append(b, make([]byte, lenGuess)...) }
+
+func closeLen(b []byte, at int) []byte {
+	n := len(b) - at - lenGuess
+	var l [binary.MaxVarintLen64]byte
+	k := binary.PutUvarint(l[:], uint64(n))
+	switch {
+	case k < lenGuess:
+		copy(b[at+k:], b[at+lenGuess:])
+		b = b[:len(b)-(lenGuess-k)]
+	case k > lenGuess:
+		b = append(b, l[:k-lenGuess]...) // room; the bytes are overwritten
+		copy(b[at+k:], b[at+lenGuess:at+lenGuess+n])
+	}
+	copy(b[at:], l[:k])
+	return b
 }
 
 func decodeHead(b []byte) (headFields, error) {
@@ -56,13 +88,18 @@ func decodeHead(b []byte) (headFields, error) {
 	return h, nil
 }
 
+// payloadSize is an upper bound of what appendPayload appends.
+func payloadSize(req, resp http.Header, reqBody, respBody exchange.Body) int {
+	return 1 + 3*binary.MaxVarintLen64 + 2 + headersSize(req, resp) + len(reqBody) + len(respBody)
+}
+
 func appendPayload(b []byte, req, resp http.Header, reqBody, respBody exchange.Body) []byte {
-	hdr := encodeHeaders(req, resp)
-	b = slices.Grow(b, 1+3*binary.MaxVarintLen64+2+len(hdr)+len(reqBody)+len(respBody))
+	b = slices.Grow(b, payloadSize(req, resp, reqBody, respBody))
 	b = append(b, rowV1)
-	b = binary.AppendUvarint(b, uint64(len(hdr)))
-	b = append(b, hdr...)
-	for _, body := range []exchange.Body{reqBody, respBody} {
+	at := len(b)
+	b = appendHeaders(openLen(b), req, resp)
+	b = closeLen(b, at)
+	for _, body := range [...]exchange.Body{reqBody, respBody} {
 		if body == nil {
 			b = append(b, 0)
 			continue

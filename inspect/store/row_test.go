@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/swhook/swhook/inspect/exchange"
@@ -52,4 +53,39 @@ func FuzzRowBlobs(f *testing.F) {
 			}
 		}
 	})
+}
+
+// encode writes the summary's and the headers' lengths after their bytes
+// (closeLen): each length's every uvarint size reads back, in a row whose
+// head and payload share one allocation.
+func TestEncodeLengthsOfEverySize(t *testing.T) {
+	for _, n := range []int{0, 1, 100, 127, 128, 300, 16383, 16384, 20000, 3 << 20} {
+		x := benchExchange()
+		x.Signature.Hint = strings.Repeat("h", n)                      // the summary's length
+		x.Request.Headers["X-Long"] = []string{strings.Repeat("v", n)} // the headers' length
+		row, err := encode(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, payload := row[7].([]byte), row[8].([]byte)
+		h, err := decodeHead(head)
+		if err != nil {
+			t.Fatalf("%d: head: %v", n, err)
+		}
+		want, _ := encodeSummary(x)
+		if h.summary != string(want) || h.method != "POST" || h.path != "/voice" || h.url != x.Request.URL {
+			t.Errorf("%d: head %.80q", n, h)
+		}
+		req, resp, reqB, respB, err := decodePayload(payload)
+		if err != nil {
+			t.Fatalf("%d: payload: %v", n, err)
+		}
+		if !reflect.DeepEqual(req, x.Request.Headers) || !reflect.DeepEqual(resp, x.Response.Headers) ||
+			!bytes.Equal(reqB, x.Request.Body) || !bytes.Equal(respB, x.Response.Body) {
+			t.Errorf("%d: payload differs", n)
+		}
+		if cap(head) != len(head) {
+			t.Errorf("%d: head's capacity runs into payload", n)
+		}
+	}
 }
