@@ -257,9 +257,11 @@ func Follow(ctx context.Context, ch <-chan *exchange.Exchange, st Lister, after 
 	FollowBatched(ctx, ch, st, after, fn, nil)
 }
 
-// FollowBatched is Follow for an fn that writes to out: it holds out while
-// more exchanges are already waiting and releases it when it has caught
-// up, so a burst of lines costs one write. out may be nil.
+// FollowBatched is Follow for an fn that writes to out: it holds out from
+// the moment an exchange arrives until nothing more is waiting, so the
+// lines of a burst, of a gap that closes and of a fill cost one write
+// together, and none waits longer than it takes to format those queued
+// with it. out may be nil.
 func FollowBatched(ctx context.Context, ch <-chan *exchange.Exchange, st Lister, after int64, fn func(*exchange.Exchange), out *BatchWriter) {
 	last := after
 	done := new(idWindow)
@@ -291,6 +293,15 @@ func FollowBatched(ctx context.Context, ch <-chan *exchange.Exchange, st Lister,
 			deliver(x)
 		}
 	}
+	holding := false
+	// hold gathers the lines of one turn (an exchange and the held ones it
+	// releases, a fill, what is queued behind them) into one write.
+	hold := func() {
+		if out != nil && !holding {
+			out.Hold()
+			holding = true
+		}
+	}
 	// fill reads every ID still missing below the highest held one from
 	// the store, then delivers everything held, in order.
 	fill := func() {
@@ -311,6 +322,7 @@ func FollowBatched(ctx context.Context, ch <-chan *exchange.Exchange, st Lister,
 				}
 			}
 		}
+		hold()
 		ids := make([]int64, 0, len(held))
 		for id := range held {
 			ids = append(ids, id)
@@ -323,7 +335,6 @@ func FollowBatched(ctx context.Context, ch <-chan *exchange.Exchange, st Lister,
 	}
 	var timer *time.Timer
 	var grace <-chan time.Time
-	holding := false
 	defer func() {
 		if timer != nil {
 			timer.Stop()
@@ -335,15 +346,11 @@ func FollowBatched(ctx context.Context, ch <-chan *exchange.Exchange, st Lister,
 	for {
 		var x *exchange.Exchange
 		var ok bool
-		if out != nil {
-			switch waiting := len(ch) > 0; {
-			case waiting && !holding:
-				out.Hold()
-				holding = true
-			case !waiting && holding:
-				_ = out.Release()
-				holding = false
-			}
+		if holding && len(ch) == 0 {
+			// Caught up: what this turn wrote goes out now, before
+			// waiting for more.
+			_ = out.Release()
+			holding = false
 		}
 		select {
 		case <-ctx.Done():
@@ -361,6 +368,9 @@ func FollowBatched(ctx context.Context, ch <-chan *exchange.Exchange, st Lister,
 		before := last
 		switch {
 		case x.ID == 0 || x.ID <= last+1:
+			if len(ch) > 0 || len(held) > 0 {
+				hold() // more lines follow this one: one write for all
+			}
 			deliver(x)
 			release()
 		default:

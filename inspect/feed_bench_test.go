@@ -33,7 +33,8 @@ func benchFollow(b *testing.B, json bool) {
 		b.Fatal(err)
 	}
 	defer devnull.Close()
-	out := inspect.NewBatchWriter(devnull)
+	file := &countedFile{f: devnull}
+	out := inspect.NewBatchWriter(file)
 	var view logview.View = logview.NewPlain(out, true, time.Local)
 	if json {
 		view = logview.NewNDJSON(out)
@@ -93,6 +94,7 @@ func benchFollow(b *testing.B, json bool) {
 	<-followed
 	stopCPU()
 	b.StopTimer()
+	b.ReportMetric(float64(file.writes.Load())/float64(b.N), "writes/op")
 	if n := lines.Load(); n != int64(b.N) {
 		b.Fatalf("%d of %d lines written: the follower fell behind", n, b.N)
 	}
@@ -102,3 +104,14 @@ func benchFollow(b *testing.B, json bool) {
 // it waits (as a handler waits on its sockets), so the follower gets the
 // CPU it would under real load.
 func work() { time.Sleep(20 * time.Microsecond) }
+
+// countedFile counts the write(2) calls that reach the file.
+type countedFile struct {
+	f      *os.File
+	writes atomic.Int64
+}
+
+func (c *countedFile) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.f.Write(p)
+}
