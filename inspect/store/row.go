@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
-	"slices"
 
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/store/internal/wire"
@@ -93,8 +92,10 @@ func payloadSize(req, resp http.Header, reqBody, respBody exchange.Body) int {
 	return 1 + 3*binary.MaxVarintLen64 + 2 + headersSize(req, resp) + len(reqBody) + len(respBody)
 }
 
+// appendPayload appends payload to b, which encode has sized with
+// payloadSize (a second pass over the header maps to grow it would cost
+// more than the appends growing b do for other callers).
 func appendPayload(b []byte, req, resp http.Header, reqBody, respBody exchange.Body) []byte {
-	b = slices.Grow(b, payloadSize(req, resp, reqBody, respBody))
 	b = append(b, rowV1)
 	at := len(b)
 	b = appendHeaders(openLen(b), req, resp)
