@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -285,16 +286,43 @@ func (h *handler) guard(what string, f func()) {
 
 // readHead reads up to max bytes of body. full reports that the body ended
 // within them; otherwise head holds max+1 bytes and the rest is unread.
+// A declared length is read into one buffer of exactly that size (plus
+// the byte that tells the body ended): bytes.Buffer.ReadFrom wanted 512
+// bytes free before every read, so a webhook-sized body cost it a second,
+// larger allocation. head is never nil.
 func readHead(body io.Reader, max, contentLength int64) (head []byte, full bool, err error) {
-	var buf bytes.Buffer
-	if contentLength > 0 && contentLength <= max {
-		buf.Grow(int(contentLength) + 1)
-	} else if contentLength < 0 || contentLength > max {
-		buf.Grow(64 << 10)
+	limit := max + 1
+	var size int64
+	switch {
+	case contentLength > 0 && contentLength <= max:
+		size = contentLength + 1
+	case contentLength < 0 || contentLength > max:
+		size = min(64<<10, limit)
 	}
-	_, err = buf.ReadFrom(io.LimitReader(body, max+1))
-	head = buf.Bytes()
-	return head, int64(len(head)) <= max, err
+	buf := make([]byte, 0, size)
+	for int64(len(buf)) < limit {
+		if len(buf) == cap(buf) {
+			more := int64(cap(buf)) // doubling, from 512
+			if more < 512 {
+				more = 512
+			}
+			buf = slices.Grow(buf, int(min(more, limit-int64(len(buf)))))
+		}
+		end := cap(buf)
+		if int64(end) > limit {
+			end = int(limit)
+		}
+		n, rerr := body.Read(buf[len(buf):end])
+		buf = buf[:len(buf)+n]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = rerr
+			break
+		}
+	}
+	return buf, int64(len(buf)) <= max, err
 }
 
 // drainRest reads what the handler will not get (there is none, or it was
