@@ -77,7 +77,9 @@ func callOf(q *exchange.Request) exchange.CallRef {
 // (exchange.Exchange's shape) that scan takes from it, and only those with
 // a value. What a reader gets anyway is left out — ID and time (columns),
 // method, URL, path, query, host, detail (head's own fields), the response
-// error (a column), headers and bodies (payload) — and so are zero values
+// error (a column), the call's ID when it is the call_id column's group
+// (every swhook that reads call_id fills the ID from it: migration 7),
+// headers and bodies (payload) — and so are zero values
 // (an absent member decodes as its zero, and scan resets the bodies).
 // That halves the JSON a listener's row carries, and every version's scan
 // reads it back as the whole document: the fields it skips it has always
@@ -106,7 +108,7 @@ func appendSummary(b []byte, x *exchange.Exchange) ([]byte, error) {
 	b = o.int(b, "replay_of", x.ReplayOf)
 	b = o.str(b, "forward", x.Forward)
 	b = o.str(b, "listener", x.Listener)
-	if x.Call != (exchange.CallRef{}) {
+	if x.Call.Parent != "" { // else the call is its own group: call_id, a column, holds its ID
 		b = o.open(b, "call")
 		var c jsonObject
 		b = c.str(b, "id", x.Call.ID)
@@ -252,7 +254,10 @@ func scan(rows *sql.Rows, summary bool) (*exchange.Exchange, error) {
 	x.ID = id
 	x.Time = time.Unix(sec, nsec).UTC()
 	if x.Call.ID == "" && callID != "" {
-		x.Call.ID = callID // a row from before migration 7, grouped by backfillCalls
+		// A call that is its own group (no parent): its summary leaves the
+		// ID to this column. Or a row from before migration 7, grouped by
+		// backfillCalls.
+		x.Call.ID = callID
 	}
 	// The columns hold the exact bytes; the JSON may have replaced invalid
 	// UTF-8. (Rows from before migration 2 have empty url/query/host
