@@ -20,6 +20,19 @@ import (
 // never changed in place.
 func withoutHopHeaders(h http.Header) http.Header {
 	out := make(http.Header, len(h)+3) // room for the X-Forwarded-* headers
+	named := connectionNamed(h)
+	for k, v := range h {
+		if isHopHeader(k) || slices.Contains(named, k) {
+			continue
+		}
+		out[k] = v[:len(v):len(v)]
+	}
+	return out
+}
+
+// connectionNamed is the header names h's Connection header lists (as
+// canonical keys), nil when there is none.
+func connectionNamed(h http.Header) []string {
 	var named []string
 	for _, v := range h["Connection"] {
 		for _, name := range strings.Split(v, ",") {
@@ -28,13 +41,7 @@ func withoutHopHeaders(h http.Header) http.Header {
 			}
 		}
 	}
-	for k, v := range h {
-		if isHopHeader(k) || slices.Contains(named, k) {
-			continue
-		}
-		out[k] = v[:len(v):len(v)]
-	}
-	return out
+	return named
 }
 
 // isHopHeader reports the hop-by-hop headers (RFC 9110 §7.6.1) a proxy

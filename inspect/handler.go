@@ -46,9 +46,13 @@ func (c *countingReader) Read(b []byte) (int, error) {
 type answer struct {
 	status int
 	header http.Header
-	head   []byte    // the first bytes of the body (all of it unless streaming)
-	rest   io.Reader // the remainder to stream after head; nil when none
-	closer io.Closer // the handler's response body, closed after relaying
+	// hop marks header as the handler's own, sent on without its
+	// hop-by-hop fields (filtered as it is copied out: no copy of its own
+	// per webhook); setLength adds a Content-Length of len(head).
+	hop, setLength bool
+	head           []byte    // the first bytes of the body (all of it unless streaming)
+	rest           io.Reader // the remainder to stream after head; nil when none
+	closer         io.Closer // the handler's response body, closed after relaying
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -212,9 +216,7 @@ const oneWrite = 8 << 10
 // early flush cannot turn the framing into chunks.
 func (h *handler) deliver(w http.ResponseWriter, r *http.Request, x *exchange.Exchange, a answer) {
 	dst := w.Header()
-	for k, v := range a.header {
-		dst[k] = v
-	}
+	a.putHeader(dst)
 	if _, ok := dst["Content-Length"]; !ok {
 		dst["Content-Length"] = []string{strconv.Itoa(len(a.head))}
 	}
@@ -516,14 +518,11 @@ func (h *handler) forward(x *exchange.Exchange, r *http.Request, verifyURL strin
 		DurationMS: ms(dur),
 		Forwarded:  true,
 	}
-	hdr := withoutHopHeaders(resp.Header)
-	a := answer{status: resp.StatusCode, header: hdr, head: respHead}
+	a := answer{status: resp.StatusCode, header: resp.Header, hop: true, head: respHead}
 	if respFull {
 		resp.Body.Close()
 		w.Cancel()
-		if resp.ContentLength < 0 {
-			hdr.Set("Content-Length", strconv.Itoa(len(respHead)))
-		}
+		a.setLength = resp.ContentLength < 0
 		return a
 	}
 	x.Response.Body = respHead[:cfg.MaxBody]
@@ -582,12 +581,30 @@ func (h *handler) save(x *exchange.Exchange) bool {
 	}
 }
 
+// putHeader puts the answer's header fields in dst, a handler's without
+// its hop-by-hop ones (as withoutHopHeaders leaves them).
+func (a *answer) putHeader(dst http.Header) {
+	if !a.hop {
+		for k, v := range a.header {
+			dst[k] = v
+		}
+	} else {
+		named := connectionNamed(a.header)
+		for k, v := range a.header {
+			if isHopHeader(k) || slices.Contains(named, k) {
+				continue
+			}
+			dst[k] = v[:len(v):len(v)]
+		}
+	}
+	if a.setLength {
+		dst["Content-Length"] = []string{strconv.Itoa(len(a.head))}
+	}
+}
+
 // writeAnswer sends an answer held whole exactly as prepared.
 func writeAnswer(w http.ResponseWriter, a answer) {
-	dst := w.Header()
-	for k, v := range a.header {
-		dst[k] = v
-	}
+	a.putHeader(w.Header())
 	w.WriteHeader(a.status)
 	w.Write(a.head)
 }
@@ -604,10 +621,7 @@ const relayStall = 30 * time.Second
 // back until the exchange is saved, so a sender that received it whole can
 // count on it being kept, as for every other answer.
 func (h *handler) relay(w http.ResponseWriter, x *exchange.Exchange, a answer) {
-	dst := w.Header()
-	for k, v := range a.header {
-		dst[k] = v
-	}
+	a.putHeader(w.Header())
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Now().Add(relayStall))
 	w.WriteHeader(a.status)

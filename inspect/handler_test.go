@@ -663,3 +663,36 @@ func TestTruncatedAnswerCheckIsAWarning(t *testing.T) {
 		t.Errorf("response check %+v, want a warning about the capture limit", x.ResponseCheck)
 	}
 }
+
+// Every way an answer goes back leaves out the handler's hop-by-hop
+// headers: an answer without a body (written whole by writeAnswer) as the
+// delivered one; and a chunked small answer goes with its Content-Length,
+// while the stored answer keeps the headers the handler sent.
+func TestHopByHopHeadersRemovedFromEveryAnswer(t *testing.T) {
+	rec := &recorder{answer: func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "X-Private")
+		w.Header().Set("X-Private", "secret")
+		w.Header().Set("X-Public", "1")
+		if r.URL.Path == "/empty" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		io.WriteString(w, "<Resp")
+		http.NewResponseController(w).Flush() // chunked
+		io.WriteString(w, "onse/>")
+	}}
+	e := serve(t, inspect.Config{Forward: handlerURL(t, rec)}, exchange.SourceLocal, nil)
+	for _, path := range []string{"/empty", "/chunked"} {
+		resp, body := do(t, "POST", e.url+path, nil, []byte("A=1"))
+		if resp.Header.Get("X-Private") != "" || resp.Header.Get("X-Public") != "1" {
+			t.Errorf("%s: answer headers %q", path, resp.Header)
+		}
+		x := e.lastExchange(t)
+		if x.Response.Headers.Get("X-Private") != "secret" {
+			t.Errorf("%s: the stored answer lost the handler's headers: %q", path, x.Response.Headers)
+		}
+		if path == "/chunked" && (string(body) != "<Response/>" || resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0) {
+			t.Errorf("chunked answer relayed as %q, length %d, %q", body, resp.ContentLength, resp.TransferEncoding)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package logview
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +183,44 @@ func TestLineCallLabel(t *testing.T) {
 	if got := Line(x, true, time.UTC); strings.Contains(got, "\x1b") {
 		t.Errorf("call label not sanitised: %q", got)
 	}
+}
+
+// The duration column's fast formatting gives strconv's text for every
+// value: exact ties (0.25), near-ties, integers, tiny, large, negative,
+// negative zero, NaN and the infinities.
+func TestAppendTenthsMatchesStrconv(t *testing.T) {
+	vals := []float64{0, math.Copysign(0, -1), 0.04, 0.05, 0.06, 0.15, 0.25, 0.35, 0.45, 0.75, 1.25, 2.5, 0.83, 9.95, 9.96, 99.95,
+		999999.95, 1e9 - 0.05, 1e9, 1e9 + 0.05, 1e15, math.MaxFloat64, math.SmallestNonzeroFloat64, -0.04, -1.25, -7,
+		math.Inf(1), math.Inf(-1), math.NaN(), math.Nextafter(0.25, 0), math.Nextafter(0.25, 1), math.Nextafter(3, 0)}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 300_000 {
+		switch r.IntN(4) {
+		case 0: // durations as listen measures them: nanoseconds over 1e6
+			vals = append(vals, float64(r.Int64N(int64(10*time.Second)))/1e6)
+		case 1: // ties and their neighbours
+			v := float64(r.IntN(1e7))/10 + 0.05
+			vals = append(vals, v, math.Nextafter(v, 0), math.Nextafter(v, math.Inf(1)))
+		case 2:
+			vals = append(vals, r.Float64()*math.Pow(10, float64(r.IntN(14)-3)))
+		default:
+			vals = append(vals, math.Float64frombits(r.Uint64()))
+		}
+	}
+	for _, v := range vals {
+		if got, want := string(appendTenths(nil, v)), strconv.FormatFloat(v, 'f', 1, 64); got != want {
+			t.Fatalf("appendTenths(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func FuzzAppendTenths(f *testing.F) {
+	for _, v := range []float64{0, 0.25, 0.83, 9.95, 1e9, -1} {
+		f.Add(math.Float64bits(v))
+	}
+	f.Fuzz(func(t *testing.T, bits uint64) {
+		v := math.Float64frombits(bits)
+		if got, want := string(appendTenths([]byte("x"), v)), "x"+strconv.FormatFloat(v, 'f', 1, 64); got != want {
+			t.Fatalf("appendTenths(%v) = %q, want %q", v, got, want)
+		}
+	})
 }

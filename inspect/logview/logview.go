@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -141,20 +142,24 @@ func appendLine(b []byte, x *exchange.Exchange, keySet bool, loc *time.Location)
 		n := len(b)
 		b = append(b, '#')
 		b = strconv.AppendInt(b, x.ID, 10)
-		b = pad(b, n, 6)
+		b = padASCII(b, n, 6)
 	} else {
 		b = append(b, "#-    "...)
 	}
 	b = append(b, ' ')
 	// The event column fits the longest kind and detail SignalWire sends
 	// ("message.status undelivered"), so the badges line up.
-	b = appendPadded(b, termsafe.String(x.Request.Method), 6)
+	if m := x.Request.Method; plainASCII(m) {
+		b = padASCII(append(b, m...), len(b), 6)
+	} else {
+		b = appendPadded(b, termsafe.String(m), 6)
+	}
 	b = append(b, ' ')
 	b = appendPath(b, x.Request.Path, x.Request.Query)
 	b = append(b, ' ')
 	b = appendEvent(b, x.Event)
 	b = append(b, ' ')
-	b = appendPadded(b, Badge(x.Signature), human.SigBadgeWidth)
+	b = appendBadge(b, x.Signature.Status)
 	b = append(b, ' ')
 	n := len(b)
 	if b = human.AppendStatusText(b, x.Response); len(b) == n {
@@ -163,7 +168,7 @@ func appendLine(b []byte, x *exchange.Exchange, keySet bool, loc *time.Location)
 	b = padLeft(b, n, 3)
 	b = append(b, ' ')
 	n = len(b)
-	b = strconv.AppendFloat(b, x.Response.DurationMS, 'f', 1, 64)
+	b = appendTenths(b, x.Response.DurationMS)
 	b = padLeft(b, n, 7)
 	b = append(b, "ms"...)
 	switch x.Source {
@@ -181,6 +186,40 @@ func appendLine(b []byte, x *exchange.Exchange, keySet bool, loc *time.Location)
 		b = append(b, "  (call)"...)
 	}
 	return b
+}
+
+// appendBadge is Badge padded to its column, without building the string.
+func appendBadge(b []byte, s exchange.SignatureStatus) []byte {
+	mark, word := human.SigMark(s), human.SigWord(s)
+	b = append(b, mark...)
+	b = append(b, ' ')
+	b = append(b, word...)
+	for n := utf8.RuneCountInString(mark) + 1 + utf8.RuneCountInString(word); n < human.SigBadgeWidth; n++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendTenths is strconv.AppendFloat(b, v, 'f', 1, 64) for a duration:
+// the common case in integer arithmetic, anything near a rounding tie (or
+// negative, huge, not a number) through strconv, so the text is the same.
+func appendTenths(b []byte, v float64) []byte {
+	if v >= 0 && v < 1e9 && !math.Signbit(v) {
+		// t is the exact 10v rounded once, and every tie k+0.5 below
+		// 1e10 is a float, so t lies on the same side of each tie as 10v
+		// or on it: only near one (a margin to spare) is strconv asked.
+		t := v * 10
+		f := math.Floor(t)
+		if d := t - f; d < 0.5-1e-4 || d > 0.5+1e-4 {
+			q := int64(f)
+			if d > 0.5 {
+				q++
+			}
+			b = strconv.AppendInt(b, q/10, 10)
+			return append(b, '.', byte('0'+q%10))
+		}
+	}
+	return strconv.AppendFloat(b, v, 'f', 1, 64)
 }
 
 // appendClock is t.AppendFormat(b, "15:04:05.000") without interpreting
@@ -285,17 +324,18 @@ func appendPadded(b []byte, s string, width int) []byte {
 	return b
 }
 
-// pad fills b[from:] with trailing spaces up to width runes.
-func pad(b []byte, from, width int) []byte {
-	for n := utf8.RuneCount(b[from:]); n < width; n++ {
+// padASCII fills b[from:], ASCII only, with trailing spaces up to width.
+func padASCII(b []byte, from, width int) []byte {
+	for n := len(b) - from; n < width; n++ {
 		b = append(b, ' ')
 	}
 	return b
 }
 
-// padLeft right-aligns b[from:] in width runes (fmt's %Ns).
+// padLeft right-aligns b[from:], ASCII only (digits, "ERR"), in width
+// columns (fmt's %Ns).
 func padLeft(b []byte, from, width int) []byte {
-	n := utf8.RuneCount(b[from:])
+	n := len(b) - from
 	if n >= width {
 		return b
 	}
