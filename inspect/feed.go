@@ -18,14 +18,14 @@ import (
 // misses exchanges and fills the gap from the store (see Follow).
 type Feed struct {
 	mu     sync.Mutex
-	subs   map[chan *exchange.Exchange]struct{}
+	subs   []chan *exchange.Exchange // a slice: Publish ranges over it per webhook
 	seen   idWindow
 	closed bool
 }
 
 // NewFeed returns a feed with no subscribers.
 func NewFeed() *Feed {
-	return &Feed{subs: map[chan *exchange.Exchange]struct{}{}}
+	return &Feed{}
 }
 
 // Subscribe returns a channel of new exchanges with room for buf of them,
@@ -36,13 +36,13 @@ func (f *Feed) Subscribe(buf int) (<-chan *exchange.Exchange, func()) {
 	if f.closed {
 		close(ch)
 	} else {
-		f.subs[ch] = struct{}{}
+		f.subs = append(f.subs, ch)
 	}
 	f.mu.Unlock()
 	return ch, func() {
 		f.mu.Lock()
-		if _, ok := f.subs[ch]; ok {
-			delete(f.subs, ch)
+		if i := slices.Index(f.subs, ch); i >= 0 {
+			f.subs = slices.Delete(f.subs, i, i+1)
 			close(ch)
 		}
 		f.mu.Unlock()
@@ -57,10 +57,10 @@ func (f *Feed) Close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.closed = true
-	for ch := range f.subs {
-		delete(f.subs, ch)
+	for _, ch := range f.subs {
 		close(ch)
 	}
+	f.subs = nil
 }
 
 // Publish offers x to every subscriber without blocking. An exchange
@@ -75,7 +75,7 @@ func (f *Feed) Publish(x *exchange.Exchange) bool {
 		}
 		f.seen.add(x.ID)
 	}
-	for ch := range f.subs {
+	for _, ch := range f.subs {
 		select {
 		case ch <- x:
 		default: // too slow: it catches up from the store

@@ -149,3 +149,57 @@ func TestFollowFillsLastingGapWhileOpen(t *testing.T) {
 		}
 	}
 }
+
+// Cancelling one subscription leaves the others receiving; Close ends all
+// that remain, after what they buffered; a subscription after Close is
+// closed at once.
+func TestFeedSubscriptionsEndIndependently(t *testing.T) {
+	f := inspect.NewFeed()
+	a, cancelA := f.Subscribe(4)
+	b, cancelB := f.Subscribe(4)
+	c, cancelC := f.Subscribe(4)
+	defer cancelA()
+	defer cancelC()
+	cancelB()
+	f.Publish(&exchange.Exchange{ID: 1})
+	if _, ok := <-b; ok {
+		t.Fatal("a cancelled subscription still receives")
+	}
+	for name, ch := range map[string]<-chan *exchange.Exchange{"a": a, "c": c} {
+		if x := <-ch; x == nil || x.ID != 1 {
+			t.Fatalf("%s got %v", name, x)
+		}
+	}
+	f.Publish(&exchange.Exchange{ID: 2})
+	f.Close()
+	f.Publish(&exchange.Exchange{ID: 3}) // after Close: nobody gets it
+	for name, ch := range map[string]<-chan *exchange.Exchange{"a": a, "c": c} {
+		if x, ok := <-ch; !ok || x.ID != 2 {
+			t.Fatalf("%s lost what it buffered before Close: %v %v", name, x, ok)
+		}
+		if x, ok := <-ch; ok {
+			t.Fatalf("%s still open after Close: %v", name, x)
+		}
+	}
+	late, cancelLate := f.Subscribe(1)
+	defer cancelLate()
+	if _, ok := <-late; ok {
+		t.Fatal("a subscription after Close is open")
+	}
+}
+
+// BenchmarkFeedPublish is one webhook's Publish with the one subscriber
+// listen has (kept full, as the cost of the hand-off itself is
+// BenchmarkFollowPlain's): the dedupe and the offer.
+func BenchmarkFeedPublish(b *testing.B) {
+	f := inspect.NewFeed()
+	_, cancel := f.Subscribe(0)
+	defer cancel()
+	xs := make([]exchange.Exchange, 1<<16)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		x := &xs[i&(len(xs)-1)]
+		x.ID = int64(i + 1)
+		f.Publish(x)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/swhook/swhook/inspect/classify"
 	"github.com/swhook/swhook/inspect/exchange"
@@ -78,7 +79,8 @@ func callOf(q *exchange.Request) exchange.CallRef {
 // a value. What a reader gets anyway is left out — ID and time (columns),
 // method, URL, path, query, host, detail (head's own fields), the response
 // error (a column), the call's ID when it is the call_id column's group
-// (every swhook that reads call_id fills the ID from it: migration 7),
+// and valid UTF-8 (every swhook that reads call_id fills the ID from it:
+// migration 7),
 // headers and bodies (payload) — and so are zero values
 // (an absent member decodes as its zero, and scan resets the bodies).
 // That halves the JSON a listener's row carries, and every version's scan
@@ -108,7 +110,10 @@ func appendSummary(b []byte, x *exchange.Exchange) ([]byte, error) {
 	b = o.int(b, "replay_of", x.ReplayOf)
 	b = o.str(b, "forward", x.Forward)
 	b = o.str(b, "listener", x.Listener)
-	if x.Call.Parent != "" { // else the call is its own group: call_id, a column, holds its ID
+	// A call that is its own group leaves its ID to call_id, a column —
+	// unless JSON would have changed it (invalid UTF-8 reads back as U+FFFD
+	// from the summary, and so it still does).
+	if x.Call.Parent != "" || !utf8.ValidString(x.Call.ID) {
 		b = o.open(b, "call")
 		var c jsonObject
 		b = c.str(b, "id", x.Call.ID)

@@ -314,35 +314,94 @@ func TestSummaryDecodesAsFullJSON(t *testing.T) {
 	own.Call = exchange.CallRef{ID: "CA1"}
 	child.Call = exchange.CallRef{ID: "CA2", Parent: "CA1"}
 	for name, x := range map[string]*exchange.Exchange{"full": full(), "bench": benchExchange(), "zero": {}, "own call": own, "child leg": child} {
-		long, ok := exchange.AppendJSON(nil, x)
-		if !ok {
-			t.Fatal(name, "AppendJSON refused")
+		requireSummaryDecodesAsFullJSON(t, name, x)
+	}
+}
+
+func requireSummaryDecodesAsFullJSON(t *testing.T, name string, x *exchange.Exchange) {
+	t.Helper()
+	long, ok := exchange.AppendJSON(nil, x)
+	short, err := encodeSummary(x)
+	if !ok || err != nil {
+		if ok || err == nil {
+			t.Fatalf("%s: AppendJSON ok %v, encodeSummary %v", name, ok, err)
 		}
-		short, err := encodeSummary(x)
-		if err != nil {
-			t.Fatal(name, err)
+		return // neither writes it (a duration that is not a number)
+	}
+	var a, b exchange.Exchange
+	if err := json.Unmarshal(long, &a); err != nil {
+		t.Fatal(name, err)
+	}
+	if err := json.Unmarshal(short, &b); err != nil {
+		t.Fatalf("%s: %v in %s", name, err, short)
+	}
+	for _, y := range []*exchange.Exchange{&a, &b} { // what scan takes from elsewhere
+		y.ID, y.Time = 0, time.Time{}
+		y.Request.Method, y.Request.URL, y.Request.Path, y.Request.Query, y.Request.Host = "", "", "", "", ""
+		y.Request.Headers, y.Request.Body, y.Response.Headers, y.Response.Body = nil, nil, nil, nil
+		y.Event.Detail, y.Response.Error = "", ""
+		if y.Call.ID == "" { // scan: the call_id column
+			y.Call.ID = x.Call.Group()
 		}
-		var a, b exchange.Exchange
-		if err := json.Unmarshal(long, &a); err != nil {
-			t.Fatal(name, err)
+	}
+	if !reflect.DeepEqual(a, b) || math.Signbit(a.Response.DurationMS) != math.Signbit(b.Response.DurationMS) {
+		t.Errorf("%s: summary %s decodes as %+v, AppendJSON's as %+v", name, short, b, a)
+	}
+	if len(short) >= len(long) {
+		t.Errorf("%s: summary %d bytes, AppendJSON %d", name, len(short), len(long))
+	}
+}
+
+// FuzzSummaryDecodesAsFullJSON: whatever the strings hold (invalid UTF-8,
+// controls, HTML) and whatever the numbers, the summary decodes as
+// AppendJSON's document does.
+func FuzzSummaryDecodesAsFullJSON(f *testing.F) {
+	f.Add("tunnel", "http://127.0.0.1:4747", "CA1", "", "1.2.3.4:5", "valid", "hint \xff\u2028<", "ok", int64(700), int64(200), 1.2, true)
+	f.Add("", "", "", "P", "", "", "", "", int64(0), int64(0), math.Copysign(0, -1), false)
+	f.Add("\x85", "\u202e", "a\"b", "c\\d", "\x00", "\t", "&amp;", "\u0085", int64(-1), int64(1<<40), 1e21, false)
+	f.Fuzz(func(t *testing.T, source, listener, call, parent, remote, status, hint, check string, size, num int64, dur float64, flag bool) {
+		x := &exchange.Exchange{
+			Source: exchange.Source(source), ReplayOf: num, Forward: hint, Listener: listener,
+			Call:          exchange.CallRef{ID: call, Parent: parent},
+			Request:       exchange.Request{Method: hint, URL: listener, Path: call, BodySize: size, Truncated: flag, RemoteAddr: remote},
+			Event:         exchange.Event{Kind: exchange.Kind(status), Detail: hint},
+			Signature:     exchange.Signature{Status: exchange.SignatureStatus(status), Scheme: source, Header: remote, Hint: hint},
+			Response:      exchange.Response{Status: int(num), BodySize: size, Truncated: !flag, DurationMS: dur, Error: hint, Forwarded: flag},
+			ResponseCheck: exchange.Check{Status: exchange.CheckStatus(check), Message: hint},
 		}
-		if err := json.Unmarshal(short, &b); err != nil {
-			t.Fatalf("%s: %v in %s", name, err, short)
+		requireSummaryDecodesAsFullJSON(t, "fuzz", x)
+	})
+}
+
+// A duration that is not a number cannot be stored: Save says so, as
+// json.Marshal's refusal did, rather than write a summary no reader takes.
+func TestSaveRefusesDurationNotANumber(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openTemp(t, Options{})
+	for _, d := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if err := st.Save(ctx, &exchange.Exchange{Response: exchange.Response{DurationMS: d}}); err == nil {
+			t.Errorf("Save with duration %v: no error", d)
 		}
-		for _, y := range []*exchange.Exchange{&a, &b} { // what scan takes from elsewhere
-			y.ID, y.Time = 0, time.Time{}
-			y.Request.Method, y.Request.URL, y.Request.Path, y.Request.Query, y.Request.Host = "", "", "", "", ""
-			y.Request.Headers, y.Request.Body, y.Response.Headers, y.Response.Body = nil, nil, nil, nil
-			y.Event.Detail, y.Response.Error = "", ""
-			if y.Call.ID == "" { // scan: the call_id column
-				y.Call.ID = x.Call.Group()
-			}
-		}
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("%s: summary %s decodes as %+v, AppendJSON's as %+v", name, short, b, a)
-		}
-		if len(short) >= len(long) {
-			t.Errorf("%s: summary %d bytes, AppendJSON %d", name, len(short), len(long))
-		}
+	}
+	if n, err := st.Count(ctx, Query{}); err != nil || n != 0 {
+		t.Errorf("count %d, %v", n, err)
+	}
+}
+
+// A call ID that is not UTF-8 (a sender's %83) reads back as it always
+// has, from the summary (U+FFFD), while call_id groups by its bytes.
+func TestCallIDNotUTF8ReadsBackAsBefore(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openTemp(t, Options{})
+	x := &exchange.Exchange{Call: exchange.CallRef{ID: "CA\x83"}}
+	if err := st.Save(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Get(ctx, x.ID)
+	if err != nil || got.Call.ID != "CA\uFFFD" {
+		t.Fatalf("call %q, %v", got.Call.ID, err)
+	}
+	if xs, err := st.List(ctx, Query{Call: "CA\x83", Summary: true}); err != nil || len(xs) != 1 {
+		t.Errorf("List by call: %d rows, %v", len(xs), err)
 	}
 }
