@@ -64,24 +64,32 @@ func isHopHeader(k string) bool {
 // public URL from them rebuilds exactly the signed one.
 func forwardHeaders(r *http.Request, verifyURL string) http.Header {
 	h := withoutHopHeaders(r.Header)
+	// The values swhook adds share one backing array, each clipped (len ==
+	// cap, so an append to one never writes into the next): one allocation
+	// instead of one per header.
+	vals := make([]string, 0, 4)
+	add := func(k, v string) {
+		vals = append(vals, v)
+		h[k] = vals[len(vals)-1 : len(vals) : len(vals)] // canonical keys: no Set needed
+	}
 	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && ip != "" {
 		if prior := h["X-Forwarded-For"]; len(prior) > 0 {
 			ip = strings.Join(prior, ", ") + ", " + ip
 		}
-		h["X-Forwarded-For"] = []string{ip} // canonical keys: no Set needed
+		add("X-Forwarded-For", ip)
 	}
 	if scheme, host := splitBase(verifyURL); scheme != "" {
 		if _, ok := h["X-Forwarded-Proto"]; !ok {
-			h["X-Forwarded-Proto"] = []string{scheme}
+			add("X-Forwarded-Proto", scheme)
 		}
 		if _, ok := h["X-Forwarded-Host"]; !ok {
-			h["X-Forwarded-Host"] = []string{host}
+			add("X-Forwarded-Host", host)
 		}
 	}
 	if _, ok := h["User-Agent"]; !ok {
 		// Stop the transport from adding its own: the handler sees only
 		// what the sender sent.
-		h["User-Agent"] = []string{""}
+		add("User-Agent", "")
 	}
 	return h
 }
