@@ -9,9 +9,10 @@ import (
 // instead of one per line: under load, a write per webhook to the terminal
 // (or the file stdout is redirected to) cost about as much as storing it.
 // Writes go straight through unless a burst is open (Hold); Release ends
-// the burst and writes what it gathered. Follow holds while exchanges are
-// waiting and releases when it has caught up, so a line is never held back
-// longer than it takes to format the ones queued with it. Safe for
+// the burst and writes what it gathered. FollowBatched holds while more
+// than one line is coming (exchanges waiting, the held ones a closed gap
+// releases, a fill) and releases when it has caught up, so a line is never
+// held back longer than it takes to format the ones queued with it. Safe for
 // concurrent use (a tunnel event may be written while a burst is open).
 type BatchWriter struct {
 	mu   sync.Mutex
