@@ -135,6 +135,29 @@ func TestH1ClientWait(t *testing.T) {
 	if string(b) != "ok" || conns.Load() != before {
 		t.Fatalf("got %q on %d new connections, want ok on the pooled one", b, conns.Load()-before)
 	}
+
+	// A wait that ends with the answer read whole (no Stop: the pipeline
+	// stops it only after) leaves no deadline on the pooled connection
+	// either: a request after that deadline reuses it.
+	before = conns.Load()
+	w = forward.NewWait(context.Background(), 100*time.Millisecond)
+	resp, err = get(w, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.Body)
+	resp.Body.Close()
+	w.Cancel()
+	time.Sleep(150 * time.Millisecond)
+	resp, err = get(forward.NewWait(context.Background(), time.Second), "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok" || conns.Load() != before {
+		t.Fatalf("got %q on %d new connections, want ok on the pooled one", b, conns.Load()-before)
+	}
 	if spy.n.Load() != 0 {
 		t.Fatalf("%d requests went to the fallback", spy.n.Load())
 	}
