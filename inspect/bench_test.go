@@ -150,3 +150,57 @@ func reportCPU(b *testing.B) func() {
 		}
 	}
 }
+
+// BenchmarkForwardWait compares the two ways a forward's --timeout was
+// kept, through H1Client to a real handler, as the pipeline uses them: a
+// cancel context over context.WithoutCancel with a time.AfterFunc to
+// cancel it (which H1Client watches with context.AfterFunc), and
+// forward.Wait (whose deadline H1Client puts on the connection).
+func BenchmarkForwardWait(b *testing.B) {
+	target := handlerURL(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
+	}))
+	body := []byte("AccountSid=AC1&CallSid=CA0123456789abcdef0123456789abcdef&CallStatus=ringing&Direction=inbound&From=%2B15551230000&To=%2B15559870000")
+	u := target.String() + "/voice"
+	for _, kind := range []string{"cancelctx", "wait"} {
+		b.Run(kind, func(b *testing.B) {
+			rt := forward.NewTransport()
+			defer rt.(interface{ CloseIdleConnections() }).CloseIdleConnections()
+			b.SetParallelism(8)
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					var (
+						ctx  context.Context
+						stop func() bool
+						end  func()
+					)
+					if kind == "wait" {
+						w := forward.NewWait(context.Background(), 10*time.Second)
+						ctx, stop, end = w, w.Stop, w.Cancel
+					} else {
+						c, cancel := context.WithCancelCause(context.WithoutCancel(context.Background()))
+						t := time.AfterFunc(10*time.Second, func() { cancel(context.DeadlineExceeded) })
+						ctx, stop, end = c, t.Stop, func() { t.Stop(); cancel(context.Canceled) }
+					}
+					req, _ := http.NewRequestWithContext(ctx, "POST", u, bytes.NewReader(body))
+					req.Header = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "User-Agent": {""}}
+					resp, err := rt.RoundTrip(req)
+					if err != nil {
+						end()
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					stop()
+					resp.Body.Close()
+					end()
+				}
+			})
+		})
+	}
+}

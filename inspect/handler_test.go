@@ -472,6 +472,25 @@ func TestHandlerDownAndSlow(t *testing.T) {
 			t.Errorf("stored response %+v", x.Response)
 		}
 	})
+	t.Run("slow, large body (the fallback transport): 504", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		slow := handlerURL(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}))
+		e := serve(t, inspect.Config{Forward: slow, Timeout: 200 * time.Millisecond}, exchange.SourceLocal, nil)
+		resp, body := do(t, "POST", e.url+"/voice", nil, bytes.Repeat([]byte("A"), 64<<10))
+		if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), "did not answer within 200ms") {
+			t.Errorf("got %d %q, want 504", resp.StatusCode, body)
+		}
+		if x := e.lastExchange(t); x.Response.Status != 504 || !strings.Contains(x.Response.Error, "did not answer") {
+			t.Errorf("stored response %+v", x.Response)
+		}
+	})
 	t.Run("answer cut short: 502", func(t *testing.T) {
 		broken := handlerURL(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "100")
