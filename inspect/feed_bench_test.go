@@ -115,3 +115,47 @@ func (c *countedFile) Write(p []byte) (int, error) {
 	c.writes.Add(1)
 	return c.f.Write(p)
 }
+
+// BenchmarkFollowQueued is the follower's own cost per webhook, without
+// the hand-off: b.N exchanges already queued (nearly in order, as 16
+// handlers publish them) are put in order, deduplicated, formatted as
+// plain lines and written in bursts to /dev/null.
+func BenchmarkFollowQueued(b *testing.B) {
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer devnull.Close()
+	out := inspect.NewBatchWriter(devnull)
+	view := logview.NewPlain(out, true, time.Local)
+	xs := make([]exchange.Exchange, b.N)
+	ch := make(chan *exchange.Exchange, b.N)
+	for i := range xs {
+		xs[i] = exchange.Exchange{Time: time.Date(2026, 11, 24, 19, 58, 1, 987654321, time.UTC), Source: exchange.SourceTunnel,
+			Request:   exchange.Request{Method: "POST", Path: "/voice", Query: "tenant=acme", BodySize: 150},
+			Event:     exchange.Event{Kind: exchange.KindCallInbound, Detail: "ringing"},
+			Signature: exchange.Signature{Status: exchange.SigValid},
+			Response:  exchange.Response{Status: 200, DurationMS: float64(i%5000) / 1000}, ResponseCheck: exchange.Check{Status: exchange.CheckOK}}
+		// Pairs swapped now and then: saves that finished out of order.
+		xs[i].ID = int64(i + 1)
+		if i%7 == 1 {
+			xs[i].ID, xs[i-1].ID = xs[i-1].ID, xs[i].ID
+		}
+	}
+	for i := range xs {
+		ch <- &xs[i]
+	}
+	close(ch)
+	lines := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	stopCPU := reportCPU(b)
+	inspect.FollowBatched(context.Background(), ch, nil, 0, func(x *exchange.Exchange) {
+		view.Exchange(x)
+		lines++
+	}, out)
+	stopCPU()
+	if lines != b.N {
+		b.Fatalf("%d of %d lines", lines, b.N)
+	}
+}
