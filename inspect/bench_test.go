@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,12 +15,14 @@ import (
 	"github.com/swhook/swhook/inspect/exchange"
 	"github.com/swhook/swhook/inspect/forward"
 	"github.com/swhook/swhook/inspect/signature/signaturetest"
+	"github.com/swhook/swhook/inspect/store"
 )
 
 // BenchmarkHandlerForward measures one webhook through the whole listen
 // path on loopback: a client sends a signed-looking form post to swhook,
 // which verifies, classifies, forwards to a real handler, checks the
-// answer and commits the exchange to a real store before answering. The
+// answer and makes the exchange durable in a real store (journaled, as
+// listen's is) before answering. The
 // signature is valid, as nearly all real traffic is (an invalid one also
 // runs the diagnosis). Run
 // with -cpu and -benchmem; parallelism 8 per CPU gives 16 concurrent
@@ -48,7 +51,15 @@ func benchHandlerForward(b *testing.B, key, fwd string) {
 	if fwd == "transport" {
 		fwdRT = oldTransport()
 	}
-	e := serve(b, inspect.Config{Forward: target, SigningKey: key, Transport: fwdRT}, exchange.SourceLocal, nil)
+	// The store as listen opens it: webhooks made durable in the capture
+	// journal, indexed into SQLite by its own goroutine.
+	st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "swhook.db"), store.Options{Journal: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	e := serve(b, inspect.Config{Forward: target, SigningKey: key, Transport: fwdRT, Store: st}, exchange.SourceLocal, nil)
+	e.store = st
 	form := url.Values{"CallSid": {"CA0123456789abcdef0123456789abcdef"}, "CallStatus": {"ringing"},
 		"From": {"+15551230000"}, "To": {"+15559870000"}, "Direction": {"inbound"}, "AccountSid": {"AC1"}}
 	body := []byte(form.Encode())
