@@ -155,3 +155,30 @@ func waitStored(t *testing.T, e *env) *exchange.Exchange {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// An empty answer (204) to a sender that hung up while the handler worked
+// is saved saying so too: it goes the way of answers with nothing to hold
+// back, as swhook's own senders' do.
+func TestEmptyAnswerToSenderThatHungUpIsRecorded(t *testing.T) {
+	closed := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-closed
+		time.Sleep(300 * time.Millisecond) // for swhook to read the sender's FIN
+		w.WriteHeader(http.StatusNoContent)
+	})
+	e := serve(t, inspect.Config{Forward: handlerURL(t, h)}, exchange.SourceLocal, nil)
+	u, _ := url.Parse(e.url)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("POST /status HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Length: 3\r\n\r\nA=1")); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	close(closed)
+	x := waitStored(t, e)
+	if x.Response.Status != http.StatusNoContent || !strings.Contains(x.Response.Error, "answer relay cut: the sender closed its end") {
+		t.Fatalf("stored status %d error %q, want the hang-up recorded", x.Response.Status, x.Response.Error)
+	}
+}

@@ -184,6 +184,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.deliver(w, r, x, ans)
 		return
 	}
+	h.noteHangUp(r, x)
 	h.saveAndPublish(x)
 	if sentBySwhook && x.ID != 0 {
 		// Only to swhook's own sender: it then links to this row instead
@@ -222,15 +223,7 @@ func (h *handler) deliver(w http.ResponseWriter, r *http.Request, x *exchange.Ex
 	}
 	w.WriteHeader(a.status)
 	if len(a.head) <= oneWrite {
-		if r.Context().Err() != nil {
-			// The sender's end of the connection closed while the
-			// handler worked (SignalWire gave up waiting, say). The
-			// answer still goes, in case only its writing half closed,
-			// but a write to a closed socket succeeds all the same, so
-			// the record says what is known.
-			x.Response.Error = "answer relay cut: the sender closed its end of the connection before the answer was ready"
-			h.p.cfg.Log.Warn("answer relay cut", "method", x.Request.Method, "path", x.Request.Path, "error", "the sender closed its end of the connection before the answer was ready")
-		}
+		h.noteHangUp(r, x)
 		h.saveAndPublish(x)
 		_, err := w.Write(a.head)
 		if err == nil {
@@ -258,6 +251,20 @@ func (h *handler) deliver(w http.ResponseWriter, r *http.Request, x *exchange.Ex
 		panic(http.ErrAbortHandler)
 	}
 	w.Write(a.head[n:])
+}
+
+// noteHangUp records in x, before it is saved, that the sender's end of
+// the connection closed while the handler worked (SignalWire gave up
+// waiting, say), unless x already says what went wrong. The answer still
+// goes, in case only the sender's writing half closed, but a write to a
+// closed socket succeeds all the same: this is what is known.
+func (h *handler) noteHangUp(r *http.Request, x *exchange.Exchange) {
+	if r.Context().Err() == nil || x.Response.Error != "" {
+		return
+	}
+	const why = "the sender closed its end of the connection before the answer was ready"
+	x.Response.Error = "answer relay cut: " + why
+	h.p.cfg.Log.Warn("answer relay cut", "method", x.Request.Method, "path", x.Request.Path, "error", why)
 }
 
 // flush sends what w holds, reporting whether the sender took it.
