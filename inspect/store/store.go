@@ -301,26 +301,30 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	counter := journal.OpenCounter(path)
+	// undo closes what Open has opened so far, newest first, when a later
+	// step fails.
+	undo := []func(){func() { db.Close() }, func() { counter.Close() }}
+	fail := func(err error) (*Store, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		return nil, err
+	}
 	// A listener killed with webhooks still in its capture journal: they
 	// were answered, so they go in before anyone reads.
 	if err := recoverJournals(ctx, db, path, counter); err != nil {
-		counter.Close()
-		db.Close()
-		return nil, err
+		return fail(err)
 	}
 	conn, err := noCheckpointConn(ctx, db)
 	if err != nil {
-		counter.Close()
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return fail(fmt.Errorf("open %s: %w", path, err))
 	}
+	undo = append(undo, func() { conn.Close() })
 	ins, err := prepareInserts(ctx, conn)
 	if err != nil {
-		counter.Close()
-		conn.Close()
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return fail(fmt.Errorf("open %s: %w", path, err))
 	}
+	undo = append(undo, func() { ins.Close() })
 	s := &Store{
 		path:       path,
 		opts:       opts,
@@ -339,28 +343,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	ins.onCommit = s.committed
 	if opts.Journal && journal.Supported {
 		if s.jr, err = journal.Open(path, opts.FullSync); err != nil {
-			ins.Close()
-			conn.Close()
-			counter.Close()
-			db.Close()
-			return nil, err
+			return fail(err)
 		}
+		undo = append(undo, func() { s.jr.Remove() })
 		if err := s.startIDs(ctx, conn); err != nil {
-			s.jr.Remove()
-			ins.Close()
-			conn.Close()
-			counter.Close()
-			db.Close()
-			return nil, fmt.Errorf("open %s: %w", path, err)
+			return fail(fmt.Errorf("open %s: %w", path, err))
 		}
 		ins.settle = s.settle
 		if s.file, err = os.Stat(path); err != nil {
-			s.jr.Remove()
-			ins.Close()
-			conn.Close()
-			counter.Close()
-			db.Close()
-			return nil, fmt.Errorf("open %s: %w", path, err)
+			return fail(fmt.Errorf("open %s: %w", path, err))
 		}
 		s.jrPrefix = s.jr.(*journal.Journal).Prefix()
 		q := newIndexQueue()
