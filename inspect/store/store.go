@@ -291,13 +291,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// commits, and even then the file is never corrupted. FULL would add an
 	// fsync per batch to every webhook's latency for that rarer case; it is
 	// available as Options.FullSync.
-	db, err := openDB(path, opts)
+	db, err := openMigrated(ctx, path, opts)
 	if err != nil {
-		return nil, err
-	}
-
-	if err := retryLocked(ctx, opts.BusyTimeout, func() error { return migrate(ctx, db, path) }); err != nil {
-		db.Close()
 		return nil, err
 	}
 	counter := journal.OpenCounter(path)
@@ -315,16 +310,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := recoverJournals(ctx, db, path, counter); err != nil {
 		return fail(err)
 	}
-	conn, err := noCheckpointConn(ctx, db)
+	conn, ins, err := writeConn(ctx, db)
 	if err != nil {
 		return fail(fmt.Errorf("open %s: %w", path, err))
 	}
-	undo = append(undo, func() { conn.Close() })
-	ins, err := prepareInserts(ctx, conn)
-	if err != nil {
-		return fail(fmt.Errorf("open %s: %w", path, err))
-	}
-	undo = append(undo, func() { ins.Close() })
+	undo = append(undo, func() { conn.Close() }, func() { ins.Close() })
 	s := &Store{
 		path:       path,
 		opts:       opts,
@@ -362,6 +352,35 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	go s.checkpointer()
 	return s, nil
+}
+
+// openMigrated opens the pool on the file at path and brings its schema up
+// to date: what Open and a reopen after the file moved (moved.go) both do.
+func openMigrated(ctx context.Context, path string, opts Options) (*sql.DB, error) {
+	db, err := openDB(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := retryLocked(ctx, opts.BusyTimeout, func() error { return migrate(ctx, db, path) }); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// writeConn is the write connection (noCheckpointConn) with its prepared
+// inserts.
+func writeConn(ctx context.Context, db *sql.DB) (*sql.Conn, *inserts, error) {
+	conn, err := noCheckpointConn(ctx, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	ins, err := prepareInserts(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return conn, ins, nil
 }
 
 // noCheckpointConn returns the write connection. It never checkpoints on
