@@ -168,7 +168,9 @@ func mark(x *exchange.Exchange) (int, string) {
 }
 
 // Short is a call ID cut to what tells calls apart in a list (the first 8
-// characters of a UUID), for labels such as the plain log's.
+// characters of a UUID), for labels such as a child leg's in `list --call`
+// and the calls list's IDs. (The plain log cuts its call column itself,
+// after sanitising: logview's callLabel.)
 func Short(id string) string {
 	if len(id) > 8 {
 		return id[:8]
