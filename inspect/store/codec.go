@@ -14,6 +14,8 @@ import (
 	"github.com/swhook/swhook/inspect/exchange"
 )
 
+// headersDoc is what the headers column held, as JSON, in rows written
+// before schema version 2.
 type headersDoc struct {
 	Request  http.Header `json:"request"`
 	Response http.Header `json:"response"`

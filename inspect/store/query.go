@@ -326,9 +326,6 @@ func isLeafKind(k string) bool {
 	return known
 }
 
-// headersDoc is what the headers column held, as JSON, in rows written
-// before schema version 2.
-
 // listByDetail is List for a Query with a Detail. The detail lives in each
 // row's head, not in a column SQL can test, so the other filters select
 // summaries, the detail is matched here, and whole exchanges (when asked
