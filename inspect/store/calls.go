@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -168,20 +167,7 @@ func pageCalls(ctx context.Context, v view, where string, args []any, before int
 // newestOf is the ID of a call's newest webhook, indexed or journaled.
 func newestOf(ctx context.Context, v view, call string) (int64, error) {
 	const q = "SELECT MAX(id) FROM exchanges WHERE call_id = ? AND call_id <> ''"
-	var newest sql.NullInt64
-	if err := v.q.QueryRowContext(ctx, q, call).Scan(&newest); err != nil {
-		return 0, err
-	}
-	if v.pending {
-		var p sql.NullInt64
-		if err := v.q.QueryRowContext(ctx, onPending(q), call).Scan(&p); err != nil {
-			return 0, err
-		}
-		if p.Int64 > newest.Int64 {
-			newest = p
-		}
-	}
-	return newest.Int64, nil
+	return v.aggregate(ctx, q, []any{call}, func(a, b int64) int64 { return max(a, b) })
 }
 
 // CallOf returns one call's webhooks, oldest first. ref is a call ID, a

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -172,18 +173,24 @@ func (s *Store) aggregate(ctx context.Context, query string, args []any, combine
 		return 0, err
 	}
 	defer v.close()
-	var n int64
+	return v.aggregate(ctx, query, args, combine)
+}
+
+// aggregate is Store.aggregate on a view already open. A NULL (MAX of no
+// rows) reads as 0.
+func (v view) aggregate(ctx context.Context, query string, args []any, combine func(a, b int64) int64) (int64, error) {
+	var n sql.NullInt64
 	if err := v.q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 		return 0, err
 	}
 	if v.pending {
-		var m int64
+		var m sql.NullInt64
 		if err := v.q.QueryRowContext(ctx, onPending(query), args...).Scan(&m); err != nil {
 			return 0, err
 		}
-		n = combine(n, m)
+		return combine(n.Int64, m.Int64), nil
 	}
-	return n, nil
+	return n.Int64, nil
 }
 
 // CheckStatusFilter reports whether s is a Query.Status filter the store
