@@ -424,9 +424,6 @@ func (t *replayTally) end(o *ReplayOptions, summary string) error {
 	return nil
 }
 
-// markSent names the replay in X-Swhook-Sent-By when it goes to a running
-// listen on this store, and never resends a mark captured with the
-// original (a stale one would make the listener misname the replay).
 // notReplayedError says a webhook could not be prepared for sending: the
 // batch goes on and counts it as failed, unlike a store failure, which ends it.
 type notReplayedError struct{ err error }
@@ -453,6 +450,9 @@ func (o *ReplayOptions) replayOne(ctx context.Context, f *cmdutil.Factory, st *s
 	return x, nil
 }
 
+// markSent names the replay in X-Swhook-Sent-By when it goes to a running
+// listen on this store, and never resends a mark captured with the
+// original (a stale one would make the listener misname the replay).
 func markSent(p *replay.Plan, running []listeners.Info, orig int64) {
 	p.Header.Del(listeners.HeaderSentBy)
 	if v := sentByFor(running, p.URL, exchange.SourceReplay, orig); v != "" {
