@@ -42,19 +42,9 @@ func TestAnswerCutMidWriteIsRecorded(t *testing.T) {
 	c.(*net.TCPConn).SetLinger(0) // reset: the rest cannot be written
 	c.Close()
 
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		x, err := e.store.Last(context.Background())
-		if err == nil {
-			if x.Response.Status != 200 || !strings.Contains(x.Response.Error, "answer relay cut") {
-				t.Fatalf("stored status %d error %q, want the cut recorded", x.Response.Status, x.Response.Error)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing stored: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	x := waitStored(t, e)
+	if x.Response.Status != 200 || !strings.Contains(x.Response.Error, "answer relay cut") {
+		t.Fatalf("stored status %d error %q, want the cut recorded", x.Response.Status, x.Response.Error)
 	}
 }
 
@@ -82,23 +72,9 @@ func TestHeldBackAnswerArrivesWhole(t *testing.T) {
 // that said: the single write to a closed socket succeeds, so without the
 // check the record would read as a plain 200 (issue 10 point 9).
 func TestAnswerToSenderThatHungUpIsRecorded(t *testing.T) {
-	closed := make(chan struct{})
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-closed
-		time.Sleep(300 * time.Millisecond) // for swhook to read the sender's FIN
-		w.Write([]byte("<Response/>"))
-	})
-	e := serve(t, inspect.Config{Forward: handlerURL(t, h)}, exchange.SourceLocal, nil)
-	u, _ := url.Parse(e.url)
-	c, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Write([]byte("POST /voice HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Length: 3\r\n\r\nA=1")); err != nil {
-		t.Fatal(err)
-	}
+	e, c, closed := slowAnswer(t, "/voice", func(w http.ResponseWriter) { w.Write([]byte("<Response/>")) })
 	c.Close()
-	close(closed)
+	closed()
 	x := waitStored(t, e)
 	if x.Response.Status != 200 || !strings.Contains(x.Response.Error, "answer relay cut: the sender closed its end") {
 		t.Fatalf("stored status %d error %q, want the hang-up recorded", x.Response.Status, x.Response.Error)
@@ -108,24 +84,10 @@ func TestAnswerToSenderThatHungUpIsRecorded(t *testing.T) {
 // A sender that only closed its writing half still gets the answer whole.
 func TestHalfClosedSenderStillGetsTheAnswer(t *testing.T) {
 	body := []byte("<Response><Hangup/></Response>")
-	closed := make(chan struct{})
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-closed
-		time.Sleep(300 * time.Millisecond)
-		w.Write(body)
-	})
-	e := serve(t, inspect.Config{Forward: handlerURL(t, h)}, exchange.SourceLocal, nil)
-	u, _ := url.Parse(e.url)
-	c, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, c, closed := slowAnswer(t, "/voice", func(w http.ResponseWriter) { w.Write(body) })
 	defer c.Close()
-	if _, err := c.Write([]byte("POST /voice HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Length: 3\r\n\r\nA=1")); err != nil {
-		t.Fatal(err)
-	}
-	c.(*net.TCPConn).CloseWrite()
-	close(closed)
+	c.CloseWrite()
+	closed()
 	c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
@@ -138,6 +100,43 @@ func TestHalfClosedSenderStillGetsTheAnswer(t *testing.T) {
 	if x := waitStored(t, e); !strings.Contains(x.Response.Error, "closed its end") {
 		t.Errorf("stored error %q, want the closed end said", x.Response.Error)
 	}
+}
+
+// An empty answer (204) to a sender that hung up while the handler worked
+// is saved saying so too: it goes the way of answers with nothing to hold
+// back, as swhook's own senders' do.
+func TestEmptyAnswerToSenderThatHungUpIsRecorded(t *testing.T) {
+	e, c, closed := slowAnswer(t, "/status", func(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) })
+	c.Close()
+	closed()
+	x := waitStored(t, e)
+	if x.Response.Status != http.StatusNoContent || !strings.Contains(x.Response.Error, "answer relay cut: the sender closed its end") {
+		t.Fatalf("stored status %d error %q, want the hang-up recorded", x.Response.Status, x.Response.Error)
+	}
+}
+
+// slowAnswer serves a handler that gives answer only once the test says
+// the sender's side is closed (closed), and a while after (for swhook to
+// read the sender's FIN); it returns the sender's connection, a webhook to
+// path already written on it.
+func slowAnswer(t *testing.T, path string, answer func(http.ResponseWriter)) (*env, *net.TCPConn, func()) {
+	t.Helper()
+	ch := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-ch
+		time.Sleep(300 * time.Millisecond)
+		answer(w)
+	})
+	e := serve(t, inspect.Config{Forward: handlerURL(t, h)}, exchange.SourceLocal, nil)
+	u, _ := url.Parse(e.url)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("POST " + path + " HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Length: 3\r\n\r\nA=1")); err != nil {
+		t.Fatal(err)
+	}
+	return e, c.(*net.TCPConn), func() { close(ch) }
 }
 
 // waitStored waits for the store's last exchange.
@@ -153,32 +152,5 @@ func waitStored(t *testing.T, e *env) *exchange.Exchange {
 			t.Fatalf("nothing stored: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// An empty answer (204) to a sender that hung up while the handler worked
-// is saved saying so too: it goes the way of answers with nothing to hold
-// back, as swhook's own senders' do.
-func TestEmptyAnswerToSenderThatHungUpIsRecorded(t *testing.T) {
-	closed := make(chan struct{})
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-closed
-		time.Sleep(300 * time.Millisecond) // for swhook to read the sender's FIN
-		w.WriteHeader(http.StatusNoContent)
-	})
-	e := serve(t, inspect.Config{Forward: handlerURL(t, h)}, exchange.SourceLocal, nil)
-	u, _ := url.Parse(e.url)
-	c, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Write([]byte("POST /status HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Length: 3\r\n\r\nA=1")); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
-	close(closed)
-	x := waitStored(t, e)
-	if x.Response.Status != http.StatusNoContent || !strings.Contains(x.Response.Error, "answer relay cut: the sender closed its end") {
-		t.Fatalf("stored status %d error %q, want the hang-up recorded", x.Response.Status, x.Response.Error)
 	}
 }
