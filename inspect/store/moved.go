@@ -65,22 +65,12 @@ func (s *Store) reopen(ctx context.Context, conn *sql.Conn, ins *inserts) (*sql.
 	if err := prepareFile(s.path, false); err != nil {
 		return fail(err)
 	}
-	db, err := openDB(s.path, s.opts)
+	db, err := openMigrated(ctx, s.path, s.opts)
 	if err != nil {
 		return fail(err)
 	}
-	if err := retryLocked(ctx, s.opts.BusyTimeout, func() error { return migrate(ctx, db, s.path) }); err != nil {
-		db.Close()
-		return fail(err)
-	}
-	nconn, err := noCheckpointConn(ctx, db)
+	nconn, nins, err := writeConn(ctx, db)
 	if err != nil {
-		db.Close()
-		return fail(err)
-	}
-	nins, err := prepareInserts(ctx, nconn)
-	if err != nil {
-		nconn.Close()
 		db.Close()
 		return fail(err)
 	}

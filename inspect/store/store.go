@@ -291,36 +291,30 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// commits, and even then the file is never corrupted. FULL would add an
 	// fsync per batch to every webhook's latency for that rarer case; it is
 	// available as Options.FullSync.
-	db, err := openDB(path, opts)
+	db, err := openMigrated(ctx, path, opts)
 	if err != nil {
-		return nil, err
-	}
-
-	if err := retryLocked(ctx, opts.BusyTimeout, func() error { return migrate(ctx, db, path) }); err != nil {
-		db.Close()
 		return nil, err
 	}
 	counter := journal.OpenCounter(path)
+	// undo closes what Open has opened so far, newest first, when a later
+	// step fails.
+	undo := []func(){func() { db.Close() }, func() { counter.Close() }}
+	fail := func(err error) (*Store, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		return nil, err
+	}
 	// A listener killed with webhooks still in its capture journal: they
 	// were answered, so they go in before anyone reads.
 	if err := recoverJournals(ctx, db, path, counter); err != nil {
-		counter.Close()
-		db.Close()
-		return nil, err
+		return fail(err)
 	}
-	conn, err := noCheckpointConn(ctx, db)
+	conn, ins, err := writeConn(ctx, db)
 	if err != nil {
-		counter.Close()
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return fail(fmt.Errorf("open %s: %w", path, err))
 	}
-	ins, err := prepareInserts(ctx, conn)
-	if err != nil {
-		counter.Close()
-		conn.Close()
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
+	undo = append(undo, func() { conn.Close() }, func() { ins.Close() })
 	s := &Store{
 		path:       path,
 		opts:       opts,
@@ -339,28 +333,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	ins.onCommit = s.committed
 	if opts.Journal && journal.Supported {
 		if s.jr, err = journal.Open(path, opts.FullSync); err != nil {
-			ins.Close()
-			conn.Close()
-			counter.Close()
-			db.Close()
-			return nil, err
+			return fail(err)
 		}
+		undo = append(undo, func() { s.jr.Remove() })
 		if err := s.startIDs(ctx, conn); err != nil {
-			s.jr.Remove()
-			ins.Close()
-			conn.Close()
-			counter.Close()
-			db.Close()
-			return nil, fmt.Errorf("open %s: %w", path, err)
+			return fail(fmt.Errorf("open %s: %w", path, err))
 		}
 		ins.settle = s.settle
 		if s.file, err = os.Stat(path); err != nil {
-			s.jr.Remove()
-			ins.Close()
-			conn.Close()
-			counter.Close()
-			db.Close()
-			return nil, fmt.Errorf("open %s: %w", path, err)
+			return fail(fmt.Errorf("open %s: %w", path, err))
 		}
 		s.jrPrefix = s.jr.(*journal.Journal).Prefix()
 		q := newIndexQueue()
@@ -371,6 +352,35 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	go s.checkpointer()
 	return s, nil
+}
+
+// openMigrated opens the pool on the file at path and brings its schema up
+// to date: what Open and a reopen after the file moved (moved.go) both do.
+func openMigrated(ctx context.Context, path string, opts Options) (*sql.DB, error) {
+	db, err := openDB(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := retryLocked(ctx, opts.BusyTimeout, func() error { return migrate(ctx, db, path) }); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// writeConn is the write connection (noCheckpointConn) with its prepared
+// inserts.
+func writeConn(ctx context.Context, db *sql.DB) (*sql.Conn, *inserts, error) {
+	conn, err := noCheckpointConn(ctx, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	ins, err := prepareInserts(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return conn, ins, nil
 }
 
 // noCheckpointConn returns the write connection. It never checkpoints on
