@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -55,7 +56,7 @@ func PointsAt(target *url.URL, addr net.Addr) bool {
 		return false
 	}
 	port := cmp.Or(target.Port(), map[string]string{"http": "80", "https": "443"}[target.Scheme])
-	if port != itoa(tcp.Port) {
+	if port != strconv.Itoa(tcp.Port) {
 		return false
 	}
 	host := strings.ToLower(strings.TrimSuffix(target.Hostname(), "."))
@@ -82,17 +83,4 @@ func PointsAt(target *url.URL, addr net.Addr) bool {
 		}
 	}
 	return false
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
 }

@@ -18,11 +18,7 @@ func recoverJournals(ctx context.Context, db *sql.DB, dbPath string, c *journal.
 	return journal.Recover(dbPath, isRow, func(recs []journal.Record) error {
 		rows := make([][]any, len(recs))
 		for i, r := range recs {
-			r.Row[0] = r.ID
-			if len(r.Row) == rowArgsV5 {
-				r.Row = append(r.Row, "", "") // journaled before migration 7
-			}
-			rows[i] = r.Row
+			rows[i] = recordArgs(r)
 		}
 		return retryLocked(ctx, maxLocked, func() error { return insertRecovered(ctx, db, rows, c) })
 	})
@@ -81,6 +77,16 @@ func insertRecovered(ctx context.Context, db *sql.DB, recs [][]any, c *journal.C
 		}
 	}
 	return tx.Commit()
+}
+
+// recordArgs is a journal record as insertSQL's arguments: its ID in the
+// first place, and the columns a record journaled before migration 7 lacks.
+func recordArgs(r journal.Record) []any {
+	r.Row[0] = r.ID
+	if len(r.Row) == rowArgsV5 {
+		r.Row = append(r.Row, "", "") // journaled before migration 7
+	}
+	return r.Row
 }
 
 // isRow reports whether a journal record holds what encode returns (the

@@ -67,11 +67,7 @@ func (s *Store) view(ctx context.Context) (view, error) {
 		return fail(err)
 	}
 	for _, r := range recs {
-		r.Row[0] = r.ID
-		if len(r.Row) == rowArgsV5 {
-			r.Row = append(r.Row, "", "") // journaled before migration 7
-		}
-		if _, err := conn.ExecContext(ctx, pendingInsertSQL, r.Row...); err != nil {
+		if _, err := conn.ExecContext(ctx, pendingInsertSQL, recordArgs(r)...); err != nil {
 			return fail(err)
 		}
 	}
