@@ -78,6 +78,19 @@ func (r *feedReader) next() tea.Msg {
 	return feedMsg{xs: batch}
 }
 
+// waitOn is a command that waits for the next value on ch, or its close,
+// and hands it to the model as msg(v, closed); nothing once ctx ends.
+func waitOn[T any](ctx context.Context, ch <-chan T, msg func(v T, closed bool) tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case <-ctx.Done():
+			return nil
+		case v, ok := <-ch:
+			return msg(v, !ok)
+		}
+	}
+}
+
 // tunnelMsg is a tunnel change.
 type tunnelMsg struct {
 	s      TunnelStatus
@@ -85,14 +98,7 @@ type tunnelMsg struct {
 }
 
 func waitTunnel(ctx context.Context, ch <-chan TunnelStatus) tea.Cmd {
-	return func() tea.Msg {
-		select {
-		case <-ctx.Done():
-			return nil
-		case s, ok := <-ch:
-			return tunnelMsg{s: s, closed: !ok}
-		}
-	}
+	return waitOn(ctx, ch, func(s TunnelStatus, closed bool) tea.Msg { return tunnelMsg{s: s, closed: closed} })
 }
 
 // warningMsg is a loud line from the pipeline, e.g. a stuck store.
@@ -102,14 +108,7 @@ type warningMsg struct {
 }
 
 func waitWarning(ctx context.Context, ch <-chan string) tea.Cmd {
-	return func() tea.Msg {
-		select {
-		case <-ctx.Done():
-			return nil
-		case s, ok := <-ch:
-			return warningMsg{s: s, closed: !ok}
-		}
-	}
+	return waitOn(ctx, ch, func(s string, closed bool) tea.Msg { return warningMsg{s: s, closed: closed} })
 }
 
 // notSavingMsg is the store's health: why it refuses saves, "" when it
@@ -120,14 +119,7 @@ type notSavingMsg struct {
 }
 
 func waitNotSaving(ctx context.Context, ch <-chan string) tea.Cmd {
-	return func() tea.Msg {
-		select {
-		case <-ctx.Done():
-			return nil
-		case s, ok := <-ch:
-			return notSavingMsg{why: s, closed: !ok}
-		}
-	}
+	return waitOn(ctx, ch, func(s string, closed bool) tea.Msg { return notSavingMsg{why: s, closed: closed} })
 }
 
 // Rejected is a request Go's HTTP server refused before swhook's handler
@@ -147,14 +139,7 @@ type rejectedMsg struct {
 }
 
 func waitRejected(ctx context.Context, ch <-chan Rejected) tea.Cmd {
-	return func() tea.Msg {
-		select {
-		case <-ctx.Done():
-			return nil
-		case r, ok := <-ch:
-			return rejectedMsg{r: r, closed: !ok}
-		}
-	}
+	return waitOn(ctx, ch, func(r Rejected, closed bool) tea.Msg { return rejectedMsg{r: r, closed: closed} })
 }
 
 // pageKind says why a page was read.

@@ -188,7 +188,7 @@ func request(r exchange.Request) Request {
 			pd.Params = formParams(pd.MimeType, pd.Text)
 		}
 		if r.Truncated {
-			pd.Comment = "truncated: swhook kept " + strconv.Itoa(len(r.Body)) + " of " + strconv.FormatInt(r.BodySize, 10) + " bytes"
+			pd.Comment = truncated(r.Body, r.BodySize)
 		}
 		out.PostData = pd
 	}
@@ -217,9 +217,14 @@ func response(r exchange.Response) Response {
 	out.Content = Content{Size: r.BodySize, MimeType: mt}
 	out.Content.Text, out.Content.Encoding = text(r.Body)
 	if r.Truncated {
-		out.Content.Comment = "truncated: swhook kept " + strconv.Itoa(len(r.Body)) + " of " + strconv.FormatInt(r.BodySize, 10) + " bytes"
+		out.Content.Comment = truncated(r.Body, r.BodySize)
 	}
 	return out
+}
+
+// truncated is the comment on a body swhook kept only the start of.
+func truncated(kept []byte, size int64) string {
+	return "truncated: swhook kept " + strconv.Itoa(len(kept)) + " of " + strconv.FormatInt(size, 10) + " bytes"
 }
 
 // text returns a body as HAR text: itself when it is UTF-8 text, base64
