@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,23 +40,30 @@ func runListCall(ctx context.Context, st *store.Store, opts *ListOptions) error 
 	if err != nil {
 		return err
 	}
-	// Whole exchanges: the step labels read the parameters.
-	ids := make([]int64, len(c.Exchanges))
-	for i, x := range c.Exchanges {
-		ids[i] = x.ID
-	}
-	xs, err := st.List(ctx, store.Query{IDs: ids})
+	xs, err := wholeCall(ctx, st, c)
 	if err != nil {
 		return err
-	}
-	for i, j := 0, len(xs)-1; i < j; i, j = i+1, j-1 {
-		xs[i], xs[j] = xs[j], xs[i]
 	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, xs)
 	}
 	writeTimeline(opts.IO.Out, c.ID, xs, opts.IO.ColorEnabled())
 	return nil
+}
+
+// wholeCall is c's webhooks whole, oldest first: a Call holds summaries,
+// and a timeline's step labels read the parameters.
+func wholeCall(ctx context.Context, st *store.Store, c *store.Call) ([]*exchange.Exchange, error) {
+	ids := make([]int64, len(c.Exchanges))
+	for i, x := range c.Exchanges {
+		ids[i] = x.ID
+	}
+	xs, err := st.List(ctx, store.Query{IDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(xs) // List is newest first
+	return xs, nil
 }
 
 // writeTimeline is a call as `list --call` prints it: a line about the

@@ -299,8 +299,10 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 			notes = append(notes, "--enforce-signature without --public-url: for traffic to the local address the signed URL is rebuilt from Host and X-Forwarded-Host/-Proto, which a sender controls; pass --public-url to pin it")
 		}
 	}
-	if prefix := inspect.ForwardPrefix(cmpOrURL(o.forwardURL)); prefix != "" {
-		notes = append(notes, fmt.Sprintf("--forward has a path: your handler sees %s/voice for a webhook sent to /voice, so a signature check against the URL it sees fails; it gets X-Forwarded-Prefix: %s to rebuild the public one", prefix, prefix))
+	if o.forwardURL != nil {
+		if prefix := inspect.ForwardPrefix(o.forwardURL); prefix != "" {
+			notes = append(notes, fmt.Sprintf("--forward has a path: your handler sees %s/voice for a webhook sent to /voice, so a signature check against the URL it sees fails; it gets X-Forwarded-Prefix: %s to rebuild the public one", prefix, prefix))
+		}
 	}
 	if o.exposed {
 		note := "listening on " + o.addr + ": other machines on your network can send webhooks here"
@@ -392,12 +394,4 @@ func runListen(ctx context.Context, f *cmdutil.Factory, o *ListenOptions) (err e
 		return fmt.Errorf("close store: %w", err)
 	}
 	return errors.Join(serveErr, verr)
-}
-
-// cmpOrURL is u, or an empty URL when there is none.
-func cmpOrURL(u *url.URL) *url.URL {
-	if u == nil {
-		return &url.URL{}
-	}
-	return u
 }

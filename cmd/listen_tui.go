@@ -91,16 +91,7 @@ func (s storeSource) Call(ctx context.Context, id string) ([]*exchange.Exchange,
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int64, len(c.Exchanges))
-	for i, x := range c.Exchanges {
-		ids[i] = x.ID
-	}
-	xs, err := s.st.List(ctx, store.Query{IDs: ids})
-	if err != nil {
-		return nil, err
-	}
-	slices.Reverse(xs)
-	return xs, nil
+	return wholeCall(ctx, s.st, c)
 }
 
 // Calls is a page of this listener's calls, newest first.

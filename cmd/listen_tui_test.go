@@ -48,6 +48,30 @@ func tuiStore(t *testing.T, n int) *store.Store {
 	return st
 }
 
+// tuiTerminal is a Factory whose terminal is a pipe the test types into
+// (in) and a buffer it reads the screen from (out).
+func tuiTerminal(t *testing.T) (f *cmdutil.Factory, in *io.PipeWriter, out *syncbuf.Buffer) {
+	t.Helper()
+	ios, _, _, _ := cmdutil.Test()
+	inR, inW := io.Pipe()
+	t.Cleanup(func() { inW.Close() })
+	out = &syncbuf.Buffer{}
+	ios.In, ios.Out = inR, out
+	return &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}, inW, out
+}
+
+// waitScreen waits for the screen to show want.
+func waitScreen(t *testing.T, out *syncbuf.Buffer, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(out.String(), want) {
+			return
+		}
+	}
+	s := out.String()
+	t.Fatalf("the screen never showed %q; output ends:\n%q", want, s[max(0, len(s)-2000):])
+}
+
 // TestStoreSourcePages checks the adapter gives the view what its Source
 // contract says: newest first, below beforeID, summaries; Get whole.
 func TestStoreSourcePages(t *testing.T) {
@@ -98,12 +122,7 @@ func TestTunnelRelayTranslatesAndStops(t *testing.T) {
 // history loads, a live exchange appears, q quits and runTUI returns nil.
 func TestRunTUIOverARealStore(t *testing.T) {
 	st := tuiStore(t, 5)
-	ios, _, _, _ := cmdutil.Test()
-	inR, inW := io.Pipe()
-	defer inW.Close()
-	out := &syncbuf.Buffer{}
-	ios.In, ios.Out = inR, out
-	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
+	f, inW, out := tuiTerminal(t)
 	feed := make(chan *exchange.Exchange, 1)
 	sess := liveSession{PublicURL: "https://a.ngrok-free.app", LocalURL: "http://127.0.0.1:4747", KeySet: true,
 		Exchanges: feed, Store: st, InitialTunnel: tunnel.Status{State: tunnel.StateUp, URL: "https://a.ngrok-free.app"}}
@@ -113,23 +132,14 @@ func TestRunTUIOverARealStore(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- runTUIWith(ctx, f, sess, tea.WithWindowSize(100, 30)) }()
 
-	waitFor := func(want string) {
-		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if strings.Contains(out.String(), want) {
-				return
-			}
-		}
-		t.Fatalf("the screen never showed %q; output:\n%q", want, out.String())
-	}
-	waitFor("/hook/5")
+	waitScreen(t, out, "/hook/5")
 	live := &exchange.Exchange{Time: time.Now(), Request: exchange.Request{Method: "POST", Path: "/live-one"},
 		Event: exchange.Event{Kind: exchange.KindCallInbound}, Signature: exchange.Signature{Status: exchange.SigInvalid}, Response: exchange.Response{Status: 200}}
 	if err := st.Save(ctx, live); err != nil {
 		t.Fatal(err)
 	}
 	feed <- live
-	waitFor("/live-one")
+	waitScreen(t, out, "/live-one")
 	if _, err := inW.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +162,7 @@ func TestRunTUIOverARealStore(t *testing.T) {
 // TestRunTUIEndsWithContext: when listen stops (Ctrl-C reaches it as a
 // signal, or the server fails), the view ends quietly.
 func TestRunTUIEndsWithContext(t *testing.T) {
-	ios, _, _, _ := cmdutil.Test()
-	inR, inW := io.Pipe()
-	defer inW.Close()
-	ios.In, ios.Out = inR, &syncbuf.Buffer{}
-	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
+	f, _, _ := tuiTerminal(t)
 	st := tuiStore(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -190,28 +196,14 @@ func TestTUITunnelKeepsSince(t *testing.T) {
 // store's bounds and the view follows within about a second.
 func TestRunTUIFollowsClearInAnotherTerminal(t *testing.T) {
 	st := tuiStore(t, 3)
-	ios, _, _, _ := cmdutil.Test()
-	inR, inW := io.Pipe()
-	defer inW.Close()
-	out := &syncbuf.Buffer{}
-	ios.In, ios.Out = inR, out
-	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
+	f, inW, out := tuiTerminal(t)
 	sess := liveSession{LocalURL: "http://127.0.0.1:4747", Exchanges: make(chan *exchange.Exchange), Store: st,
 		InitialTunnel: tunnel.Status{State: tunnel.StateLocal}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- runTUIWith(ctx, f, sess, tea.WithWindowSize(100, 30)) }()
-	waitOut := func(want string) {
-		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if strings.Contains(out.String(), want) {
-				return
-			}
-		}
-		t.Fatalf("the screen never showed %q; output:\n%q", want, out.String())
-	}
-	waitOut("/hook/3")
+	waitScreen(t, out, "/hook/3")
 	other, err := store.Open(ctx, st.Path(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +212,7 @@ func TestRunTUIFollowsClearInAnotherTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.Close()
-	waitOut("Waiting for webhooks")
+	waitScreen(t, out, "Waiting for webhooks")
 	inW.Write([]byte("q"))
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -259,32 +251,18 @@ func TestRunTUIFilterSearchesTheWholeStore(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	ios, _, _, _ := cmdutil.Test()
-	inR, inW := io.Pipe()
-	defer inW.Close()
-	out := &syncbuf.Buffer{}
-	ios.In, ios.Out = inR, out
-	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
+	f, inW, out := tuiTerminal(t)
 	sess := liveSession{LocalURL: "http://127.0.0.1:4747", Exchanges: make(chan *exchange.Exchange), Store: st,
 		InitialTunnel: tunnel.Status{State: tunnel.StateLocal}}
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- runTUIWith(cctx, f, sess, tea.WithWindowSize(100, 30)) }()
-	waitOut := func(want string) {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if strings.Contains(out.String(), want) {
-				return
-			}
-		}
-		t.Fatalf("the screen never showed %q; output ends:\n%q", want, out.String()[max(0, len(out.String())-2000):])
-	}
-	waitOut("● following")
+	waitScreen(t, out, "● following")
 	inW.Write([]byte("/sig:invalid\r"))
-	waitOut("2 matches in the store")
-	waitOut("/hook/123 ")
-	waitOut("/hook/4567 ")
+	waitScreen(t, out, "2 matches in the store")
+	waitScreen(t, out, "/hook/123 ")
+	waitScreen(t, out, "/hook/4567 ")
 	inW.Write([]byte("q"))
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -296,12 +274,7 @@ func TestRunTUIFilterSearchesTheWholeStore(t *testing.T) {
 // through tuiView, without either of them ever waiting for it.
 func TestTUIViewShowsStoreTroubleAndRejections(t *testing.T) {
 	st := tuiStore(t, 1)
-	ios, _, _, _ := cmdutil.Test()
-	inR, inW := io.Pipe()
-	defer inW.Close()
-	out := &syncbuf.Buffer{}
-	ios.In, ios.Out = inR, out
-	f := &cmdutil.Factory{IOStreams: ios, Now: time.Now, Getenv: func(string) string { return "" }}
+	f, inW, out := tuiTerminal(t)
 	v := newTUIView(f)
 	v.opts = []tea.ProgramOption{tea.WithWindowSize(100, 30)}
 	// Before the view runs (a store in trouble from the start) and more
@@ -316,19 +289,10 @@ func TestTUIViewShowsStoreTroubleAndRejections(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- v.Run(ctx, liveSession{LocalURL: "http://127.0.0.1:4747", Store: st}) }()
 
-	waitFor := func(want string) {
-		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if strings.Contains(out.String(), want) {
-				return
-			}
-		}
-		t.Fatalf("the screen never showed %q; output:\n%q", want, out.String())
-	}
 	// Both first appear whole (the renderer only redraws what changed, so
 	// later changes are checked in inspect/tui's own tests).
-	waitFor("NOT SAVING: write journal: no space left on device")
-	waitFor("3 rejected")
+	waitScreen(t, out, "NOT SAVING: write journal: no space left on device")
+	waitScreen(t, out, "3 rejected")
 	if _, err := inW.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}

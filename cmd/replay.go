@@ -300,35 +300,20 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 	}
 	tty := o.IO.IsStdoutTTY() && !o.JSON
 	running := runningListeners(f, o.StorePath)
-	ok, failed := 0, 0
-	var results []*exchange.Exchange
+	var t replayTally
 	var problems []string // on a terminal the bar replaces the lines; failures are listed after it
 	for i, orig := range todo {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line := ""
 		x, err := o.replayOne(ctx, f, st, running, orig)
-		var prepErr *notReplayedError
-		if errors.As(err, &prepErr) {
-			failed++
-			line = fmt.Sprintf("#%d not replayed: %s", orig.ID, termsafe.String(prepErr.err.Error()))
-		} else if err != nil {
+		line, sent, err := t.add(orig, x, err)
+		if err != nil {
 			return err
-		} else {
-			results = append(results, x)
-			verdict := "ok"
-			if replay.OK(x.Response) {
-				ok++
-			} else {
-				failed++
-				verdict = "failed"
-			}
-			line = fmt.Sprintf("#%d -> #%d %s %s", orig.ID, x.ID, replayStatusText(x.Response), verdict)
 		}
 		switch {
 		case o.JSON:
-			if prepErr != nil {
+			if !sent {
 				fmt.Fprintf(o.IO.ErrOut, "swhook: %s\n", line)
 			}
 		case tty:
@@ -346,20 +331,7 @@ func runReplayFailed(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, 
 			fmt.Fprintln(o.IO.Out, l)
 		}
 	}
-	if o.JSON {
-		if results == nil {
-			results = []*exchange.Exchange{}
-		}
-		if err := writeJSON(o.IO.Out, results); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(o.IO.Out, "replayed %d: %d ok, %d failed\n", len(todo), ok, failed)
-	}
-	if failed > 0 {
-		return cmdutil.ErrSilent
-	}
-	return nil
+	return t.end(o, fmt.Sprintf("replayed %d: %d ok, %d failed", len(todo), t.ok, t.failed))
 }
 
 // runReplayCall sends a call's webhooks again, oldest first, waiting the
@@ -371,8 +343,7 @@ func runReplayCall(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, st
 		return fmt.Errorf("%w (swhook list --calls names them)", err)
 	}
 	running := runningListeners(f, o.StorePath)
-	var results []*exchange.Exchange
-	ok, failed := 0, 0
+	var t replayTally
 	var prev time.Time
 	for i, sum := range c.Exchanges {
 		orig, err := st.Get(ctx, sum.ID)
@@ -389,27 +360,55 @@ func runReplayCall(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, st
 		}
 		prev = orig.Time
 		x, err := o.replayOne(ctx, f, st, running, orig)
-		var prepErr *notReplayedError
-		if errors.As(err, &prepErr) {
-			failed++
-			fmt.Fprintf(o.IO.ErrOut, "swhook: #%d not replayed: %s\n", orig.ID, termsafe.String(prepErr.err.Error()))
-			continue
-		} else if err != nil {
+		line, sent, err := t.add(orig, x, err)
+		switch {
+		case err != nil:
 			return err
-		}
-		results = append(results, x)
-		verdict := "ok"
-		if replay.OK(x.Response) {
-			ok++
-		} else {
-			failed++
-			verdict = "failed"
-		}
-		if !o.JSON {
-			fmt.Fprintf(o.IO.Out, "#%d -> #%d %s %s\n", orig.ID, x.ID, replayStatusText(x.Response), verdict)
+		case !sent:
+			fmt.Fprintf(o.IO.ErrOut, "swhook: %s\n", line)
+		case !o.JSON:
+			fmt.Fprintln(o.IO.Out, line)
 		}
 	}
+	return t.end(o, fmt.Sprintf("replayed call %s: %d webhooks, %d ok, %d failed", termsafe.String(c.ID), len(c.Exchanges), t.ok, t.failed))
+}
+
+// replayTally is what a batch replay (--failed, --call) counts as it goes:
+// the verdicts, and the replays for --json.
+type replayTally struct {
+	ok, failed int
+	results    []*exchange.Exchange
+}
+
+// add counts the outcome of replayOne(orig) and says it in a line: "#N -> #M
+// STATUS ok|failed" when it was sent (sent), "#N not replayed: why" when
+// it could not be prepared, which counts as failed. A store failure (err)
+// ends the batch.
+func (t *replayTally) add(orig, x *exchange.Exchange, err error) (line string, sent bool, _ error) {
+	var prepErr *notReplayedError
+	if errors.As(err, &prepErr) {
+		t.failed++
+		return fmt.Sprintf("#%d not replayed: %s", orig.ID, termsafe.String(prepErr.err.Error())), false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	t.results = append(t.results, x)
+	verdict := "ok"
+	if replay.OK(x.Response) {
+		t.ok++
+	} else {
+		t.failed++
+		verdict = "failed"
+	}
+	return fmt.Sprintf("#%d -> #%d %s %s", orig.ID, x.ID, replayStatusText(x.Response), verdict), true, nil
+}
+
+// end writes the replays as a JSON array (--json, [] for none) or the
+// summary line; exit status 1 (ErrSilent: the lines said why) when any failed.
+func (t *replayTally) end(o *ReplayOptions, summary string) error {
 	if o.JSON {
+		results := t.results
 		if results == nil {
 			results = []*exchange.Exchange{}
 		}
@@ -417,17 +416,14 @@ func runReplayCall(ctx context.Context, f *cmdutil.Factory, o *ReplayOptions, st
 			return err
 		}
 	} else {
-		fmt.Fprintf(o.IO.Out, "replayed call %s: %d webhooks, %d ok, %d failed\n", termsafe.String(c.ID), len(c.Exchanges), ok, failed)
+		fmt.Fprintln(o.IO.Out, summary)
 	}
-	if failed > 0 {
+	if t.failed > 0 {
 		return cmdutil.ErrSilent
 	}
 	return nil
 }
 
-// markSent names the replay in X-Swhook-Sent-By when it goes to a running
-// listen on this store, and never resends a mark captured with the
-// original (a stale one would make the listener misname the replay).
 // notReplayedError says a webhook could not be prepared for sending: the
 // batch goes on and counts it as failed, unlike a store failure, which ends it.
 type notReplayedError struct{ err error }
@@ -454,6 +450,9 @@ func (o *ReplayOptions) replayOne(ctx context.Context, f *cmdutil.Factory, st *s
 	return x, nil
 }
 
+// markSent names the replay in X-Swhook-Sent-By when it goes to a running
+// listen on this store, and never resends a mark captured with the
+// original (a stale one would make the listener misname the replay).
 func markSent(p *replay.Plan, running []listeners.Info, orig int64) {
 	p.Header.Del(listeners.HeaderSentBy)
 	if v := sentByFor(running, p.URL, exchange.SourceReplay, orig); v != "" {

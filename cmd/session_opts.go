@@ -9,6 +9,7 @@ import (
 
 	"github.com/swhook/swhook/cmd/cmdutil"
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/listeners"
 	"github.com/swhook/swhook/inspect/store"
 	"github.com/swhook/swhook/replay/call"
 	"github.com/swhook/swhook/replay/trigger"
@@ -35,6 +36,10 @@ type SessionOptions struct {
 	StorePath  string
 	// Rand, when set, replaces the random source (tests pass a seeded one).
 	Rand *rand.Rand
+
+	// running are the listens on this store, read once by resolve: the
+	// default --to and the session's marks both come from them.
+	running []listeners.Info
 }
 
 // sessionHelp holds the flag help texts that differ between a call and a
@@ -56,13 +61,15 @@ func addSessionFlags(cmd *cobra.Command, o *SessionOptions, h sessionHelp) {
 	cmdutil.AddSigningKeyFlag(cmd, &o.SigningKey)
 }
 
-// resolve fills in --to (the listen running on this store) and the signing
-// key, and checks the addresses; voice allows SIP addresses, what names
-// the command in errors ("call", "message").
+// resolve reads the listens running on this store, fills in --to (the
+// one running) and the signing key, and checks the addresses; voice
+// allows SIP addresses, what names the command in errors ("call",
+// "message").
 func (o *SessionOptions) resolve(f *cmdutil.Factory, voice bool, what string) error {
+	o.running = runningListeners(f, o.StorePath)
 	if o.To == "" {
 		// The listen running on this store: the session goes through it.
-		to, err := defaultTo(runningListeners(f, o.StorePath))
+		to, err := defaultTo(o.running)
 		if err != nil {
 			return err
 		}
@@ -94,7 +101,7 @@ func (o *SessionOptions) runSession(ctx context.Context, f *cmdutil.Factory, cfg
 	// Sent through a running listen on this store: the listener's row is
 	// each request's one record.
 	cfg.Store = listenerSaver{st}
-	cfg.Mark = listenerMark(runningListeners(f, o.StorePath), exchange.SourceCall)
+	cfg.Mark = listenerMark(o.running, exchange.SourceCall)
 	s, err := call.NewSession(cfg)
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
