@@ -6,6 +6,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/swhook/swhook/inspect/exchange"
+	"github.com/swhook/swhook/inspect/termsafe"
 	"github.com/swhook/swhook/inspect/tui/list"
 )
 
@@ -52,7 +53,7 @@ func (m *Model) top() tea.Cmd {
 func (m *Model) onAfter(msg afterMsg) {
 	m.loadingNewer = false
 	if msg.err != nil {
-		m.setStatus("cannot read the store: "+msg.err.Error(), true)
+		m.setStatus("cannot read the store: "+termsafe.String(msg.err.Error()), true)
 		return
 	}
 	if msg.oldest {

@@ -2,7 +2,9 @@ package tui
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -361,5 +363,31 @@ func TestTopJumpsToTheOldestRow(t *testing.T) {
 	waitScreen(t, tm, "/hook/121 ")
 	sendKeys(tm, "G")
 	waitScreen(t, tm, "/hook/3000 ")
+	quit(t, tm)
+}
+
+// afterFailsSource cannot read forward: g's jump to the oldest row fails
+// with an error carrying a terminal control sequence.
+type afterFailsSource struct{ pagedSource }
+
+func (afterFailsSource) ListAfter(context.Context, int64, int) ([]*exchange.Exchange, error) {
+	return nil, errors.New("disk I/O error at /tmp/x\x1b]0;pwned\a")
+}
+
+// A store that fails g's read is said on the status line, its error made
+// terminal-safe like every other store error there.
+func TestTopReadErrorIsSanitised(t *testing.T) {
+	var xs []*exchange.Exchange
+	for i := int64(1); i <= 300; i++ {
+		xs = append(xs, sample(i, fmt.Sprintf("/hook/%d", i), exchange.KindCallStatus, "ringing", exchange.SigValid, 200))
+	}
+	m := newTestModel(afterFailsSource{pagedSource{newMemSource(xs...)}}, nil, func(c *Config) { c.PageSize = 100 })
+	tm := startTest(t, m, 100, 24)
+	waitScreen(t, tm, "/hook/300 ")
+	sendKeys(tm, "g")
+	screen := waitScreen(t, tm, "cannot read the store: disk I/O error at /tmp/x␛]0;pwned")
+	if strings.Contains(screen, "\x1b]0;") {
+		t.Errorf("raw control sequence on screen:\n%q", screen)
+	}
 	quit(t, tm)
 }
