@@ -42,11 +42,7 @@ func BenchmarkHandlerForward(b *testing.B) {
 }
 
 func benchHandlerForward(b *testing.B, key, fwd string) {
-	target := handlerURL(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/xml")
-		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
-	}))
+	target := benchTarget(b)
 	var fwdRT http.RoundTripper = forward.NewTransport()
 	if fwd == "transport" {
 		fwdRT = oldTransport()
@@ -104,11 +100,7 @@ func benchHandlerForward(b *testing.B, key, fwd string) {
 // 16 at a time on 2 cores, through http.Transport and through H1Client.
 // The difference is the per-request cost H1Client exists to remove.
 func BenchmarkForwardClient(b *testing.B) {
-	target := handlerURL(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/xml")
-		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
-	}))
+	target := benchTarget(b)
 	body := []byte("AccountSid=AC1&CallSid=CA0123456789abcdef0123456789abcdef&CallStatus=ringing&Direction=inbound&From=%2B15551230000&To=%2B15559870000")
 	for _, fwd := range []string{"h1client", "transport"} {
 		b.Run(fwd, func(b *testing.B) {
@@ -168,11 +160,7 @@ func reportCPU(b *testing.B) func() {
 // cancel it (which H1Client watches with context.AfterFunc), and
 // forward.Wait (whose deadline H1Client puts on the connection).
 func BenchmarkForwardWait(b *testing.B) {
-	target := handlerURL(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/xml")
-		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
-	}))
+	target := benchTarget(b)
 	body := []byte("AccountSid=AC1&CallSid=CA0123456789abcdef0123456789abcdef&CallStatus=ringing&Direction=inbound&From=%2B15551230000&To=%2B15559870000")
 	u := target.String() + "/voice"
 	for _, kind := range []string{"cancelctx", "wait"} {
@@ -214,4 +202,14 @@ func BenchmarkForwardWait(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchTarget is a real handler on loopback answering every webhook as a
+// minimal cXML handler does.
+func benchTarget(b *testing.B) *url.URL {
+	return handlerURL(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
+	}))
 }
